@@ -1,0 +1,105 @@
+/*
+ * config.h - dmf-worker.yml: YAML tree, environment overrides, typed access.
+ *
+ * The file may hold several YAML documents separated by `---`; they merge
+ * into one tree (later documents win for scalars, maps merge key by key).
+ * Environment variables then override the tree: `http.admin.username` is
+ * HTTP_ADMIN_USERNAME; dots and dashes both become `_` and names are upper
+ * case.  See docs/configuration.md for the resolution rules.
+ *
+ * The tree is read-only after config_load() and may be read from any thread.
+ */
+#ifndef DMF_CORE_CONFIG_H
+#define DMF_CORE_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+enum cfg_kind { CFG_NULL = 0, CFG_SCALAR = 1, CFG_MAP = 2, CFG_LIST = 3 };
+
+struct cfg_node {
+	enum cfg_kind kind;
+	char *key;         /* key in the parent map; NULL for list items, root */
+	char *value;       /* text of a scalar; NULL otherwise */
+	const char *file;  /* file the node came from ("environment" for env) */
+	unsigned line;     /* 1-based; 0 for the environment */
+	unsigned column;   /* 1-based; 0 for the environment */
+	char *env_name;    /* the variable that set it, or NULL */
+	struct cfg_node *parent;
+	struct cfg_node **children; /* map entries or list items */
+	size_t n_children;
+};
+
+struct config {
+	char *path;            /* the file loaded (NULL for strings) */
+	struct cfg_node *root; /* always a map */
+	/* unknown-key warnings found by config_load(): one line each,
+	 * "FILE:LINE:COL: unknown key 'a.b' (did you mean 'a.c'?)" */
+	char **warnings;
+	size_t n_warnings;
+};
+
+/*
+ * Load `path`, merge its documents and apply the overrides found in `envp`
+ * (a NULL-terminated "NAME=value" array such as `environ`; NULL for none).
+ * Checks every known key's type (config_schema.h) and records unknown keys
+ * as warnings.  On failure returns a negative errno and sets *error_r to an
+ * allocated message "FILE:LINE:COLUMN: key 'a.b.c': what is wrong" that the
+ * caller frees.
+ */
+int config_load(const char *path, char *const *envp, struct config **cfg_r,
+		char **error_r);
+/* Same from a string; `name` stands for the file name in messages. */
+int config_load_string(const char *text, const char *name, char *const *envp,
+		       struct config **cfg_r, char **error_r);
+void config_free(struct config **cfg);
+
+/* The node at dotted `path` below `base` (NULL base: never found). */
+const struct cfg_node *cfg_get(const struct cfg_node *base, const char *path);
+/* The entry `key` of map `node`, or NULL. */
+const struct cfg_node *cfg_child(const struct cfg_node *node, const char *key);
+/* The dotted path of a node from the root ("dmf.worker.jobs.max"), into
+ * buf; returns buf. */
+const char *cfg_path(const struct cfg_node *node, char *buf, size_t size);
+/* "file:line:column" (or "environment NAME") of a node, into buf. */
+const char *cfg_origin(const struct cfg_node *node, char *buf, size_t size);
+
+/*
+ * Typed getters.  `path` is relative to `base`.  Absent or null keys give
+ * `def` and return 0.  A value of the wrong type returns -EINVAL and sets
+ * *error_r to a message naming file:line:column and the full key; the
+ * message lives in a thread-local buffer valid until the next failing
+ * getter call on the same thread.  *value_r is not written on failure.
+ */
+int cfg_get_string(const struct cfg_node *base, const char *path,
+		   const char *def, const char **value_r, const char **error_r);
+int cfg_get_int(const struct cfg_node *base, const char *path, long long def,
+		long long *value_r, const char **error_r);
+int cfg_get_bool(const struct cfg_node *base, const char *path, bool def,
+		 bool *value_r, const char **error_r);
+/* `5s`, `1m`, `2h`, `1d`, `250ms`, plain milliseconds, ISO-8601 `PT1M30S`,
+ * `P1D`, `PT0.5S`; result in milliseconds. */
+int cfg_get_duration_ms(const struct cfg_node *base, const char *path,
+			long long def, long long *ms_r, const char **error_r);
+/*
+ * A list of strings: a YAML sequence of scalars, or one scalar holding a
+ * comma-separated list (as environment variables give lists).  On success
+ * *items_r is an allocated NULL-terminated array of allocated strings
+ * (free with cfg_strv_free); an absent key gives an empty array.
+ */
+int cfg_get_strv(const struct cfg_node *base, const char *path,
+		 char ***items_r, const char **error_r);
+void cfg_strv_free(char ***items);
+
+/* Parse a duration text as cfg_get_duration_ms() does; 0 or -EINVAL. */
+int cfg_parse_duration_ms(const char *text, long long *ms_r);
+
+/*
+ * Print the effective configuration as YAML to `out`, secrets (any key the
+ * schema marks secret, and any key named *password*, *secret*) shown as
+ * `<hidden>`.
+ */
+void config_print(const struct config *cfg, FILE *out);
+
+#endif /* DMF_CORE_CONFIG_H */

@@ -1,0 +1,87 @@
+/*
+ * job.h - one migration job inside the daemon: its properties (the `mdb`
+ * values handed to plugins), its abort flag and the result being built.
+ *
+ * A job is created by a poller, run by one worker thread through the
+ * plugin, then handed back to the poller to store the result.  The result
+ * fields are written only by the thread running the job; `aborted` may be
+ * set from any thread.
+ */
+#ifndef DMF_CORE_JOB_H
+#define DMF_CORE_JOB_H
+
+#include <jansson.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "dmf/host.h"
+
+struct job_property {
+	char *name;
+	char *value;
+	bool secret; /* never logged, shown as <hidden> */
+};
+
+struct dmf_job {
+	char *id;      /* text form of the job id */
+	int64_t db_id; /* row id in the Migration Database, 0 for none */
+	char *phase;   /* "sync" or "cutover" */
+	char *source;
+	char *target;
+	unsigned attempt;
+
+	struct job_property *props;
+	size_t n_props;
+
+	/* abort: set once, from any thread; abort_fd is an eventfd that
+	 * becomes readable at the same time */
+	atomic_bool aborted;
+	int abort_fd;
+
+	/* result */
+	enum dmf_job_status status;
+	char *error;
+	json_t *details; /* JSON array of {"operation": {...}} */
+	long long counts[DMF_COUNT_MAX_];
+	bool count_set[DMF_COUNT_MAX_];
+	struct timespec started;  /* CLOCK_REALTIME when run() began */
+	struct timespec finished; /* CLOCK_REALTIME when run() returned */
+
+	void *poller_data; /* owned by the poller that made the job */
+};
+
+/* Allocate a job; NULL on out of memory.  abort_fd is created here. */
+struct dmf_job *job_new(const char *id, const char *phase, const char *source,
+			const char *target);
+/* Free a job (NULL is fine); wipes secret property values first. */
+void job_free(struct dmf_job **job);
+
+/* Add or replace a property; 0 or -ENOMEM. */
+int job_set_property(struct dmf_job *job, const char *name, const char *value,
+		     bool secret);
+/* The value of property `name`, or NULL. */
+const char *job_get_property(const struct dmf_job *job, const char *name);
+bool job_property_is_secret(const struct dmf_job *job, const char *name);
+
+/* Ask the job to stop: sets the flag and wakes abort_fd.  Idempotent. */
+void job_abort(struct dmf_job *job);
+bool job_is_aborted(const struct dmf_job *job);
+/* Sleep up to ms; 0, or -ECANCELED when aborted meanwhile. */
+int job_sleep_ms(const struct dmf_job *job, unsigned long long ms);
+
+/* Result building (the response table of the host API uses these). */
+void job_set_status(struct dmf_job *job, enum dmf_job_status status);
+void job_set_error(struct dmf_job *job, const char *fmt, ...)
+	DMF_PRINTF(2, 3);
+/* Append {"operation": object}; takes a new reference to object. */
+int job_add_detail(struct dmf_job *job, const char *operation, json_t *object);
+void job_set_count(struct dmf_job *job, enum dmf_count which, long long value);
+
+/* "SUCCESS", "FAILURE" or "NONE". */
+const char *job_status_name(enum dmf_job_status status);
+/* Name of a count as stored in the result ("syncSaved", ...). */
+const char *job_count_name(enum dmf_count which);
+
+#endif /* DMF_CORE_JOB_H */

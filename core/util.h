@@ -1,0 +1,37 @@
+/*
+ * util.h - small helpers shared by the daemon, dmfctl and the tests.
+ */
+#ifndef DMF_CORE_UTIL_H
+#define DMF_CORE_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "dmf/host.h"
+
+/* strdup that returns NULL for NULL. */
+char *xstrdup(const char *s);
+/* Allocated printf; NULL on out of memory. */
+char *xasprintf(const char *fmt, ...) DMF_PRINTF(1, 2);
+
+/* Milliseconds on CLOCK_MONOTONIC. */
+uint64_t now_monotonic_ms(void);
+/* Milliseconds since the epoch. */
+uint64_t now_realtime_ms(void);
+/* A uniformly random number in [lo, hi] (thread-safe, seeded once). */
+uint64_t random_between(uint64_t lo, uint64_t hi);
+/* `ms` with +/- `pct` percent of jitter. */
+unsigned jitter_ms(unsigned ms, unsigned pct);
+
+/* Wipe and free a secret string; NULL is fine. */
+void secret_free(char **s);
+
+/* Parse a decimal integer that must fill the whole string; 0 or -EINVAL. */
+int parse_ll(const char *s, long long *value_r);
+
+/* Text for project and errno error codes (negative values). */
+const char *dmf_strerror(int err);
+
+#endif /* DMF_CORE_UTIL_H */

@@ -1,0 +1,214 @@
+/*
+ * dmf/host.h - the services the daemon hands to a job-worker plugin.
+ *
+ * The plugin receives `const struct dmf_host *` in init().  Every service
+ * table starts with its own size so that members appended in later ABI
+ * minors can be detected with DMF_HAS().  All tables and all functions in
+ * them are owned by the daemon, stay valid until the plugin's fini()
+ * returns, and may be called from any thread unless stated otherwise.
+ *
+ * Strings returned by the host are owned by the host.  Strings the plugin
+ * passes in are copied when the host keeps them.
+ */
+#ifndef DMF_HOST_H
+#define DMF_HOST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* One migration job, owned by the daemon; valid for the duration of run(). */
+struct dmf_job;
+/* One node of the effective configuration tree, owned by the daemon. */
+struct dmf_conf;
+
+#if defined(__GNUC__)
+#define DMF_PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
+#else
+#define DMF_PRINTF(fmt, args)
+#endif
+
+/*
+ * True when the table `tbl` of type `type` is present and holds `member`.
+ * Guard every member newer than the ABI minor the plugin was built for.
+ */
+#define DMF_HAS(type, tbl, member)                                             \
+	((tbl) != NULL &&                                                      \
+	 (tbl)->size >= offsetof(type, member) + sizeof(((type *)0)->member))
+
+/* ---------------------------------------------------------------- log --- */
+
+enum dmf_log_level {
+	DMF_LOG_DEBUG = 0,
+	DMF_LOG_INFO = 1,
+	DMF_LOG_WARN = 2,
+	DMF_LOG_ERROR = 3
+};
+
+struct dmf_host_log {
+	uint32_t size;
+	/* Write one log line at `level`.  When `job` is not NULL the line
+	 * carries the job's id and user.  Never pass secrets. */
+	void (*log)(enum dmf_log_level level, const struct dmf_job *job,
+		    const char *fmt, ...) DMF_PRINTF(3, 4);
+	/* Non-zero when lines at `level` are written. */
+	int (*enabled)(enum dmf_log_level level);
+};
+
+/* ------------------------------------------------------------- config --- */
+
+enum dmf_conf_kind {
+	DMF_CONF_NULL = 0,   /* key present without a value */
+	DMF_CONF_SCALAR = 1, /* a string, number or boolean */
+	DMF_CONF_MAP = 2,
+	DMF_CONF_LIST = 3
+};
+
+/*
+ * Read access to the effective configuration (the file merged with the
+ * environment).  Paths are dotted (`retry.code-max`) and relative to
+ * `base`; a NULL base means the root of the whole configuration.
+ *
+ * The typed getters return 0 and store the value (or `def` when the key is
+ * absent or null).  They return -EINVAL when the value has the wrong type
+ * and then set *error_r to a message naming the file, line, column and key;
+ * error messages stay valid until the next call into this table from the
+ * same thread.  Value strings stay valid until fini().
+ */
+struct dmf_host_config {
+	uint32_t size;
+	/* The plugin's own subtree, `dmf.<type>`, or NULL when absent. */
+	const struct dmf_conf *(*plugin_root)(void);
+	/*
+	 * The plugin's block for one source: `dmf.<type>.source.<source>` (or
+	 * `dmf.<type>.sources.<source>`), else the `default` block under the
+	 * same key, else NULL.  A source's block replaces `default` as a whole.
+	 */
+	const struct dmf_conf *(*source)(const char *source);
+	/* The node at `path` below `base`, or NULL when absent. */
+	const struct dmf_conf *(*get)(const struct dmf_conf *base,
+				      const char *path);
+	int (*get_string)(const struct dmf_conf *base, const char *path,
+			  const char *def, const char **value_r,
+			  const char **error_r);
+	int (*get_int)(const struct dmf_conf *base, const char *path,
+		       long long def, long long *value_r, const char **error_r);
+	int (*get_bool)(const struct dmf_conf *base, const char *path, int def,
+			int *value_r, const char **error_r);
+	/* Durations: `5s`, `1m`, `250ms`, plain milliseconds, or ISO-8601
+	 * `PT1M`.  The value is returned in milliseconds. */
+	int (*get_duration_ms)(const struct dmf_conf *base, const char *path,
+			       long long def, long long *ms_r,
+			       const char **error_r);
+	/* Tree walking.  kind() of NULL is DMF_CONF_NULL. */
+	enum dmf_conf_kind (*kind)(const struct dmf_conf *node);
+	/* The text of a scalar, NULL for other kinds. */
+	const char *(*scalar)(const struct dmf_conf *node);
+	/* Number of entries of a map or list, 0 for other kinds. */
+	size_t (*count)(const struct dmf_conf *node);
+	/* Entry `i` of a map or list, NULL when out of range. */
+	const struct dmf_conf *(*child)(const struct dmf_conf *node, size_t i);
+	/* The key of a map entry, NULL for list items and the root. */
+	const char *(*key)(const struct dmf_conf *node);
+	/* "file:line:column" of the node (or "environment VAR"), for error
+	 * messages; valid until the next call from the same thread. */
+	const char *(*origin)(const struct dmf_conf *node);
+};
+
+/* ---------------------------------------------------------------- job --- */
+
+/*
+ * The job being run.  Properties are the `mdb` values of the job: uid, ruid,
+ * email, sourcehost, sourceport, imapc_ssl, imapoptions, exclude, source,
+ * sourcepasswd, md5path, 2chrruid and whatever the poller adds.
+ */
+struct dmf_host_job {
+	uint32_t size;
+	/* The job's id as text. */
+	const char *(*id)(const struct dmf_job *job);
+	/* "sync" or "cutover". */
+	const char *(*phase)(const struct dmf_job *job);
+	/* The DMF source (platform) the mailbox comes from. */
+	const char *(*source)(const struct dmf_job *job);
+	/* The DMF target this worker belongs to. */
+	const char *(*target)(const struct dmf_job *job);
+	/* The property `name`, or NULL when the job does not have it. */
+	const char *(*property)(const struct dmf_job *job, const char *name);
+	/* Number of properties, and the name of property `i`. */
+	size_t (*property_count)(const struct dmf_job *job);
+	const char *(*property_name)(const struct dmf_job *job, size_t i);
+	/* Non-zero when the property holds a secret (never log it). */
+	int (*property_is_secret)(const struct dmf_job *job, const char *name);
+	/* How many times this job has been started, this run included (>= 1). */
+	unsigned (*attempt)(const struct dmf_job *job);
+	/* Non-zero once the daemon asked the job to stop (shutdown, lost
+	 * lease); run() should then return as soon as it can. */
+	int (*aborted)(const struct dmf_job *job);
+	/* Sleep up to `ms` milliseconds; returns 0 after the full sleep or
+	 * -ECANCELED as soon as the job is aborted. */
+	int (*sleep_ms)(const struct dmf_job *job, unsigned long long ms);
+	/* A file descriptor that becomes readable when the job is aborted, for
+	 * poll(); owned by the daemon, never close or read it. */
+	int (*abort_fd)(const struct dmf_job *job);
+};
+
+/* --------------------------------------------------------- response --- */
+
+enum dmf_job_status {
+	DMF_STATUS_NONE = 0, /* not set yet: the job fails */
+	DMF_STATUS_SUCCESS = 1,
+	DMF_STATUS_FAILURE = 2
+};
+
+/* The counts stored with the job's result (spec 3.11). */
+enum dmf_count {
+	DMF_COUNT_SYNC_SAVED = 0,
+	DMF_COUNT_SYNC_EXPUNGED = 1,
+	DMF_COUNT_TARGET_MESSAGES = 2,
+	DMF_COUNT_TARGET_SIZE = 3,
+	DMF_COUNT_ORIGIN_MESSAGES = 4,
+	DMF_COUNT_ORIGIN_SIZE = 5,
+	DMF_COUNT_MAX_ = 6
+};
+
+/*
+ * Building the job's result.  Only call from the thread running the job.
+ */
+struct dmf_host_response {
+	uint32_t size;
+	void (*set_status)(struct dmf_job *job, enum dmf_job_status status);
+	/* Set the job's one-line error text (replaces an earlier one). */
+	void (*set_error)(struct dmf_job *job, const char *fmt, ...)
+		DMF_PRINTF(2, 3);
+	/*
+	 * Append one entry `{"<operation>": <json_object>}` to the job's
+	 * details array (spec 3.16).  `json_object` is the text of a JSON
+	 * object.  Returns 0, or -EINVAL when it is not a JSON object.
+	 */
+	int (*add_detail)(struct dmf_job *job, const char *operation,
+			  const char *json_object);
+	/* Store one of the job's counts. */
+	void (*set_count)(struct dmf_job *job, enum dmf_count which,
+			  long long value);
+};
+
+/* --------------------------------------------------------------- host --- */
+
+struct dmf_host {
+	uint32_t size;
+	uint16_t abi_major; /* the daemon's DMF_ABI_MAJOR */
+	uint16_t abi_minor; /* the daemon's DMF_ABI_MINOR */
+	const struct dmf_host_log *log;
+	const struct dmf_host_config *config;
+	const struct dmf_host_job *job;
+	const struct dmf_host_response *response;
+};
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* DMF_HOST_H */
