@@ -195,6 +195,160 @@ struct dmf_host_response {
 			  long long value);
 };
 
+/* --------------------------------------------------------------- exec --- */
+
+/* Which output stream of a child a line came from. */
+enum dmf_exec_stream { DMF_EXEC_STDOUT = 1, DMF_EXEC_STDERR = 2 };
+
+/*
+ * Receives one line of a child's output, without its line end, on the
+ * thread that called run().  `line` is NUL-terminated, valid only during
+ * the call, and has the job's known secrets replaced by `<hidden>`.  A line
+ * longer than 64 KiB arrives in pieces of at most 64 KiB.
+ */
+typedef void (*dmf_exec_line_fn)(void *ctx, enum dmf_exec_stream stream,
+				 const char *line, size_t len);
+
+/* Do not write this command's output to the command log. */
+#define DMF_EXEC_NO_COMMAND_LOG 0x1u
+
+/*
+ * Options of one run.  Zero-initialize, then set `size` to
+ * sizeof(struct dmf_exec_options); members past `size` count as zero.
+ */
+struct dmf_exec_options {
+	uint32_t size;
+	/* The child's environment, NULL-terminated "NAME=value" strings;
+	 * NULL gives the daemon's own environment. */
+	const char *const *envp;
+	/* Bytes written to the child's stdin, which is then closed; NULL gives
+	 * /dev/null as stdin. */
+	const void *stdin_data;
+	size_t stdin_len;
+	/* Kill the child's process group after this many ms; 0 = no limit. */
+	long long timeout_ms;
+	/* Called for every output line (may be NULL). */
+	dmf_exec_line_fn on_line;
+	void *line_ctx;
+	/* The command as it may be shown (passwords already `<hidden>`), for
+	 * the worker log and the command log.  NULL: built from argv, quoted,
+	 * with the job's known secrets hidden. */
+	const char *display;
+	/* A short name of the step ("sync", "pre", "count-remote"), shown in
+	 * the command log; may be NULL. */
+	const char *step;
+	unsigned flags; /* DMF_EXEC_* */
+};
+
+/* How a command ended. */
+struct dmf_exec_result {
+	int exit_code;  /* 0..255 when the command exited, else -1 */
+	int signal;     /* the signal that ended it, else 0 */
+	int timed_out;  /* non-zero: killed because timeout_ms passed */
+	int aborted;    /* non-zero: killed because the job was aborted */
+	long long duration_ms;
+	unsigned long long output_bytes; /* stdout + stderr */
+};
+
+/*
+ * Running commands.  Plugins never fork themselves.
+ */
+struct dmf_host_exec {
+	uint32_t size;
+	/*
+	 * Run argv[0] (looked up in PATH when it has no '/') with argv, never
+	 * through a shell, in its own process group, with no descriptors but
+	 * 0, 1 and 2.  Blocks the calling thread until the command ends; its
+	 * output goes line by line to options->on_line and to the job's
+	 * command log (dmf.worker.command.logging).  The whole process group
+	 * is killed with SIGKILL when the timeout passes, when the job is
+	 * aborted, and when the command exits (so that nothing it started
+	 * outlives it).  `options` may be NULL.
+	 *
+	 * Returns 0 when the command ran, whatever its exit status, and fills
+	 * *result_r; a negative errno when it could not be started, with
+	 * *error_r set ("cannot run 'x': No such file or directory"), valid
+	 * until the next call from the same thread.  Call from the thread
+	 * running `job` only.
+	 */
+	int (*run)(struct dmf_job *job, const char *const *argv,
+		   const struct dmf_exec_options *options,
+		   struct dmf_exec_result *result_r, const char **error_r);
+};
+
+/* ------------------------------------------------------------- inject --- */
+
+/*
+ * A command built from a configured definition, owned by the host; free it
+ * with inject->command_free() (which wipes it: argv may hold passwords).
+ */
+struct dmf_command {
+	char **argv;         /* NULL-terminated, placeholders replaced */
+	size_t argc;
+	char *display;       /* one line, shell-quoted, passwords `<hidden>` */
+};
+
+/*
+ * Property injection (spec 3.13.1) and commands from their configured
+ * definitions (docs/commands.md).  `source_conf` is the plugin's block for
+ * the job's source (config->source()); it supplies `imapc.*` and
+ * `command.inject.*` for `%{conf:NAME}`; the job supplies `%{mdb:NAME}`.
+ * An unknown name or a malformed placeholder is an error (-EINVAL) whose
+ * message names it; *error_r stays valid until the next call from the same
+ * thread.  Outputs are not written on failure.
+ */
+struct dmf_host_inject {
+	uint32_t size;
+	/*
+	 * Replace the placeholders in `text`.  *value_r gets the result,
+	 * *display_r (when not NULL) the same with secret values `<hidden>`;
+	 * free both with free_string().
+	 */
+	int (*expand)(const struct dmf_job *job,
+		      const struct dmf_conf *source_conf, const char *text,
+		      char **value_r, char **display_r, const char **error_r);
+	/* Build argv and its display form from a command definition node
+	 * (name, flags, options, arguments, sub-command). */
+	int (*build)(const struct dmf_job *job,
+		     const struct dmf_conf *source_conf,
+		     const struct dmf_conf *definition,
+		     struct dmf_command **command_r, const char **error_r);
+	/* Wipe and free a command; NULL is fine. */
+	void (*command_free)(struct dmf_command **command);
+	/* A copy of `text` with every secret known for the job (secret job
+	 * properties, imapc.master-password, password-like inject values)
+	 * replaced by `<hidden>`; NULL on out of memory.  Free with
+	 * free_string(). */
+	char *(*redact)(const struct dmf_job *job,
+			const struct dmf_conf *source_conf, const char *text);
+	/* Wipe and free a string returned by this table; NULL is fine. */
+	void (*free_string)(char **s);
+};
+
+/* ------------------------------------------------------------- crypto --- */
+
+/*
+ * The storage keys of dmf.worker.crypto.storageKeys (spec 2.2.9) and
+ * password unwrapping (docs/crypto.md).  Plugins never touch OpenSSL.
+ */
+struct dmf_host_crypto {
+	uint32_t size;
+	/*
+	 * Unwrap a stored password: `key_name` names a storage key, `iv` and
+	 * `ciphertext` are the base64 texts stored with the job.  On success
+	 * *password_r is an allocated NUL-terminated string: free it with
+	 * free_secret() as soon as it was used.  Errors (-ENOKEY unknown key,
+	 * -EBADMSG tampered or wrong key, -EINVAL bad encoding, ...) set
+	 * *error_r to a message valid until the next call from the same
+	 * thread.
+	 */
+	int (*unwrap_password)(const char *key_name, const char *iv,
+			       const char *ciphertext, char **password_r,
+			       const char **error_r);
+	/* Wipe and free a secret; NULL is fine. */
+	void (*free_secret)(char **secret);
+};
+
 /* --------------------------------------------------------------- host --- */
 
 struct dmf_host {
@@ -205,6 +359,10 @@ struct dmf_host {
 	const struct dmf_host_config *config;
 	const struct dmf_host_job *job;
 	const struct dmf_host_response *response;
+	/* ABI 1.1 */
+	const struct dmf_host_exec *exec;
+	const struct dmf_host_inject *inject;
+	const struct dmf_host_crypto *crypto;
 };
 
 #ifdef __cplusplus
