@@ -1,0 +1,21 @@
+/*
+ * host.h - the service tables the daemon hands to its job-worker plugin
+ * (struct dmf_host of sdk/include/dmf/host.h).
+ */
+#ifndef DMF_CORE_HOST_H
+#define DMF_CORE_HOST_H
+
+#include "config.h"
+#include "dmf/host.h"
+
+/*
+ * Prepare the tables for worker type `type` over configuration `cfg`
+ * (which must outlive the host).  Returns 0 or a negative errno with
+ * *error_r allocated.
+ */
+int host_init(const struct config *cfg, const char *type, char **error_r);
+/* The host handed to plugin init(); valid after host_init(). */
+const struct dmf_host *host_get(void);
+void host_deinit(void);
+
+#endif /* DMF_CORE_HOST_H */
