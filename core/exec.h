@@ -1,0 +1,46 @@
+/*
+ * exec.h - run one command without a shell and capture its output.
+ *
+ * The child gets argv as given, its own process group, stdin from the
+ * given bytes (or /dev/null), stdout and stderr on pipes, no other open
+ * descriptors and default signal dispositions.  The calling thread runs a
+ * poll() loop over the pipes, the job's abort eventfd and a pidfd of the
+ * child, so no thread is started per command or pipe and any number of
+ * worker threads can each run their own command at the same time.
+ *
+ * The whole process group is killed with SIGKILL when the timeout passes,
+ * when abort_fd becomes readable, and once the command has exited (so
+ * nothing it left behind keeps the pipes open).
+ */
+#ifndef DMF_CORE_EXEC_H
+#define DMF_CORE_EXEC_H
+
+#include <stddef.h>
+
+#include "dmf/host.h"
+
+/* Longest line delivered in one piece. */
+#define EXEC_LINE_MAX 65536
+
+struct exec_request {
+	const char *const *argv;	/* NULL-terminated; argv[0] is run */
+	const char *const *envp;	/* NULL: the daemon's environment */
+	const void *stdin_data;		/* NULL: /dev/null */
+	size_t stdin_len;
+	long long timeout_ms;		/* 0: none */
+	int abort_fd;			/* readable = abort; -1: none */
+	/* each output line, without its '\n' (may be NULL) */
+	void (*on_line)(void *ctx, enum dmf_exec_stream stream,
+			const char *line, size_t len);
+	void *ctx;
+};
+
+/*
+ * Run the command and wait for it.  Returns 0 when it ran (*result_r
+ * filled, whatever the exit status) or a negative errno when it could not
+ * be started, with *error_r an allocated message.
+ */
+int exec_run(const struct exec_request *req, struct dmf_exec_result *result_r,
+	     char **error_r);
+
+#endif /* DMF_CORE_EXEC_H */
