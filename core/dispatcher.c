@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "dispatcher.h"
+#include "host.h"
 #include "job.h"
 #include "log.h"
 #include "util.h"
@@ -127,6 +128,7 @@ static void run_job(void *arg)
 		if (job->error == NULL)
 			job_set_error(job, "the job worker reported no result");
 	}
+	host_job_finished(job);
 	running_remove(d, job);
 	if (job_is_aborted(job)) {
 		log_warn("job aborted after %.3f s; given back",
@@ -296,6 +298,10 @@ int dispatcher_run(const struct dispatcher_params *p)
 			last_state = ws.state;
 			last_max = ws.max_jobs;
 		}
+		if (p->poller_ops->exhausted(p->poller) && n_running == 0) {
+			log_info("no more jobs: stopping");
+			break;
+		}
 		if (ws.state == RUN_STATE_STOPPING) {
 			log_info("stop requested by the worker state");
 			break;
@@ -339,16 +345,9 @@ int dispatcher_run(const struct dispatcher_params *p)
 							       batch[i]);
 				}
 			}
-			if (ret == 0 && n == 0) {
-				if (p->poller_ops->exhausted(p->poller) &&
-				    running_n(&d) == 0) {
-					log_info("no more jobs: stopping");
-					break;
-				}
-				next_fetch = now + p->poller_ops->idle_wait_ms(
-							   p->poller);
-			}
-			if (n > 0 && n < want)
+			/* A short batch means the queue is (nearly) empty:
+			 * wait before asking again. */
+			if (ret == 0 && n < want)
 				next_fetch = now + p->poller_ops->idle_wait_ms(
 							   p->poller);
 			if (n > 0)

@@ -14,6 +14,7 @@
 
 #include "dmf/plugin.h"
 #include "host.h"
+#include "host_services.h"
 #include "job.h"
 #include "log.h"
 #include "util.h"
@@ -318,16 +319,38 @@ static struct dmf_host host = {
 	.response = &host_response,
 };
 
+static bool host_services_up;
+
 int host_init(const struct config *cfg, const char *type, char **error_r)
 {
+	int ret;
+
+	host_deinit();
 	host_cfg = cfg;
-	free(host_type);
 	host_type = xstrdup(type);
 	if (host_type == NULL) {
 		*error_r = xasprintf("out of memory");
 		return -ENOMEM;
 	}
+	ret = host_exec_init(cfg, error_r);
+	if (ret < 0)
+		return ret;
+	ret = host_crypto_init(cfg, error_r);
+	if (ret < 0) {
+		host_exec_deinit();
+		return ret;
+	}
+	host_services_up = true;
+	host.exec = host_exec_table();
+	host.inject = host_inject_table();
+	host.crypto = host_crypto_table();
 	return 0;
+}
+
+void host_job_finished(struct dmf_job *job)
+{
+	if (host_services_up)
+		host_exec_job_finish(job, job->status == DMF_STATUS_SUCCESS);
 }
 
 const struct dmf_host *host_get(void)
@@ -337,6 +360,14 @@ const struct dmf_host *host_get(void)
 
 void host_deinit(void)
 {
+	if (host_services_up) {
+		host_crypto_deinit();
+		host_exec_deinit();
+		host_services_up = false;
+	}
+	host.exec = NULL;
+	host.inject = NULL;
+	host.crypto = NULL;
 	free(host_type);
 	host_type = NULL;
 	host_cfg = NULL;

@@ -16,6 +16,10 @@
 int host_init(const struct config *cfg, const char *type, char **error_r);
 /* The host handed to plugin init(); valid after host_init(). */
 const struct dmf_host *host_get(void);
+/* Call once per job after the plugin's run() returned and the status is
+ * final: closes the job's command log (deleted on success when so
+ * configured). */
+void host_job_finished(struct dmf_job *job);
 void host_deinit(void);
 
 #endif /* DMF_CORE_HOST_H */

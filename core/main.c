@@ -68,12 +68,17 @@ static void version(void)
 static int bad_value(const struct config *cfg, const char *key,
 		     const char *what, char **error_r)
 {
+	const struct cfg_node *node = cfg_get(cfg->root, key);
 	char where[512];
 
-	*error_r = xasprintf("%s: key '%s': %s",
-			     cfg_origin(cfg_get(cfg->root, key), where,
-					sizeof(where)),
-			     key, what);
+	if (node == NULL)
+		*error_r = xasprintf("%s: key '%s' (built-in default): %s",
+				     cfg->path != NULL ? cfg->path : "-", key,
+				     what);
+	else
+		*error_r = xasprintf("%s: key '%s': %s",
+				     cfg_origin(node, where, sizeof(where)),
+				     key, what);
 	return -EINVAL;
 }
 
@@ -110,10 +115,12 @@ static int read_settings(const struct config *cfg, struct settings *s,
 				 "must match ^[a-z0-9_]{1,32}$", error_r);
 	if (poller_find(s->poller_type) == NULL)
 		return bad_value(cfg, "dmf.worker.poller.type",
-				 "unknown poller type", error_r);
+				 "unknown poller type (database or simulator)",
+				 error_r);
 	if (state_find(s->state_type) == NULL)
 		return bad_value(cfg, "dmf.worker.state.type",
-				 "unknown state type", error_r);
+				 "unknown state type (database or config)",
+				 error_r);
 	if (executor_parse_type(exec_type, &s->executor_type) < 0)
 		return bad_value(cfg,
 				 "micronaut.executors.worker-executor.type",
@@ -311,6 +318,11 @@ int main(int argc, char **argv)
 		config_free(&cfg);
 		return 1;
 	}
+	if (print) {
+		config_print(cfg, stdout);
+		config_free(&cfg);
+		return 0;
+	}
 	ret = read_settings(cfg, &s, &error);
 	if (ret == 0 && check)
 		ret = check_components(cfg, &s, &error);
@@ -320,12 +332,8 @@ int main(int argc, char **argv)
 		config_free(&cfg);
 		return 1;
 	}
-	if (check || print) {
-		if (print)
-			config_print(cfg, stdout);
-		if (check)
-			fprintf(stderr, "dmf-worker: %s: configuration OK\n",
-				path);
+	if (check) {
+		fprintf(stderr, "dmf-worker: %s: configuration OK\n", path);
 		config_free(&cfg);
 		return 0;
 	}
