@@ -23,8 +23,10 @@ struct cfg_node {
 	char *key;         /* key in the parent map; NULL for list items, root */
 	char *value;       /* text of a scalar; NULL otherwise */
 	const char *file;  /* file the node came from ("environment" for env) */
-	unsigned line;     /* 1-based; 0 for the environment */
-	unsigned column;   /* 1-based; 0 for the environment */
+	unsigned line;     /* 1-based; 0 for the environment.  The value's */
+	unsigned column;   /* position for scalars, else the key's */
+	unsigned key_line; /* position of the key; 0 for list items, root */
+	unsigned key_column; /* and nodes made by the environment */
 	char *env_name;    /* the variable that set it, or NULL */
 	struct cfg_node *parent;
 	struct cfg_node **children; /* map entries or list items */
@@ -33,9 +35,11 @@ struct cfg_node {
 
 struct config {
 	char *path;            /* the file loaded (NULL for strings) */
+	char *name;            /* the file name nodes and messages use */
 	struct cfg_node *root; /* always a map */
-	/* unknown-key warnings found by config_load(): one line each,
-	 * "FILE:LINE:COL: unknown key 'a.b' (did you mean 'a.c'?)" */
+	/* warnings found by config_load(): one line each, unknown keys
+	 * "FILE:LINE:COL: unknown key 'a.b' (did you mean 'a.c'?)" and
+	 * duplicate keys "FILE:LINE:COL: duplicate key 'a.b' ..." */
 	char **warnings;
 	size_t n_warnings;
 };
@@ -46,7 +50,10 @@ struct config {
  * Checks every known key's type (config_schema.h) and records unknown keys
  * as warnings.  On failure returns a negative errno and sets *error_r to an
  * allocated message "FILE:LINE:COLUMN: key 'a.b.c': what is wrong" that the
- * caller frees.
+ * caller frees (several such lines, separated by newlines, when several
+ * keys are wrong; YAML syntax errors read "FILE:LINE:COLUMN: problem
+ * (while parsing ..., in key 'a.b')").  A file that cannot be read gives
+ * "FILE: strerror" and -errno.
  */
 int config_load(const char *path, char *const *envp, struct config **cfg_r,
 		char **error_r);
@@ -54,6 +61,13 @@ int config_load(const char *path, char *const *envp, struct config **cfg_r,
 int config_load_string(const char *text, const char *name, char *const *envp,
 		       struct config **cfg_r, char **error_r);
 void config_free(struct config **cfg);
+
+/*
+ * Strict mode (`--strict`): 0 when config_load() found no warnings, else
+ * -EINVAL and *error_r = all warnings, one per line (allocated; the caller
+ * frees).
+ */
+int config_check_strict(const struct config *cfg, char **error_r);
 
 /* The node at dotted `path` below `base` (NULL base: never found). */
 const struct cfg_node *cfg_get(const struct cfg_node *base, const char *path);
@@ -64,6 +78,11 @@ const struct cfg_node *cfg_child(const struct cfg_node *node, const char *key);
 const char *cfg_path(const struct cfg_node *node, char *buf, size_t size);
 /* "file:line:column" (or "environment NAME") of a node, into buf. */
 const char *cfg_origin(const struct cfg_node *node, char *buf, size_t size);
+/* True when the node's key is secret (schema flag, or a key named
+ * *password* / *secret*), or it lies below such a key. */
+bool cfg_is_secret(const struct cfg_node *node);
+/* Parse true/false/yes/no/on/off (any case); 0 or -EINVAL. */
+int cfg_parse_bool(const char *text, bool *value_r);
 
 /*
  * Typed getters.  `path` is relative to `base`.  Absent or null keys give
@@ -78,8 +97,8 @@ int cfg_get_int(const struct cfg_node *base, const char *path, long long def,
 		long long *value_r, const char **error_r);
 int cfg_get_bool(const struct cfg_node *base, const char *path, bool def,
 		 bool *value_r, const char **error_r);
-/* `5s`, `1m`, `2h`, `1d`, `250ms`, plain milliseconds, ISO-8601 `PT1M30S`,
- * `P1D`, `PT0.5S`; result in milliseconds. */
+/* `5s`, `1m`, `2h`, `1d`, `250ms`, `1.5s`, plain milliseconds, ISO-8601
+ * `PT1M30S`, `P1D`, `PT0.5S` (any case); result in milliseconds. */
 int cfg_get_duration_ms(const struct cfg_node *base, const char *path,
 			long long def, long long *ms_r, const char **error_r);
 /*
@@ -98,8 +117,8 @@ int cfg_parse_duration_ms(const char *text, long long *ms_r);
 /*
  * Print the effective configuration as YAML to `out`, secrets (any key the
  * schema marks secret, and any key named *password*, *secret*) shown as
- * `<hidden>`.
+ * `<hidden>`; a secret left empty prints empty.  Returns 0 or -EIO.
  */
-void config_print(const struct config *cfg, FILE *out);
+int config_print(const struct config *cfg, FILE *out);
 
 #endif /* DMF_CORE_CONFIG_H */
