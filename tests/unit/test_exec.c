@@ -1,0 +1,400 @@
+/* test_exec.c - spawning, capture, stdin, timeouts, abort, groups, fds,
+ * and the exec host table with injection end to end. */
+#include "dmf-build.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../tap.h"
+#include "config.h"
+#include "exec.h"
+#include "host_services.h"
+#include "inject.h"
+#include "job.h"
+#include "util.h"
+
+struct capture {
+	char out[65536 * 4];
+	size_t out_len;
+	char err[4096];
+	size_t err_len;
+	unsigned lines, long_pieces;
+	size_t max_len;
+};
+
+static void cap_line(void *ctx, enum dmf_exec_stream s, const char *line,
+		     size_t len)
+{
+	struct capture *c = ctx;
+	char *buf = s == DMF_EXEC_STDOUT ? c->out : c->err;
+	size_t *blen = s == DMF_EXEC_STDOUT ? &c->out_len : &c->err_len;
+	size_t cap = s == DMF_EXEC_STDOUT ? sizeof(c->out) : sizeof(c->err);
+
+	c->lines++;
+	if (len > c->max_len)
+		c->max_len = len;
+	if (len == EXEC_LINE_MAX)
+		c->long_pieces++;
+	if (*blen + len + 2 < cap) {
+		memcpy(buf + *blen, line, len);
+		*blen += len;
+		buf[(*blen)++] = '\n';
+		buf[*blen] = '\0';
+	}
+}
+
+static int run(const char *const *argv, const char *in, long long timeout,
+	       int abort_fd, struct capture *c, struct dmf_exec_result *r,
+	       char **err)
+{
+	struct exec_request req = {
+		.argv = argv,
+		.stdin_data = in,
+		.stdin_len = in != NULL ? strlen(in) : 0,
+		.timeout_ms = timeout,
+		.abort_fd = abort_fd,
+		.on_line = cap_line,
+		.ctx = c,
+	};
+
+	memset(c, 0, sizeof(*c));
+	memset(r, 0, sizeof(*r));
+	return exec_run(&req, r, err);
+}
+
+static void test_basic(void)
+{
+	static struct capture c;
+	struct dmf_exec_result r;
+	char *err = NULL;
+	const char *t[] = {"/bin/true", NULL};
+	const char *f[] = {"false", NULL}; /* PATH lookup */
+	const char *e7[] = {"/bin/sh", "-c", "exit 7", NULL};
+	const char *io[] = {"/bin/sh", "-c",
+			    "echo out1; echo err1 >&2; printf 'out2\\r\\nlast'",
+			    NULL};
+	const char *sig[] = {"/bin/sh", "-c", "kill -TERM $$", NULL};
+	const char *missing[] = {"/nonexistent/cmd", NULL};
+	const char *missing2[] = {"no-such-command-dmf", NULL};
+	const char *empty[] = {NULL};
+
+	ok(run(t, NULL, 0, -1, &c, &r, &err) == 0, "true runs");
+	is_int(r.exit_code, 0, "true exits 0");
+	is_int(r.signal, 0, "no signal");
+	ok(run(f, NULL, 0, -1, &c, &r, &err) == 0 && r.exit_code == 1,
+	   "false via PATH exits 1");
+	ok(run(e7, NULL, 0, -1, &c, &r, &err) == 0 && r.exit_code == 7,
+	   "exit status 7");
+	ok(run(io, NULL, 0, -1, &c, &r, &err) == 0, "stdout/stderr runs");
+	is_str(c.out, "out1\nout2\r\nlast\n", "stdout lines, last partial");
+	is_str(c.err, "err1\n", "stderr line");
+	is_int(r.output_bytes, 20, "output bytes counted");
+	ok(run(sig, NULL, 0, -1, &c, &r, &err) == 0, "signal run");
+	is_int(r.signal, SIGTERM, "killed by SIGTERM reported");
+	is_int(r.exit_code, -1, "no exit code when signalled");
+	is_int(run(missing, NULL, 0, -1, &c, &r, &err), -ENOENT,
+	       "missing command: -ENOENT");
+	like(err, "cannot run '/nonexistent/cmd'", "message names it");
+	free(err);
+	err = NULL;
+	is_int(run(missing2, NULL, 0, -1, &c, &r, &err), -ENOENT,
+	       "missing PATH command: -ENOENT");
+	free(err);
+	err = NULL;
+	is_int(run(empty, NULL, 0, -1, &c, &r, &err), -EINVAL, "empty argv");
+	free(err);
+}
+
+static void test_lines_and_stdin(void)
+{
+	static struct capture c;
+	struct dmf_exec_result r;
+	char *err = NULL, *big;
+	const char *cat[] = {"/bin/cat", NULL};
+	const char *wc[] = {"/usr/bin/wc", "-c", NULL};
+	const char *t[] = {"/bin/true", NULL};
+	const char *longline[] = {
+		"/bin/sh", "-c",
+		"head -c 150000 /dev/zero | tr '\\0' x; echo; echo after", NULL};
+	const char *nostdin[] = {"/bin/sh", "-c", "cat; echo done", NULL};
+	size_t n = 1 << 20;
+
+	ok(run(cat, "a\nb b\n\nc", 0, -1, &c, &r, &err) == 0, "cat runs");
+	is_str(c.out, "a\nb b\n\nc\n", "stdin reaches the child, empty line kept");
+	big = malloc(n + 1);
+	memset(big, 'y', n);
+	big[n] = '\0';
+	ok(run(wc, big, 0, -1, &c, &r, &err) == 0, "1 MiB stdin");
+	is_str(c.out, "1048576\n", "all of stdin written");
+	ok(run(t, big, 0, -1, &c, &r, &err) == 0 && r.exit_code == 0,
+	   "child ignoring stdin: no SIGPIPE, exit 0");
+	free(big);
+	ok(run(longline, NULL, 0, -1, &c, &r, &err) == 0, "long line");
+	is_int(c.max_len, EXEC_LINE_MAX, "pieces of at most 64 KiB");
+	is_int(c.lines, 4, "150000 bytes = 3 pieces, then 'after'");
+	ok(run(nostdin, NULL, 0, -1, &c, &r, &err) == 0, "no stdin");
+	is_str(c.out, "done\n", "stdin is /dev/null (EOF at once)");
+}
+
+static bool pid_gone(pid_t pid)
+{
+	for (int i = 0; i < 100; i++) {
+		char path[64], state = 0;
+		FILE *f;
+
+		snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+		f = fopen(path, "r");
+		if (f == NULL)
+			return true;
+		/* "pid (comm) S ..." */
+		if (fscanf(f, "%*d (%*[^)]) %c", &state) == 1 && state == 'Z') {
+			fclose(f);
+			return true;
+		}
+		fclose(f);
+		usleep(20000);
+	}
+	return false;
+}
+
+struct aborter {
+	int fd;
+	unsigned ms;
+};
+
+static void *abort_later(void *arg)
+{
+	struct aborter *a = arg;
+	uint64_t one = 1;
+
+	usleep(a->ms * 1000);
+	if (write(a->fd, &one, sizeof(one)) < 0)
+		perror("write");
+	return NULL;
+}
+
+static void test_kill(void)
+{
+	static struct capture c;
+	struct dmf_exec_result r;
+	char *err = NULL;
+	const char *sleeper[] = {"/bin/sleep", "30", NULL};
+	const char *tree[] = {"/bin/sh", "-c", "sleep 30 & echo $!; wait",
+			      NULL};
+	const char *leaver[] = {"/bin/sh", "-c", "sleep 30 & echo $!", NULL};
+	const char *pgrp[] = {"/bin/sh", "-c", "cat /proc/$$/stat", NULL};
+	uint64_t t0;
+	pid_t bg;
+	struct aborter a;
+	pthread_t th;
+	int pid = 0, pg = 0;
+
+	t0 = now_monotonic_ms();
+	ok(run(sleeper, NULL, 200, -1, &c, &r, &err) == 0, "timeout run");
+	ok(r.timed_out && r.signal == SIGKILL, "timed out, SIGKILL");
+	ok(now_monotonic_ms() - t0 < 2000, "returned soon after the timeout");
+
+	ok(run(tree, NULL, 300, -1, &c, &r, &err) == 0, "tree with timeout");
+	bg = (pid_t)atoi(c.out);
+	ok(bg > 0 && r.timed_out, "timed out");
+	ok(pid_gone(bg), "grandchild killed with the group (pid %d)", (int)bg);
+
+	t0 = now_monotonic_ms();
+	ok(run(leaver, NULL, 0, -1, &c, &r, &err) == 0, "leaver run");
+	bg = (pid_t)atoi(c.out);
+	ok(r.exit_code == 0 && !r.timed_out, "leader exits 0");
+	ok(now_monotonic_ms() - t0 < 1500,
+	   "does not wait for what the leader left running");
+	ok(pid_gone(bg), "left-behind child killed (pid %d)", (int)bg);
+
+	a.fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	a.ms = 200;
+	pthread_create(&th, NULL, abort_later, &a);
+	t0 = now_monotonic_ms();
+	ok(run(tree, NULL, 0, a.fd, &c, &r, &err) == 0, "abort run");
+	pthread_join(th, NULL);
+	bg = (pid_t)atoi(c.out);
+	ok(r.aborted && !r.timed_out && r.signal == SIGKILL,
+	   "aborted, SIGKILL");
+	ok(now_monotonic_ms() - t0 < 2000, "abort is immediate");
+	ok(pid_gone(bg), "abort kills the whole group");
+	close(a.fd);
+
+	ok(run(pgrp, NULL, 0, -1, &c, &r, &err) == 0, "pgrp run");
+	sscanf(c.out, "%d (%*[^)]) %*c %*d %d", &pid, &pg);
+	ok(pid > 0 && pid == pg, "child leads its own process group");
+	ok(pg != getpgrp(), "not the test's process group");
+}
+
+static void test_fds_env(void)
+{
+	static struct capture c;
+	struct dmf_exec_result r;
+	char *err = NULL, want[32];
+	const char *ls[] = {"/bin/ls", "/proc/self/fd", NULL};
+	const char *env[] = {"/usr/bin/env", NULL};
+	const char *envp[] = {"FOO=bar baz", NULL};
+	struct exec_request req = {.argv = env, .envp = envp, .abort_fd = -1,
+				   .on_line = cap_line, .ctx = &c};
+	int leak = open("/dev/null", O_RDONLY); /* no O_CLOEXEC on purpose */
+
+	ok(dup2(leak, 57) == 57, "a leaky fd 57 exists");
+	ok(run(ls, NULL, 0, -1, &c, &r, &err) == 0, "ls fds");
+	snprintf(want, sizeof(want), "\n57\n");
+	ok(strstr(c.out, want) == NULL, "fd 57 not inherited");
+	ok(c.lines <= 4, "only 0, 1, 2 (+ ls's own): %u", c.lines);
+	close(57);
+	close(leak);
+	memset(&c, 0, sizeof(c));
+	ok(exec_run(&req, &r, &err) == 0, "env run");
+	is_str(c.out, "FOO=bar baz\n", "the given environment only");
+}
+
+/* a uid of `a; touch FILE` reaches the command as one argument */
+static void test_hostile_end_to_end(void)
+{
+	static struct capture c;
+	char dir[] = "/tmp/dmf-exec-XXXXXX", *uid, *err = NULL, *yaml;
+	struct config *cfg = NULL;
+	struct dmf_job *job;
+	struct dmf_command *cmd = NULL;
+	struct dmf_exec_result r;
+	struct stat st;
+	static const char *const forms[][2] = {
+		{"a; touch ", "/pwned"},   {"$(touch ", "/pwned)"},
+		{"`touch ", "/pwned`"},	   {"a\ntouch ", "/pwned"},
+		{"a && touch ", "/pwned #"}, {"a | touch ", "/pwned"}};
+	char *pwned;
+
+	ok(mkdtemp(dir) != NULL, "temp dir");
+	pwned = xasprintf("%s/pwned", dir);
+	yaml = xasprintf("cmd:\n  name: /usr/bin/printf\n  arguments:\n"
+			 "    - \"[%%s]\\\\n\"\n    - \"%%{mdb:uid}\"\n");
+	ok(config_load_string(yaml, "e.yml", NULL, &cfg, &err) == 0,
+	   "yaml: %s", err ? err : "ok");
+	for (size_t i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
+		struct exec_request req = {.abort_fd = -1, .on_line = cap_line,
+					   .ctx = &c};
+		char *want;
+
+		job = job_new("7", "sync", "POD_1", "t");
+		uid = xasprintf("%s%s%s", forms[i][0], dir, forms[i][1]);
+		job_set_property(job, "uid", uid, false);
+		ok(inject_build(job, NULL, cfg_child(cfg->root, "cmd"), &cmd,
+				&err) == 0,
+		   "hostile %zu: build", i);
+		is_int(cmd->argc, 3, "hostile %zu: three elements", i);
+		memset(&c, 0, sizeof(c));
+		req.argv = (const char *const *)cmd->argv;
+		ok(exec_run(&req, &r, &err) == 0 && r.exit_code == 0,
+		   "hostile %zu: runs", i);
+		want = xasprintf("[%s]\n", uid);
+		is_str(c.out, want, "hostile %zu: one argument, verbatim", i);
+		ok(stat(pwned, &st) < 0, "hostile %zu: nothing created", i);
+		free(want);
+		free(uid);
+		inject_command_free(&cmd);
+		job_free(&job);
+	}
+	free(yaml);
+	free(pwned);
+	config_free(&cfg);
+	rmdir(dir);
+}
+
+struct par {
+	pthread_t th;
+	int ok;
+};
+
+static void *par_run(void *arg)
+{
+	struct par *p = arg;
+	struct capture *c = malloc(sizeof(*c));
+	struct dmf_exec_result r;
+	char *err = NULL;
+	const char *echo[] = {"/bin/echo", "hello", NULL};
+
+	p->ok = run(echo, NULL, 10000, -1, c, &r, &err) == 0 &&
+		r.exit_code == 0 && strcmp(c->out, "hello\n") == 0;
+	free(err);
+	free(c);
+	return NULL;
+}
+
+static void test_parallel(void)
+{
+	enum { N = 100 };
+	static struct par p[N];
+	int good = 0;
+
+	for (int i = 0; i < N; i++)
+		pthread_create(&p[i].th, NULL, par_run, &p[i]);
+	for (int i = 0; i < N; i++) {
+		pthread_join(p[i].th, NULL);
+		good += p[i].ok;
+	}
+	is_int(good, N, "%d commands at once from %d threads", N, N);
+}
+
+/* The host table: redaction of output lines and of the display. */
+static void test_host_table(void)
+{
+	static struct capture c;
+	const struct dmf_host_exec *ex = host_exec_table();
+	struct config *cfg = NULL;
+	struct dmf_job *job = job_new("9", "sync", "POD_1", "t");
+	struct dmf_exec_options o = {.size = sizeof(o)};
+	struct dmf_exec_result r;
+	const char *err = NULL;
+	char *e = NULL;
+	const char *echo[] = {"/bin/echo", "pw", "UserSecret1", "Master123",
+			      NULL};
+	const char *missing[] = {"/nonexistent", NULL};
+
+	ok(config_load_string("dmf:\n  worker:\n    command:\n      logging:\n"
+			      "        type: off\n  doveadm:\n    source:\n"
+			      "      default:\n        imapc:\n"
+			      "          master-password: Master123\n",
+			      "h.yml", NULL, &cfg, &e) == 0,
+	   "config: %s", e ? e : "ok");
+	ok(host_exec_init(cfg, &e) == 0, "host_exec_init");
+	job_set_property(job, "sourcepasswd", "UserSecret1", true);
+	o.on_line = cap_line;
+	o.line_ctx = &c;
+	memset(&c, 0, sizeof(c));
+	ok(ex->size == sizeof(struct dmf_host_exec), "table size");
+	ok(ex->run(job, echo, &o, &r, &err) == 0, "run through the table");
+	is_str(c.out, "pw <hidden> <hidden>\n",
+	       "job and config secrets hidden in output lines");
+	is_int(ex->run(job, missing, NULL, &r, &err), -ENOENT,
+	       "missing command through the table");
+	like(err, "cannot run", "error text");
+	host_exec_job_finish(job, true);
+	job_free(&job);
+	host_exec_deinit();
+	config_free(&cfg);
+}
+
+int main(void)
+{
+	plan_lazy();
+	signal(SIGPIPE, SIG_DFL);
+	test_basic();
+	test_lines_and_stdin();
+	test_kill();
+	test_fds_env();
+	test_hostile_end_to_end();
+	test_parallel();
+	test_host_table();
+	return done_testing();
+}
