@@ -426,13 +426,15 @@ static struct db_conn *conn_open(const struct db_options *o, char *error)
 		}
 	}
 	snprintf(sql, sizeof(sql),
-		 "SET time_zone = '+00:00', "
-		 "SESSION TRANSACTION ISOLATION LEVEL %s, "
-		 "innodb_lock_wait_timeout = %u",
-		 o->isolation == DB_ISOLATION_REPEATABLE_READ ? "REPEATABLE READ"
-							      : "READ COMMITTED",
+		 "SET time_zone = '+00:00', innodb_lock_wait_timeout = %u",
 		 o->lock_wait_timeout_s);
-	if (mysql_query(c->mysql, sql) != 0) {
+	if (mysql_query(c->mysql, sql) != 0 ||
+	    mysql_query(c->mysql,
+			o->isolation == DB_ISOLATION_REPEATABLE_READ
+				? "SET SESSION TRANSACTION ISOLATION LEVEL "
+				  "REPEATABLE READ"
+				: "SET SESSION TRANSACTION ISOLATION LEVEL "
+				  "READ COMMITTED") != 0) {
 		snprintf(error, 512, "session setup: %s (%u)",
 			 mysql_error(c->mysql), mysql_errno(c->mysql));
 		conn_free(c);
