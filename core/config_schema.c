@@ -6,9 +6,9 @@
  *   K("dotted.pattern", TYPE, FLAGS, "default" or NULL, "a|b" or NULL,
  *     "one-line description"),
  * `*` stands for one free name.  Parent maps need no line of their own.
- * docs/configuration.md lists the same keys (scripts/config-keys-md.sh
- * prints the table from `dmf-worker --print-schema` style output; keep
- * both in step).
+ * docs/configuration.md lists the same keys: regenerate its table with
+ * `tests/unit/test_config --schema-md` (the test fails while a key is
+ * missing there).
  */
 #include "dmf-build.h"
 
@@ -822,4 +822,60 @@ bool config_schema_suggest(const char *const *segs, size_t n, char *buf,
 		}
 	}
 	return best <= threshold(full) + 1;
+}
+
+/* Text for a Markdown table cell: `|` would end the cell. */
+static void md_cell(FILE *out, const char *s)
+{
+	for (; *s != '\0'; s++) {
+		if (*s == '|')
+			fputs("\\|", out);
+		else
+			fputc(*s, out);
+	}
+}
+
+void config_schema_print_markdown(FILE *out)
+{
+	fputs("| Key | Type | Default | Environment variable | Description |\n"
+	      "|---|---|---|---|---|\n",
+	      out);
+	for (size_t i = 0; i < N_SCHEMA; i++) {
+		const struct cfg_schema_entry *e = &schema[i];
+
+		fprintf(out, "| `%s` | %s | ", e->pattern,
+			config_schema_type_name(e->type));
+		if (e->type != CFG_T_ALIAS && e->def != NULL) {
+			fputc('`', out);
+			md_cell(out, e->def);
+			fputc('`', out);
+		}
+		fputs(" | `", out);
+		for (const char *p = e->pattern; *p != '\0'; p++) {
+			if (*p == '*')
+				fputs("<NAME>", out);
+			else if (*p == '.' || *p == '-')
+				fputc('_', out);
+			else
+				fputc(toupper((unsigned char)*p), out);
+		}
+		fputs("` | ", out);
+		if (e->type == CFG_T_ALIAS)
+			fprintf(out, "alias of `%s`: ", e->def);
+		md_cell(out, e->desc);
+		if (e->choices != NULL) {
+			fputs("; one of `", out);
+			md_cell(out, e->choices);
+			fputc('`', out);
+		}
+		if (e->flags & CFG_SECRET)
+			fputs(" **(secret)**", out);
+		if (e->flags & CFG_OURS)
+			fputs(" *(our extension)*", out);
+		if (e->flags & CFG_LEGACY)
+			fputs(" *(legacy)*", out);
+		if (e->flags & CFG_UNUSED)
+			fputs(" *(accepted, no effect)*", out);
+		fputs(" |\n", out);
+	}
 }

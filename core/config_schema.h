@@ -18,6 +18,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 enum cfg_type {
 	CFG_T_STRING = 0,
@@ -107,6 +108,10 @@ void config_schema_next_segments(const char *const *segs, size_t n,
  */
 bool config_schema_suggest(const char *const *segs, size_t n, char *buf,
 			   size_t size);
+
+/* The table as Markdown (the key reference of docs/configuration.md):
+ * key, type, default, environment variable, description. */
+void config_schema_print_markdown(FILE *out);
 
 /* Damerau-Levenshtein (optimal string alignment) distance. */
 size_t config_schema_distance(const char *a, const char *b);

@@ -766,8 +766,49 @@ static void test_files(void)
 	}
 }
 
-int main(void)
+/* docs/configuration.md names every key of the schema. */
+static void test_docs(void)
 {
+	const char *top = getenv("top_srcdir");
+	char path[4096], *text = NULL;
+	size_t n = 0, len = 0, missing = 0;
+	const struct cfg_schema_entry *e = config_schema_entries(&n);
+	FILE *f;
+
+	if (top == NULL || *top == '\0')
+		top = ".";
+	snprintf(path, sizeof(path), "%s/docs/configuration.md", top);
+	f = fopen(path, "r");
+	ok(f != NULL, "docs/configuration.md exists");
+	if (f == NULL)
+		return;
+	text = malloc(1 << 20);
+	if (text != NULL)
+		len = fread(text, 1, (1 << 20) - 1, f);
+	fclose(f);
+	if (text == NULL)
+		return;
+	text[len] = '\0';
+	for (size_t i = 0; i < n; i++) {
+		char want[300];
+
+		snprintf(want, sizeof(want), "| `%s` |", e[i].pattern);
+		if (strstr(text, want) == NULL) {
+			diag("not in docs/configuration.md: %s", e[i].pattern);
+			missing++;
+		}
+	}
+	is_int(missing, 0, "every schema key is documented (regenerate the "
+			   "table with tests/unit/test_config --schema-md)");
+	free(text);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc > 1 && strcmp(argv[1], "--schema-md") == 0) {
+		config_schema_print_markdown(stdout);
+		return 0;
+	}
 	plan_lazy();
 	test_merge();
 	test_yaml_features();
@@ -780,5 +821,6 @@ int main(void)
 	test_print();
 	test_schema();
 	test_files();
+	test_docs();
 	return done_testing();
 }
