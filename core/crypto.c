@@ -240,14 +240,17 @@ static int secret_bag_key(PKCS12_SAFEBAG *bag, const char *path,
 	type = PKCS12_SAFEBAG_get0_bag_type(bag);
 	value = PKCS12_SAFEBAG_get0_bag_obj(bag);
 	if (type == NULL || OBJ_obj2nid(type) != NID_pkcs8ShroudedKeyBag ||
-	    value == NULL || value->type != V_ASN1_SEQUENCE) {
+	    value == NULL || (value->type != V_ASN1_SEQUENCE &&
+			      value->type != V_ASN1_OCTET_STRING)) {
 		*error_r = xasprintf("keystore %s: entry '%s' is not a "
 				     "PKCS#8-shrouded secret key",
 				     path, alias);
 		return -EINVAL;
 	}
-	der = value->value.sequence->data;
-	sig = d2i_X509_SIG(NULL, &der, value->value.sequence->length);
+	/* keytool stores the EncryptedPrivateKeyInfo DER in an OCTET STRING;
+	 * others put the SEQUENCE itself: both are an ASN1_STRING here */
+	der = value->value.asn1_string->data;
+	sig = d2i_X509_SIG(NULL, &der, value->value.asn1_string->length);
 	if (sig == NULL) {
 		*error_r = xasprintf("keystore %s: entry '%s' is damaged", path,
 				     alias);
