@@ -349,6 +349,42 @@ struct dmf_host_crypto {
 	void (*free_secret)(char **secret);
 };
 
+/* ----------------------------------------------------------------- db --- */
+
+/* A sourcehost of the Migration Database (dmfctl sourcehost add). */
+struct dmf_sourcehost {
+	const char *name;     /* the name jobs refer to */
+	const char *host;     /* address to connect to */
+	unsigned port;        /* IMAP port */
+	const char *ssl;      /* "no", "imaps" or "starttls" */
+	const char *commands; /* JSON object of per-phase commands (keys such
+			       * as "sync", "cutover", "status"), or NULL */
+};
+
+/*
+ * The narrow Migration Database operations a plugin may need (ABI 1.2).
+ * No raw SQL: each call is one indexed lookup on the daemon's pool.
+ * Results are allocated for the caller and freed with the paired free
+ * function.  Thread-safe.  Errors: -ENOENT not found, -ENOTCONN no
+ * database (none configured, or unreachable), -ENOMEM, -EINVAL.
+ */
+struct dmf_host_db {
+	uint32_t size;
+	/* Look up the sourcehost `name`; on success *sh_r is allocated. */
+	int (*sourcehost)(const char *name, struct dmf_sourcehost **sh_r);
+	void (*sourcehost_free)(struct dmf_sourcehost **sh);
+	/*
+	 * Read one field of the job's row as stored now: uid, ruid, email,
+	 * sourcehost, sourceport, imapc_ssl, imapoptions, exclude, phase,
+	 * priority, status, attempts, rescues, submitted, target, source.
+	 * *value_r is allocated (free with value_free); a NULL field gives
+	 * -ENOENT.  Other names give -EINVAL.
+	 */
+	int (*job_field)(const struct dmf_job *job, const char *field,
+			 char **value_r);
+	void (*value_free)(char **value);
+};
+
 /* --------------------------------------------------------------- host --- */
 
 struct dmf_host {
@@ -363,6 +399,8 @@ struct dmf_host {
 	const struct dmf_host_exec *exec;
 	const struct dmf_host_inject *inject;
 	const struct dmf_host_crypto *crypto;
+	/* ABI 1.2 */
+	const struct dmf_host_db *db;
 };
 
 #ifdef __cplusplus

@@ -22,6 +22,8 @@
  * Changelog of DMF_ABI_MINOR (major 1):
  *   0  log, config, job and response tables.
  *   1  exec, inject and crypto tables (struct dmf_host members appended).
+ *   2  db table (sourcehost lookup, job field lookup; struct dmf_host
+ *      member appended).
  */
 #ifndef DMF_PLUGIN_H
 #define DMF_PLUGIN_H
@@ -38,7 +40,7 @@ extern "C" {
 /* "DMFP" in ASCII: the first four bytes of every descriptor. */
 #define DMF_PLUGIN_MAGIC 0x444d4650u
 #define DMF_ABI_MAJOR 1
-#define DMF_ABI_MINOR 1
+#define DMF_ABI_MINOR 2
 
 /*
  * The plugin descriptor.  The first four members are frozen forever, across
