@@ -7,6 +7,7 @@
 
 static const struct poller_ops *const pollers[] = {
 	&poller_simulator_ops,
+	&poller_database_ops,
 };
 
 const struct poller_ops *poller_find(const char *type)

@@ -50,5 +50,6 @@ struct poller_ops {
 const struct poller_ops *poller_find(const char *type);
 
 extern const struct poller_ops poller_simulator_ops;
+extern const struct poller_ops poller_database_ops;
 
 #endif /* DMF_CORE_POLLER_H */

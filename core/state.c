@@ -7,6 +7,7 @@
 
 static const struct state_ops *const states[] = {
 	&state_config_ops,
+	&state_database_ops,
 };
 
 const struct state_ops *state_find(const char *type)

@@ -50,5 +50,6 @@ struct state_ops {
 const struct state_ops *state_find(const char *type);
 
 extern const struct state_ops state_config_ops;
+extern const struct state_ops state_database_ops;
 
 #endif /* DMF_CORE_STATE_H */
