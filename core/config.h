@@ -7,6 +7,11 @@
  * HTTP_ADMIN_USERNAME; dots and dashes both become `_` and names are upper
  * case.  See docs/configuration.md for the resolution rules.
  *
+ * Keys spelled as a schema alias are renamed to the canonical key at load,
+ * so readers use one spelling only: `dmf.doveadm.source` (not `sources`),
+ * `failure-flags.pre` (not `sync`), `copy-imapc-inbox`, `remove-imapc-path`,
+ * `datasources.default.maximum-pool-size` (not `maximumPoolSize`), ...
+ *
  * The tree is read-only after config_load() and may be read from any thread.
  */
 #ifndef DMF_CORE_CONFIG_H
