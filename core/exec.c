@@ -289,7 +289,9 @@ int exec_run(const struct exec_request *req, struct dmf_exec_result *result_r,
 		if (pidfd < 0 && !exited && (wait_ms < 0 || wait_ms > 50))
 			wait_ms = 50; /* no pidfd: check with waitpid */
 		if (poll(pfd, (nfds_t)n, (int)wait_ms) < 0 && errno != EINTR) {
-			ret = -errno;
+			/* cannot watch it any more: stop it, then reap it */
+			kill(-pid, SIGKILL);
+			res.aborted = 1;
 			break;
 		}
 		if (i_out >= 0 && pfd[i_out].revents != 0 &&

@@ -29,6 +29,7 @@ static struct crypto_keyring *ring_for(const char *file, const char *secret,
 	    crypto_keyring_load(cfg_child(cfg->root, "storageKeys"), &ring,
 				&err) < 0) {
 		printf("error: %s\n", err);
+		fflush(stdout);
 		exit(1);
 	}
 	free(yaml);
@@ -46,6 +47,8 @@ int main(int argc, char **argv)
 	if (argc == 5 && strcmp(argv[1], "key") == 0) {
 		if (crypto_read_key(argv[2], argv[3], argv[4], key, &err) < 0) {
 			printf("error: %s\n", err);
+			free(err);
+			fflush(stdout);
 			return 1;
 		}
 		for (size_t i = 0; i < sizeof(key); i++)
@@ -57,9 +60,14 @@ int main(int argc, char **argv)
 		ring = ring_for(argv[2], argv[3], argv[4]);
 		if (crypto_wrap(ring, argv[4], argv[5], &a, &b, &err) < 0) {
 			printf("error: %s\n", err);
+			free(err);
+			crypto_keyring_free(&ring);
+			fflush(stdout);
 			return 1;
 		}
 		printf("%s %s\n", a, b);
+		free(a);
+		free(b);
 		crypto_keyring_free(&ring);
 		return 0;
 	}
@@ -68,6 +76,9 @@ int main(int argc, char **argv)
 		if (crypto_unwrap(ring, argv[4], argv[5], argv[6], &a, &err) <
 		    0) {
 			printf("error: %s\n", err);
+			free(err);
+			crypto_keyring_free(&ring);
+			fflush(stdout);
 			return 1;
 		}
 		printf("%s\n", a);
