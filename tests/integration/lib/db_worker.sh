@@ -123,19 +123,21 @@ dw_worker_start() {
 
 dw_pid() { eval "echo \${DW_PID_$1:-}"; }
 
-# dw_worker_wait MEMBERID SECONDS: wait for the worker to exit; prints rc
+# dw_worker_wait MEMBERID SECONDS: wait for the worker to exit and set
+# DW_RC to its exit status ("timeout" when it did not exit).  Do not call
+# it in $(...): only this shell can wait for its children.
 dw_worker_wait() {
 	local pid
 	pid=$(dw_pid "$1")
+	DW_RC=timeout
 	for _ in $(seq 1 $(($2 * 10))); do
 		if ! kill -0 "$pid" 2>/dev/null; then
 			wait "$pid"
-			echo $?
+			DW_RC=$?
 			return 0
 		fi
 		sleep 0.1
 	done
-	echo timeout
 	return 1
 }
 
@@ -144,7 +146,7 @@ dw_worker_stop() {
 	pid=$(dw_pid "$1")
 	[ -n "$pid" ] || return 0
 	kill -TERM "$pid" 2>/dev/null
-	dw_worker_wait "$1" 20 >/dev/null || kill -KILL "$pid" 2>/dev/null
+	dw_worker_wait "$1" 20 || kill -KILL "$pid" 2>/dev/null
 }
 
 # dw_wait_sql SQL EXPECTED SECONDS: true once SQL prints EXPECTED
