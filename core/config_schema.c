@@ -273,6 +273,8 @@ static const struct cfg_schema_entry schema[] = {
 	  "raw key file, or keystore:PATH of a PKCS#12 keystore"),
 	K(W "crypto.storageKeys.*.secret", STRING, SECRET, NULL, NULL,
 	  "keystore password"),
+	K(W "crypto.storageKeys.*.alias", STRING, OURS, NULL, NULL,
+	  "alias of the key in the keystore (default: the key name)"),
 
 	/* ---- dmf.simulator: the simulator job worker ---- */
 	K("dmf.simulator.min-sleep", DURATION, OURS, "1s", NULL,
@@ -289,6 +291,20 @@ static const struct cfg_schema_entry schema[] = {
 	  "custom %{conf:NAME} values"),
 	COMMANDS("dmf.command.source.*.", "sync"),
 	COMMANDS("dmf.command.source.*.", "cutover"),
+	K("dmf.command.hide-passwords", BOOL, OURS, "false", NULL,
+	  "show passwords as <hidden> in the command worker's job details"),
+	K("dmf.command.source.*.timeout", DURATION, OURS, "0", NULL,
+	  "kill the migration command after this long (0 = no limit)"),
+	K("dmf.command.source.*.imapc.host", STRING, OURS, NULL, NULL,
+	  "%{conf:imapc_host}"),
+	K("dmf.command.source.*.imapc.port", INT, OURS, NULL, NULL,
+	  "%{conf:imapc_port}"),
+	K("dmf.command.source.*.imapc.prefix", STRING, OURS, NULL, NULL,
+	  "%{conf:imapc_prefix}"),
+	K("dmf.command.source.*.imapc.master-user", STRING, OURS, NULL, NULL,
+	  "%{conf:imapc_master_user}"),
+	K("dmf.command.source.*.imapc.master-password", STRING, OURS | SECRET,
+	  NULL, NULL, "%{conf:imapc_master_password}"),
 
 	/* ---- dmf.doveadm: the doveadm job worker ---- */
 	K("dmf.doveadm.path", STRING, 0, "/usr/bin/doveadm", NULL,

@@ -7,7 +7,7 @@ packages=(
 	libyaml-dev libjansson-dev libmariadb-dev libssl-dev libmicrohttpd-dev
 	libcurl4-openssl-dev libpcre2-dev
 	mariadb-server mariadb-client dovecot-core dovecot-imapd
-	default-jre-headless prometheus curl python3 procps psmisc
+	openjdk-17-jdk-headless prometheus curl python3 procps psmisc
 )
 missing=()
 for p in "${packages[@]}"; do
