@@ -60,55 +60,38 @@ int doveadm_phase_parse(const char *text, enum doveadm_phase *phase_r)
 	return -EINVAL;
 }
 
-/* ------------------------------------------------------------- lookup --- */
-
-const struct cfg_node *doveadm_conf_block(const struct cfg_node *doveadm,
-					  const char *source,
-					  const char **name_r)
-{
-	static const char *const parents[] = { "source", "sources" };
-	const char *names[2] = { source, "default" };
-
-	if (doveadm == NULL)
-		return NULL;
-	for (size_t n = 0; n < 2; n++) {
-		if (names[n] == NULL)
-			continue;
-		for (size_t p = 0; p < 2; p++) {
-			const struct cfg_node *parent =
-				cfg_child(doveadm, parents[p]);
-			const struct cfg_node *b =
-				parent != NULL ? cfg_child(parent, names[n])
-					       : NULL;
-			if (b != NULL && b->kind != CFG_NULL) {
-				if (name_r != NULL)
-					*name_r = b->key;
-				return b;
-			}
-		}
-	}
-	return NULL;
-}
-
 /* ------------------------------------------------------------ parsing --- */
 
-/* "FILE:LINE:COL: key 'a.b.c': what" for a node, allocated. */
-static int node_error(const struct cfg_node *n, const char *what,
-		      char **error_r)
-{
-	char origin[256], path[512];
+/* What the parser carries: the host's config table and the block. */
+struct pctx {
+	const struct dmf_host_config *hc;
+	const struct dmf_conf *b;
+	const char *block_name; /* the block's key, for messages */
+	char **error_r;
+};
 
-	if (asprintf(error_r, "%s: key '%s': %s",
-		     cfg_origin(n, origin, sizeof(origin)),
-		     cfg_path(n, path, sizeof(path)), what) < 0)
-		*error_r = NULL;
+/* "FILE:LINE:COL: key 'dmf.doveadm.source.B.path': what", allocated. */
+static int path_error(struct pctx *x, const struct dmf_conf *n,
+		      const char *path, const char *what)
+{
+	if (asprintf(x->error_r, "%s: key 'dmf.doveadm.source.%s.%s': %s",
+		     x->hc->origin(n != NULL ? n : x->b),
+		     x->block_name != NULL ? x->block_name : "?", path,
+		     what) < 0)
+		*x->error_r = NULL;
 	return -EINVAL;
 }
 
-static int getter_error(const char *e, char **error_r)
+static int getter_error(struct pctx *x, const char *e)
 {
-	*error_r = strdup(e != NULL ? e : "invalid value");
+	*x->error_r = strdup(e != NULL ? e : "invalid value");
 	return -EINVAL;
+}
+
+static const struct dmf_conf *node_at(struct pctx *x, const char *path)
+{
+	const struct dmf_conf *n = x->hc->get(x->b, path);
+	return x->hc->kind(n) == DMF_CONF_NULL ? NULL : n;
 }
 
 static int dup_str(const char *s, char **out)
@@ -121,33 +104,21 @@ static int dup_str(const char *s, char **out)
 	return *out == NULL ? -ENOMEM : 0;
 }
 
-static int get_bool(const struct cfg_node *b, const char *path, bool *v,
-		    char **error_r)
+static int get_bool(struct pctx *x, const char *path, bool *v)
 {
 	const char *e = NULL;
-	bool r;
-	if (cfg_get_bool(b, path, *v, &r, &e) < 0)
-		return getter_error(e, error_r);
-	*v = r;
+	int r;
+	if (x->hc->get_bool(x->b, path, *v ? 1 : 0, &r, &e) < 0)
+		return getter_error(x, e);
+	*v = r != 0;
 	return 0;
 }
 
-/* A bool that may be spelled `alias` (legacy) when `path` is absent. */
-static int get_bool_alias(const struct cfg_node *b, const char *path,
-			  const char *alias, bool *v, char **error_r)
-{
-	const struct cfg_node *n = cfg_get(b, path);
-	if ((n == NULL || n->kind == CFG_NULL) && alias != NULL)
-		return get_bool(b, alias, v, error_r);
-	return get_bool(b, path, v, error_r);
-}
-
-static int get_str(const struct cfg_node *b, const char *path, char **v,
-		   char **error_r)
+static int get_str(struct pctx *x, const char *path, char **v)
 {
 	const char *e = NULL, *s;
-	if (cfg_get_string(b, path, *v, &s, &e) < 0)
-		return getter_error(e, error_r);
+	if (x->hc->get_string(x->b, path, *v, &s, &e) < 0)
+		return getter_error(x, e);
 	if (s == *v)
 		return 0;
 	if (dup_str(s, v) < 0)
@@ -160,33 +131,32 @@ static int get_str(const struct cfg_node *b, const char *path, char **v,
 	return 0;
 }
 
-static int get_int_range(const struct cfg_node *b, const char *path, int *v,
-			 long long min, long long max, char **error_r)
+static int get_int_range(struct pctx *x, const char *path, int *v,
+			 long long min, long long max)
 {
 	const char *e = NULL;
 	long long r;
-	if (cfg_get_int(b, path, *v, &r, &e) < 0)
-		return getter_error(e, error_r);
+	if (x->hc->get_int(x->b, path, *v, &r, &e) < 0)
+		return getter_error(x, e);
 	if (r < min || r > max) {
 		char what[96];
 		snprintf(what, sizeof(what), "must be between %lld and %lld",
 			 min, max);
-		return node_error(cfg_get(b, path), what, error_r);
+		return path_error(x, x->hc->get(x->b, path), path, what);
 	}
 	*v = (int)r;
 	return 0;
 }
 
-static int get_ms(const struct cfg_node *b, const char *path, long long *v,
-		  char **error_r)
+static int get_ms(struct pctx *x, const char *path, long long *v)
 {
 	const char *e = NULL;
 	long long r;
-	if (cfg_get_duration_ms(b, path, *v, &r, &e) < 0)
-		return getter_error(e, error_r);
+	if (x->hc->get_duration_ms(x->b, path, *v, &r, &e) < 0)
+		return getter_error(x, e);
 	if (r < 0)
-		return node_error(cfg_get(b, path), "must not be negative",
-				  error_r);
+		return path_error(x, x->hc->get(x->b, path), path,
+				  "must not be negative");
 	*v = r;
 	return 0;
 }
@@ -207,99 +177,187 @@ static int parse_long(const char *s, long long min, long long max,
 	return 0;
 }
 
-/* retry.code-max / retry.code-sleep: a map of exit code -> number. */
-static int get_code_map(const struct cfg_node *b, const char *path,
-			bool duration, struct doveadm_code_map **map,
-			size_t *n_map, char **error_r)
+void doveadm_strv_free(char ***v)
 {
-	const struct cfg_node *n = cfg_get(b, path);
-	struct doveadm_code_map *m;
+	if (*v == NULL)
+		return;
+	for (size_t i = 0; (*v)[i] != NULL; i++)
+		free((*v)[i]);
+	free(*v);
+	*v = NULL;
+}
 
-	if (n == NULL || n->kind == CFG_NULL)
+/* Append a copy of s[0..len) (trimmed) to the array; 0 or -ENOMEM. */
+static int strv_add(char ***v, size_t *n, const char *s, size_t len)
+{
+	char **nv;
+
+	while (len > 0 && (*s == ' ' || *s == '\t')) {
+		s++;
+		len--;
+	}
+	while (len > 0 && (s[len - 1] == ' ' || s[len - 1] == '\t'))
+		len--;
+	if (len == 0)
+		return 0;
+	nv = realloc(*v, (*n + 2) * sizeof(char *));
+	if (nv == NULL)
+		return -ENOMEM;
+	*v = nv;
+	nv[*n] = strndup(s, len);
+	if (nv[*n] == NULL)
+		return -ENOMEM;
+	(*n)++;
+	nv[*n] = NULL;
+	return 0;
+}
+
+/* A list of strings: a sequence of scalars, or one scalar holding a
+ * comma-separated list (when `split` is true).  Absent: *items_r
+ * untouched.  An empty list gives an empty array. */
+static int get_strv(struct pctx *x, const char *path, bool split,
+		    char ***items_r)
+{
+	const struct dmf_conf *n = node_at(x, path);
+	char **v = NULL;
+	size_t k = 0;
+	int r = 0;
+
+	if (n == NULL)
+		return 0;
+	v = calloc(1, sizeof(char *));
+	if (v == NULL)
+		return -ENOMEM;
+	if (x->hc->kind(n) == DMF_CONF_SCALAR) {
+		const char *s = x->hc->scalar(n);
+		if (!split) {
+			r = strv_add(&v, &k, s, strlen(s));
+		} else {
+			while (r == 0 && *s != '\0') {
+				const char *c = strchr(s, ',');
+				size_t len = c != NULL ? (size_t)(c - s)
+						       : strlen(s);
+				r = strv_add(&v, &k, s, len);
+				s += len + (c != NULL);
+			}
+		}
+	} else if (x->hc->kind(n) == DMF_CONF_LIST) {
+		for (size_t i = 0; r == 0 && i < x->hc->count(n); i++) {
+			const struct dmf_conf *c = x->hc->child(n, i);
+			const char *s = x->hc->scalar(c);
+			if (s == NULL) {
+				doveadm_strv_free(&v);
+				return path_error(x, c, path,
+						  "must list plain values");
+			}
+			r = strv_add(&v, &k, s, strlen(s));
+		}
+	} else {
+		doveadm_strv_free(&v);
+		return path_error(x, n, path, "must be a list");
+	}
+	if (r < 0) {
+		doveadm_strv_free(&v);
+		return r;
+	}
+	doveadm_strv_free(items_r);
+	*items_r = v;
+	return 0;
+}
+
+/* retry.code-max / retry.code-sleep: a map of exit code -> number. */
+static int get_code_map(struct pctx *x, const char *path, bool duration,
+			struct doveadm_code_map **map, size_t *n_map)
+{
+	const struct dmf_conf *n = node_at(x, path);
+	struct doveadm_code_map *m;
+	size_t cnt;
+
+	if (n == NULL)
 		return 0; /* keep the built-in map */
-	if (n->kind != CFG_MAP)
-		return node_error(n, "must be a map of exit code: value",
-				  error_r);
-	m = calloc(n->n_children + 1, sizeof(*m));
+	if (x->hc->kind(n) != DMF_CONF_MAP)
+		return path_error(x, n, path,
+				  "must be a map of exit code: value");
+	cnt = x->hc->count(n);
+	m = calloc(cnt + 1, sizeof(*m));
 	if (m == NULL)
 		return -ENOMEM;
-	for (size_t i = 0; i < n->n_children; i++) {
-		const struct cfg_node *c = n->children[i];
+	for (size_t i = 0; i < cnt; i++) {
+		const struct dmf_conf *c = x->hc->child(n, i);
+		const char *key = x->hc->key(c), *e = NULL;
+		char cpath[128];
 		long long code, v;
 		int r;
 
-		if (parse_long(c->key, 0, 255, &code) < 0) {
+		snprintf(cpath, sizeof(cpath), "%s.%s", path,
+			 key != NULL ? key : "?");
+		if (parse_long(key, 0, 255, &code) < 0) {
 			free(m);
-			return node_error(c, "the key must be an exit code "
-					     "(0-255)", error_r);
+			return path_error(x, c, cpath, "the key must be an exit "
+						      "code (0-255)");
 		}
-		if (c->kind != CFG_SCALAR) {
+		if (x->hc->kind(c) != DMF_CONF_SCALAR) {
 			free(m);
-			return node_error(c, "must be a number", error_r);
+			return path_error(x, c, cpath, "must be a number");
 		}
 		if (duration)
-			r = cfg_parse_duration_ms(c->value, &v);
+			r = x->hc->get_duration_ms(n, key, 0, &v, &e);
 		else
-			r = parse_long(c->value, 0, INT_MAX, &v);
+			r = parse_long(x->hc->scalar(c), 0, INT_MAX, &v);
 		if (r < 0 || v < 0) {
 			free(m);
-			return node_error(c, duration ?
+			return path_error(x, c, cpath, duration ?
 					  "must be a duration (ms, 5s, 1m)" :
-					  "must be a non-negative integer",
-					  error_r);
+					  "must be a non-negative integer");
 		}
 		m[i].code = (int)code;
 		m[i].value = v;
 	}
 	free(*map);
 	*map = m;
-	*n_map = n->n_children;
+	*n_map = cnt;
 	return 0;
 }
 
-static int get_accept_codes(const struct cfg_node *b, const char *path,
-			    int **codes, size_t *n_codes, char **error_r)
+static int get_accept_codes(struct pctx *x, const char *path, int **codes,
+			    size_t *n_codes)
 {
-	const struct cfg_node *n = cfg_get(b, path);
-	const char *e = NULL;
 	char **items = NULL;
 	size_t k = 0;
-	int *c;
+	int *c, r;
 
-	if (n == NULL || n->kind == CFG_NULL)
-		return 0;
-	if (cfg_get_strv(b, path, &items, &e) < 0)
-		return getter_error(e, error_r);
+	r = get_strv(x, path, true, &items);
+	if (r < 0 || items == NULL)
+		return r;
 	while (items[k] != NULL)
 		k++;
 	c = calloc(k + 1, sizeof(*c));
 	if (c == NULL) {
-		cfg_strv_free(&items);
+		doveadm_strv_free(&items);
 		return -ENOMEM;
 	}
 	for (size_t i = 0; i < k; i++) {
 		long long v;
 		if (parse_long(items[i], -1, 255, &v) < 0) {
-			cfg_strv_free(&items);
+			doveadm_strv_free(&items);
 			free(c);
-			return node_error(n, "must list exit codes (-1 for all)",
-					  error_r);
+			return path_error(x, node_at(x, path), path,
+					  "must list exit codes (-1 for all)");
 		}
 		c[i] = (int)v;
 	}
-	cfg_strv_free(&items);
+	doveadm_strv_free(&items);
 	free(*codes);
 	*codes = c;
 	*n_codes = k;
 	return 0;
 }
 
-static int parse_protocol(const struct cfg_node *b,
-			  enum doveadm_remote_protocol *p, char **error_r)
+static int parse_protocol(struct pctx *x, enum doveadm_remote_protocol *p)
 {
-	const char *e = NULL, *s;
-	if (cfg_get_string(b, "count.remote-protocol", NULL, &s, &e) < 0)
-		return getter_error(e, error_r);
+	const char *e = NULL, *s, *path = "count.remote-protocol";
+	if (x->hc->get_string(x->b, path, NULL, &s, &e) < 0)
+		return getter_error(x, e);
 	if (s == NULL || *s == '\0')
 		return 0;
 	if (strcasecmp(s, "imapc") == 0)
@@ -309,17 +367,16 @@ static int parse_protocol(const struct cfg_node *b,
 	else if (strcasecmp(s, "http") == 0)
 		*p = DOVEADM_REMOTE_HTTP;
 	else
-		return node_error(cfg_get(b, "count.remote-protocol"),
-				  "must be imapc, doveadm or http", error_r);
+		return path_error(x, node_at(x, path), path,
+				  "must be imapc, doveadm or http");
 	return 0;
 }
 
-static int parse_http_type(const struct cfg_node *b,
-			   enum doveadm_http_type *t, char **error_r)
+static int parse_http_type(struct pctx *x, enum doveadm_http_type *t)
 {
 	const char *e = NULL, *s;
-	if (cfg_get_string(b, "http.type", NULL, &s, &e) < 0)
-		return getter_error(e, error_r);
+	if (x->hc->get_string(x->b, "http.type", NULL, &s, &e) < 0)
+		return getter_error(x, e);
 	if (s == NULL || *s == '\0')
 		return 0;
 	if (strcasecmp(s, "director") == 0)
@@ -327,31 +384,35 @@ static int parse_http_type(const struct cfg_node *b,
 	else if (strcasecmp(s, "cluster") == 0)
 		*t = DOVEADM_HTTP_CLUSTER;
 	else
-		return node_error(cfg_get(b, "http.type"),
-				  "must be director or cluster", error_r);
+		return path_error(x, node_at(x, "http.type"), "http.type",
+				  "must be director or cluster");
 	return 0;
 }
 
-static int parse_inject(const struct cfg_node *b,
-			struct doveadm_source_conf *c, char **error_r)
+static int parse_inject(struct pctx *x, struct doveadm_source_conf *c)
 {
-	const struct cfg_node *n = cfg_get(b, "command.inject");
+	const struct dmf_conf *n = node_at(x, "command.inject");
+	size_t cnt;
 
-	if (n == NULL || n->kind == CFG_NULL)
+	if (n == NULL)
 		return 0;
-	if (n->kind != CFG_MAP)
-		return node_error(n, "must be a map of name: value", error_r);
-	c->inject_names = calloc(n->n_children + 1, sizeof(char *));
-	c->inject_values = calloc(n->n_children + 1, sizeof(char *));
+	if (x->hc->kind(n) != DMF_CONF_MAP)
+		return path_error(x, n, "command.inject",
+				  "must be a map of name: value");
+	cnt = x->hc->count(n);
+	c->inject_names = calloc(cnt + 1, sizeof(char *));
+	c->inject_values = calloc(cnt + 1, sizeof(char *));
 	if (c->inject_names == NULL || c->inject_values == NULL)
 		return -ENOMEM;
-	for (size_t i = 0; i < n->n_children; i++) {
-		const struct cfg_node *v = n->children[i];
-		if (v->kind != CFG_SCALAR && v->kind != CFG_NULL)
-			return node_error(v, "must be a plain value", error_r);
-		c->inject_names[c->n_inject] = strdup(v->key);
-		c->inject_values[c->n_inject] =
-			strdup(v->value != NULL ? v->value : "");
+	for (size_t i = 0; i < cnt; i++) {
+		const struct dmf_conf *v = x->hc->child(n, i);
+		const char *key = x->hc->key(v), *val = x->hc->scalar(v);
+		enum dmf_conf_kind k = x->hc->kind(v);
+		if (k != DMF_CONF_SCALAR && k != DMF_CONF_NULL)
+			return path_error(x, v, "command.inject",
+					  "must be a plain value");
+		c->inject_names[c->n_inject] = strdup(key != NULL ? key : "");
+		c->inject_values[c->n_inject] = strdup(val != NULL ? val : "");
 		c->n_inject++;
 		if (c->inject_names[c->n_inject - 1] == NULL ||
 		    c->inject_values[c->n_inject - 1] == NULL)
@@ -360,72 +421,68 @@ static int parse_inject(const struct cfg_node *b,
 	return 0;
 }
 
-static const struct cfg_node *command_node(const struct cfg_node *b,
-					   const char *phase, const char *which)
-{
-	char path[64];
-	const struct cfg_node *n;
-
-	snprintf(path, sizeof(path), "command.%s.%s", phase, which);
-	n = cfg_get(b, path);
-	return n != NULL && n->kind != CFG_NULL ? n : NULL;
-}
-
-static int parse_commands(const struct cfg_node *b,
-			  struct doveadm_source_conf *c, char **error_r)
+static int parse_commands(struct pctx *x, struct doveadm_source_conf *c)
 {
 	static const char *const phases[DOVEADM_N_PHASES] = { "sync",
 							      "cutover" };
+	static const char *const which[4] = { "pre", "sync", "post",
+					      "failure" };
 	for (int p = 0; p < DOVEADM_N_PHASES; p++) {
 		struct doveadm_phase_commands *pc = &c->commands[p];
-		pc->pre = command_node(b, phases[p], "pre");
-		pc->sync = command_node(b, phases[p], "sync");
-		pc->post = command_node(b, phases[p], "post");
-		pc->failure = command_node(b, phases[p], "failure");
-		const struct cfg_node *all[] = { pc->pre, pc->sync, pc->post,
-						 pc->failure };
+		const struct dmf_conf **slot[4] = { &pc->pre, &pc->sync,
+						    &pc->post, &pc->failure };
 		for (size_t i = 0; i < 4; i++) {
-			if (all[i] != NULL && all[i]->kind != CFG_MAP)
-				return node_error(all[i],
+			char path[64];
+			const struct dmf_conf *n;
+
+			snprintf(path, sizeof(path), "command.%s.%s",
+				 phases[p], which[i]);
+			n = node_at(x, path);
+			if (n != NULL && x->hc->kind(n) != DMF_CONF_MAP)
+				return path_error(x, n, path,
 						  "must be a command definition "
 						  "(name, options, arguments, "
-						  "sub-command)",
-						  error_r);
+						  "sub-command)");
+			*slot[i] = n;
 		}
 	}
-	const struct cfg_node *rc = cfg_get(b, "count.remote-command");
-	if (rc != NULL && rc->kind != CFG_NULL) {
-		if (rc->kind != CFG_MAP)
-			return node_error(rc, "must be a command definition",
-					  error_r);
+	const struct dmf_conf *rc = node_at(x, "count.remote-command");
+	if (rc != NULL) {
+		if (x->hc->kind(rc) != DMF_CONF_MAP)
+			return path_error(x, rc, "count.remote-command",
+					  "must be a command definition");
 		c->count.remote_command = rc;
 	}
 	return 0;
 }
 
-static int parse_failure_phase(const struct cfg_node *n, bool *flags,
-			       char **error_r)
+static int parse_failure_phase(struct pctx *x, const struct dmf_conf *n,
+			       const char *ppath, bool *flags)
 {
-	if (n == NULL || n->kind == CFG_NULL)
+	if (x->hc->kind(n) == DMF_CONF_NULL)
 		return 0;
-	if (n->kind != CFG_MAP)
-		return node_error(n, "must be a map of step: true|false",
-				  error_r);
-	for (size_t i = 0; i < n->n_children; i++) {
-		const struct cfg_node *c = n->children[i];
-		int step = -1;
-		for (int s = 0; s < DOVEADM_N_STEPS; s++) {
-			if (strcmp(c->key, step_names[s]) == 0)
+	if (x->hc->kind(n) != DMF_CONF_MAP)
+		return path_error(x, n, ppath,
+				  "must be a map of step: true|false");
+	for (size_t i = 0; i < x->hc->count(n); i++) {
+		const struct dmf_conf *c = x->hc->child(n, i);
+		const char *key = x->hc->key(c), *e = NULL;
+		char path[128];
+		int step = -1, v;
+
+		snprintf(path, sizeof(path), "%s.%s", ppath,
+			 key != NULL ? key : "?");
+		for (int s = 0; key != NULL && s < DOVEADM_N_STEPS; s++) {
+			if (strcmp(key, step_names[s]) == 0)
 				step = s;
 		}
 		if (step < 0)
-			return node_error(c, "unknown step (see failure-flags "
-					     "in docs/doveadm.md)", error_r);
-		bool v = flags[step];
-		int r = get_bool(n, c->key, &v, error_r);
-		if (r < 0)
-			return r;
-		flags[step] = v;
+			return path_error(x, c, path, "unknown step (see "
+						      "failure-flags in "
+						      "docs/doveadm.md)");
+		if (x->hc->get_bool(n, key, flags[step] ? 1 : 0, &v, &e) < 0)
+			return getter_error(x, e);
+		flags[step] = v != 0;
 	}
 	return 0;
 }
@@ -433,9 +490,12 @@ static int parse_failure_phase(const struct cfg_node *n, bool *flags,
 static int set_defaults(struct doveadm_source_conf *c)
 {
 	static const char *const masks[] = { "INBOX", "INBOX/*", "*" };
+	static const char *const settings[] = DOVEADM_DEFAULT_SYNC_SETTINGS;
+	size_t n = 0;
 
 	c->analyze_log = true;
 	c->container_file = strdup("/etc/dovecot/passwd.container");
+	c->imapc_inbox_owner = strdup(DOVEADM_DEFAULT_INBOX_OWNER);
 	c->director.kick.timeout_ms = 60000;
 	c->count.pre = c->count.sync = c->count.post = c->count.remote = true;
 	c->count.remote_protocol = DOVEADM_REMOTE_IMAPC;
@@ -445,13 +505,20 @@ static int set_defaults(struct doveadm_source_conf *c)
 	c->retry.code_max = calloc(2, sizeof(*c->retry.code_max));
 	c->retry.code_sleep = calloc(1, sizeof(*c->retry.code_sleep));
 	c->doveadm.port = 24245;
-	if (c->container_file == NULL ||
+	c->sync_settings = calloc(1, sizeof(char *));
+	if (c->container_file == NULL || c->imapc_inbox_owner == NULL ||
 	    c->count.remote_http_mailbox_mask == NULL ||
-	    c->retry.code_max == NULL || c->retry.code_sleep == NULL)
+	    c->retry.code_max == NULL || c->retry.code_sleep == NULL ||
+	    c->sync_settings == NULL)
 		return -ENOMEM;
 	for (size_t i = 0; i < 3; i++) {
 		c->count.remote_http_mailbox_mask[i] = strdup(masks[i]);
 		if (c->count.remote_http_mailbox_mask[i] == NULL)
+			return -ENOMEM;
+	}
+	for (size_t i = 0; settings[i] != NULL; i++) {
+		if (strv_add(&c->sync_settings, &n, settings[i],
+			     strlen(settings[i])) < 0)
 			return -ENOMEM;
 	}
 	c->retry.code_max[0] = (struct doveadm_code_map){ 134, 2 };
@@ -465,165 +532,178 @@ static int set_defaults(struct doveadm_source_conf *c)
 #define TRY(expr)                                                              \
 	do {                                                                   \
 		if ((r = (expr)) < 0)                                          \
-			goto fail;                                             \
+			return r;                                              \
 	} while (0)
 
-static int parse_block(const struct cfg_node *b, struct doveadm_source_conf *c,
-		       char **error_r)
+static int parse_block(struct pctx *x, struct doveadm_source_conf *c)
 {
+	const struct dmf_host_config *hc = x->hc;
 	int r;
 	bool legacy;
 
-	if (b->kind != CFG_MAP)
-		return node_error(b, "must be a map of doveadm settings",
-				  error_r);
-	TRY(get_bool(b, "analyze-log", &c->analyze_log, error_r));
-	TRY(get_bool(b, "move-duplicates", &c->move_duplicates, error_r));
-	TRY(get_bool_alias(b, "copy-imapc-inbox", "copy-imaps-inbox",
-			   &c->copy_imapc_inbox, error_r));
-	TRY(get_bool_alias(b, "remove-imapc-path", "remove-imaps-path",
-			   &c->remove_imapc_path, error_r));
-	TRY(get_bool(b, "metacache.flush.on-success",
-		     &c->metacache_flush.on_success, error_r));
-	TRY(get_bool(b, "metacache.flush.on-failure",
-		     &c->metacache_flush.on_failure, error_r));
-	TRY(get_bool(b, "metacache.clean.on-success",
-		     &c->metacache_clean.on_success, error_r));
-	TRY(get_bool(b, "metacache.clean.on-failure",
-		     &c->metacache_clean.on_failure, error_r));
+	if (hc->kind(x->b) != DMF_CONF_MAP)
+		return path_error(x, x->b, "", "must be a map of doveadm "
+					       "settings");
+	TRY(get_bool(x, "analyze-log", &c->analyze_log));
+	TRY(get_bool(x, "move-duplicates", &c->move_duplicates));
+	/* the loader renames copy-imaps-inbox / remove-imaps-path */
+	TRY(get_bool(x, "copy-imapc-inbox", &c->copy_imapc_inbox));
+	TRY(get_bool(x, "copy-imaps-inbox", &c->copy_imapc_inbox));
+	TRY(get_bool(x, "remove-imapc-path", &c->remove_imapc_path));
+	TRY(get_bool(x, "remove-imaps-path", &c->remove_imapc_path));
+	TRY(get_bool(x, "metacache.flush.on-success",
+		     &c->metacache_flush.on_success));
+	TRY(get_bool(x, "metacache.flush.on-failure",
+		     &c->metacache_flush.on_failure));
+	TRY(get_bool(x, "metacache.clean.on-success",
+		     &c->metacache_clean.on_success));
+	TRY(get_bool(x, "metacache.clean.on-failure",
+		     &c->metacache_clean.on_failure));
 	legacy = false;
-	TRY(get_bool(b, "flush-metacache", &legacy, error_r));
+	TRY(get_bool(x, "flush-metacache", &legacy));
 	if (legacy)
 		c->metacache_flush.on_success = true;
 	legacy = false;
-	TRY(get_bool(b, "clean-metacache", &legacy, error_r));
+	TRY(get_bool(x, "clean-metacache", &legacy));
 	if (legacy)
 		c->metacache_clean.on_success = true;
-	TRY(get_bool(b, "fetch-container", &c->fetch_container, error_r));
-	TRY(get_str(b, "container-file", &c->container_file, error_r));
+	TRY(get_bool(x, "fetch-container", &c->fetch_container));
+	TRY(get_str(x, "container-file", &c->container_file));
 	if (c->container_file == NULL &&
 	    (c->container_file = strdup("/etc/dovecot/passwd.container")) == NULL)
 		return -ENOMEM;
-
-	TRY(get_bool(b, "director.enabled", &c->director.enabled, error_r));
-	TRY(get_bool(b, "director.use-sourcehost", &c->director.use_sourcehost,
-		     error_r));
-	TRY(get_bool(b, "director.move-user", &c->director.move_user, error_r));
-	TRY(get_bool(b, "director.kick.sync", &c->director.kick.sync, error_r));
-	TRY(get_bool(b, "director.kick.cutover", &c->director.kick.cutover,
-		     error_r));
-	TRY(get_bool(b, "director.kick.wait", &c->director.kick.wait, error_r));
-	TRY(get_ms(b, "director.kick.timeout", &c->director.kick.timeout_ms,
-		   error_r));
-	TRY(get_accept_codes(b, "director.kick.wait-accept-codes",
-			     &c->director.kick.wait_accept_codes,
-			     &c->director.kick.n_wait_accept_codes, error_r));
-	TRY(get_bool(b, "director.flush-metacache.sync",
-		     &c->director.flush_metacache.sync, error_r));
-	TRY(get_bool(b, "director.flush-metacache.cutover",
-		     &c->director.flush_metacache.cutover, error_r));
-
-	TRY(get_bool(b, "count.pre", &c->count.pre, error_r));
-	TRY(get_bool(b, "count.sync", &c->count.sync, error_r));
-	TRY(get_bool(b, "count.post", &c->count.post, error_r));
-	TRY(get_bool(b, "count.remote", &c->count.remote, error_r));
-	TRY(parse_protocol(b, &c->count.remote_protocol, error_r));
-	const struct cfg_node *mask = cfg_get(b, "count.remote-http.mailbox-mask");
-	if (mask != NULL && mask->kind != CFG_NULL) {
-		char **items = NULL;
-		const char *e = NULL;
-		if (cfg_get_strv(b, "count.remote-http.mailbox-mask", &items,
-				 &e) < 0)
-			return getter_error(e, error_r);
-		if (items[0] == NULL) {
-			cfg_strv_free(&items); /* empty: keep the default */
-		} else {
-			cfg_strv_free(&c->count.remote_http_mailbox_mask);
-			c->count.remote_http_mailbox_mask = items;
-		}
+	TRY(get_str(x, "imapc-inbox-owner", &c->imapc_inbox_owner));
+	if (c->imapc_inbox_owner == NULL &&
+	    (c->imapc_inbox_owner = strdup(DOVEADM_DEFAULT_INBOX_OWNER)) == NULL)
+		return -ENOMEM;
+	TRY(get_strv(x, "sync-settings", true, &c->sync_settings));
+	for (size_t i = 0; c->sync_settings[i] != NULL; i++) {
+		const char *s = c->sync_settings[i], *eq = strchr(s, '=');
+		if (eq == NULL || eq == s)
+			return path_error(x, node_at(x, "sync-settings"),
+					  "sync-settings",
+					  "each entry must be name=value");
+		if (strncasecmp(s, "imapc_password=", 15) == 0 ||
+		    strncasecmp(s, "doveadm_password=", 17) == 0)
+			return path_error(x, node_at(x, "sync-settings"),
+					  "sync-settings",
+					  "must not hold passwords");
 	}
-	TRY(get_str(b, "count.remote-http.socket-path",
-		    &c->count.remote_http_socket_path, error_r));
 
-	TRY(get_int_range(b, "retry.max", &c->retry.max, 0, 1000, error_r));
-	TRY(get_ms(b, "retry.sleep", &c->retry.sleep_ms, error_r));
-	TRY(get_code_map(b, "retry.code-max", false, &c->retry.code_max,
-			 &c->retry.n_code_max, error_r));
-	TRY(get_code_map(b, "retry.code-sleep", true, &c->retry.code_sleep,
-			 &c->retry.n_code_sleep, error_r));
-	TRY(get_bool(b, "retry.debug-mode", &c->retry.debug_mode, error_r));
+	TRY(get_bool(x, "director.enabled", &c->director.enabled));
+	TRY(get_bool(x, "director.use-sourcehost", &c->director.use_sourcehost));
+	TRY(get_bool(x, "director.move-user", &c->director.move_user));
+	TRY(get_bool(x, "director.kick.sync", &c->director.kick.sync));
+	TRY(get_bool(x, "director.kick.cutover", &c->director.kick.cutover));
+	TRY(get_bool(x, "director.kick.wait", &c->director.kick.wait));
+	TRY(get_ms(x, "director.kick.timeout", &c->director.kick.timeout_ms));
+	TRY(get_accept_codes(x, "director.kick.wait-accept-codes",
+			     &c->director.kick.wait_accept_codes,
+			     &c->director.kick.n_wait_accept_codes));
+	TRY(get_bool(x, "director.flush-metacache.sync",
+		     &c->director.flush_metacache.sync));
+	TRY(get_bool(x, "director.flush-metacache.cutover",
+		     &c->director.flush_metacache.cutover));
 
-	TRY(parse_http_type(b, &c->http.type, error_r));
-	TRY(get_str(b, "http.url", &c->http.url, error_r));
-	TRY(get_str(b, "http.username", &c->http.username, error_r));
-	TRY(get_str(b, "http.password", &c->http.password, error_r));
-	TRY(get_str(b, "http.director-tag", &c->http.director_tag, error_r));
-	TRY(get_bool(b, "http.use-only-tagged", &c->http.use_only_tagged,
-		     error_r));
+	TRY(get_bool(x, "count.pre", &c->count.pre));
+	TRY(get_bool(x, "count.sync", &c->count.sync));
+	TRY(get_bool(x, "count.post", &c->count.post));
+	TRY(get_bool(x, "count.remote", &c->count.remote));
+	TRY(parse_protocol(x, &c->count.remote_protocol));
+	char **mask = NULL;
+	TRY(get_strv(x, "count.remote-http.mailbox-mask", true, &mask));
+	if (mask != NULL && mask[0] == NULL) {
+		doveadm_strv_free(&mask); /* empty: keep the default */
+	} else if (mask != NULL) {
+		doveadm_strv_free(&c->count.remote_http_mailbox_mask);
+		c->count.remote_http_mailbox_mask = mask;
+	}
+	TRY(get_str(x, "count.remote-http.socket-path",
+		    &c->count.remote_http_socket_path));
+
+	TRY(get_int_range(x, "retry.max", &c->retry.max, 0, 1000));
+	TRY(get_ms(x, "retry.sleep", &c->retry.sleep_ms));
+	TRY(get_code_map(x, "retry.code-max", false, &c->retry.code_max,
+			 &c->retry.n_code_max));
+	TRY(get_code_map(x, "retry.code-sleep", true, &c->retry.code_sleep,
+			 &c->retry.n_code_sleep));
+	TRY(get_bool(x, "retry.debug-mode", &c->retry.debug_mode));
+
+	TRY(parse_http_type(x, &c->http.type));
+	TRY(get_str(x, "http.url", &c->http.url));
+	TRY(get_str(x, "http.username", &c->http.username));
+	TRY(get_str(x, "http.password", &c->http.password));
+	TRY(get_str(x, "http.director-tag", &c->http.director_tag));
+	TRY(get_bool(x, "http.use-only-tagged", &c->http.use_only_tagged));
 	c->http.configured = c->http.url != NULL;
 
-	TRY(get_str(b, "doveadm.host", &c->doveadm.host, error_r));
-	TRY(get_str(b, "doveadm.password", &c->doveadm.password, error_r));
-	TRY(get_int_range(b, "doveadm.port", &c->doveadm.port, 1, 65535,
-			  error_r));
+	TRY(get_str(x, "doveadm.host", &c->doveadm.host));
+	TRY(get_str(x, "doveadm.password", &c->doveadm.password));
+	TRY(get_int_range(x, "doveadm.port", &c->doveadm.port, 1, 65535));
 
-	TRY(get_str(b, "imapc.host", &c->imapc.host, error_r));
-	TRY(get_int_range(b, "imapc.port", &c->imapc.port, 0, 65535, error_r));
-	TRY(get_str(b, "imapc.prefix", &c->imapc.prefix, error_r));
-	TRY(get_str(b, "imapc.ssl", &c->imapc.ssl, error_r));
+	TRY(get_str(x, "imapc.host", &c->imapc.host));
+	TRY(get_int_range(x, "imapc.port", &c->imapc.port, 0, 65535));
+	TRY(get_str(x, "imapc.prefix", &c->imapc.prefix));
+	TRY(get_str(x, "imapc.ssl", &c->imapc.ssl));
 	if (c->imapc.ssl != NULL && strcmp(c->imapc.ssl, "no") != 0 &&
 	    strcmp(c->imapc.ssl, "imaps") != 0 &&
 	    strcmp(c->imapc.ssl, "starttls") != 0)
-		return node_error(cfg_get(b, "imapc.ssl"),
-				  "must be no, imaps or starttls", error_r);
-	TRY(get_str(b, "imapc.master-user", &c->imapc.master_user, error_r));
-	TRY(get_str(b, "imapc.master-password", &c->imapc.master_password,
-		    error_r));
-	const struct cfg_node *sp = cfg_get(b, "imapc.session-properties");
-	if (sp != NULL && sp->kind != CFG_NULL)
-		c->imapc.session_properties = sp;
+		return path_error(x, node_at(x, "imapc.ssl"), "imapc.ssl",
+				  "must be no, imaps or starttls");
+	TRY(get_str(x, "imapc.master-user", &c->imapc.master_user));
+	TRY(get_str(x, "imapc.master-password", &c->imapc.master_password));
+	c->imapc.session_properties = node_at(x, "imapc.session-properties");
 
-	TRY(parse_inject(b, c, error_r));
-	TRY(parse_commands(b, c, error_r));
+	TRY(parse_inject(x, c));
+	TRY(parse_commands(x, c));
 
-	const struct cfg_node *ff = cfg_get(b, "failure-flags");
-	if (ff != NULL && ff->kind != CFG_NULL) {
-		if (ff->kind != CFG_MAP)
-			return node_error(ff, "must be a map with pre, sync "
-					      "and/or cutover", error_r);
-		for (size_t i = 0; i < ff->n_children; i++) {
-			const struct cfg_node *ph = ff->children[i];
+	const struct dmf_conf *ff = node_at(x, "failure-flags");
+	if (ff != NULL) {
+		if (hc->kind(ff) != DMF_CONF_MAP)
+			return path_error(x, ff, "failure-flags",
+					  "must be a map with pre, sync "
+					  "and/or cutover");
+		for (size_t i = 0; i < hc->count(ff); i++) {
+			const struct dmf_conf *ph = hc->child(ff, i);
+			const char *key = hc->key(ph);
+			char path[64];
 			enum doveadm_phase p;
-			if (doveadm_phase_parse(ph->key, &p) < 0)
-				return node_error(ph, "unknown phase (pre, "
-						      "sync or cutover)",
-						  error_r);
-			TRY(parse_failure_phase(ph, c->failure_flags[p],
-						error_r));
+
+			snprintf(path, sizeof(path), "failure-flags.%s",
+				 key != NULL ? key : "?");
+			if (doveadm_phase_parse(key, &p) < 0)
+				return path_error(x, ph, path,
+						  "unknown phase (pre, sync or "
+						  "cutover)");
+			TRY(parse_failure_phase(x, ph, path,
+						c->failure_flags[p]));
 		}
 	}
 	return 0;
-fail:
-	return r;
 }
 
-int doveadm_conf_parse(const struct cfg_node *block, const char *source,
+int doveadm_conf_parse(const struct dmf_host_config *hc,
+		       const struct dmf_conf *block, const char *source,
 		       struct doveadm_source_conf **conf_r, char **error_r)
 {
 	struct doveadm_source_conf *c = calloc(1, sizeof(*c));
+	struct pctx x = { .hc = hc, .b = block, .error_r = error_r };
 	int r;
 
 	*error_r = NULL;
 	if (c == NULL)
 		return -ENOMEM;
+	x.block_name = block != NULL ? hc->key(block) : NULL;
 	r = set_defaults(c);
 	if (r == 0 && source != NULL && (c->source = strdup(source)) == NULL)
 		r = -ENOMEM;
-	if (r == 0 && block != NULL && block->key != NULL &&
-	    (c->block = strdup(block->key)) == NULL)
+	if (r == 0 && x.block_name != NULL &&
+	    (c->block = strdup(x.block_name)) == NULL)
 		r = -ENOMEM;
-	if (r == 0 && block != NULL && block->kind != CFG_NULL)
-		r = parse_block(block, c, error_r);
+	if (r == 0 && block != NULL && hc->kind(block) != DMF_CONF_NULL) {
+		c->node = block;
+		r = parse_block(&x, c);
+	}
 	if (r < 0) {
 		if (r == -ENOMEM && *error_r == NULL)
 			*error_r = strdup("out of memory");
@@ -634,11 +714,11 @@ int doveadm_conf_parse(const struct cfg_node *block, const char *source,
 	return 0;
 }
 
-int doveadm_conf_load(const struct cfg_node *doveadm, const char *source,
+int doveadm_conf_load(const struct dmf_host_config *hc, const char *source,
 		      struct doveadm_source_conf **conf_r, char **error_r)
 {
-	return doveadm_conf_parse(doveadm_conf_block(doveadm, source, NULL),
-				  source, conf_r, error_r);
+	return doveadm_conf_parse(hc, hc->source(source), source, conf_r,
+				  error_r);
 }
 
 static void free_secret(char **s)
@@ -658,8 +738,10 @@ void doveadm_conf_free(struct doveadm_source_conf **cp)
 	free(c->source);
 	free(c->block);
 	free(c->container_file);
+	free(c->imapc_inbox_owner);
+	doveadm_strv_free(&c->sync_settings);
 	free(c->director.kick.wait_accept_codes);
-	cfg_strv_free(&c->count.remote_http_mailbox_mask);
+	doveadm_strv_free(&c->count.remote_http_mailbox_mask);
 	free(c->count.remote_http_socket_path);
 	free(c->retry.code_max);
 	free(c->retry.code_sleep);

@@ -12,6 +12,7 @@
 #include "../tap.h"
 #include "config.h"
 #include "doveadm_conf.h"
+#include "host.h"
 
 static struct config *load(const char *yaml)
 {
@@ -25,9 +26,16 @@ static struct config *load(const char *yaml)
 	return cfg;
 }
 
-static const struct cfg_node *dv(struct config *cfg)
+/* The host's config table over `cfg` (what the plugin sees). */
+static const struct dmf_host_config *hc_of(struct config *cfg)
 {
-	return cfg_get(cfg->root, "dmf.doveadm");
+	char *err = NULL;
+	if (host_init(cfg, "doveadm", &err) < 0) {
+		diag("host_init: %s", err ? err : "?");
+		free(err);
+		return NULL;
+	}
+	return host_get()->config;
 }
 
 static void check_defaults(const struct doveadm_source_conf *c,
@@ -80,13 +88,27 @@ static void test_builtin(void)
 {
 	struct doveadm_source_conf *c = NULL;
 	char *err = NULL;
-	ok(doveadm_conf_load(NULL, "POD_1", &c, &err) == 0,
+	struct config *cfg = load("dmf:\n  worker:\n    type: doveadm\n");
+	const struct dmf_host_config *hc = cfg ? hc_of(cfg) : NULL;
+	if (hc == NULL) {
+		ok(0, "host config table");
+		return;
+	}
+	ok(doveadm_conf_load(hc, "POD_1", &c, &err) == 0,
 	   "no dmf.doveadm at all: built-ins");
 	is_str(c->source, "POD_1", "source name kept");
 	ok(c->block == NULL, "no block");
 	check_defaults(c, "built-in");
+	is_str(c->imapc_inbox_owner, "vmail:vmail", "imapc-inbox-owner default");
+	ok(c->sync_settings != NULL && c->sync_settings[0] != NULL &&
+	   strcmp(c->sync_settings[0],
+		  "imapc_features=rfc822.size fetch-headers") == 0 &&
+	   strcmp(c->sync_settings[1], "mail_prefetch_count=20") == 0 &&
+	   c->sync_settings[2] == NULL, "sync-settings default: speed settings");
 	doveadm_conf_free(&c);
 	ok(c == NULL, "free clears");
+	host_deinit();
+	config_free(&cfg);
 }
 
 static const char full_yaml[] =
@@ -108,6 +130,8 @@ static const char full_yaml[] =
 	"            on-failure: true\n"
 	"        fetch-container: true\n"
 	"        container-file: /tmp/passwd.container\n"
+	"        imapc-inbox-owner: dmfmail:dmfmail\n"
+	"        sync-settings: [\"mail_prefetch_count=50\"]\n"
 	"        director:\n"
 	"          enabled: true\n"
 	"          use-sourcehost: true\n"
@@ -182,17 +206,16 @@ static void test_full(void)
 {
 	struct config *cfg = load(full_yaml);
 	struct doveadm_source_conf *c = NULL;
+	const struct dmf_host_config *hc;
 	char *err = NULL;
-	const char *name = NULL;
 
 	ok(cfg != NULL, "full yaml loads");
-	if (cfg == NULL)
+	if (cfg == NULL || (hc = hc_of(cfg)) == NULL)
 		return;
-	ok(doveadm_conf_block(dv(cfg), "POD_1", &name) != NULL &&
-	   strcmp(name, "POD_1") == 0, "POD_1 has its own block");
-	ok(doveadm_conf_block(dv(cfg), "POD_2", &name) != NULL &&
-	   strcmp(name, "default") == 0, "POD_2 falls back to default");
-	ok(doveadm_conf_load(dv(cfg), "POD_1", &c, &err) == 0, "POD_1 parses (%s)",
+	is_str(hc->key(hc->source("POD_1")), "POD_1", "POD_1 has its own block");
+	is_str(hc->key(hc->source("POD_2")), "default",
+	       "POD_2 falls back to default");
+	ok(doveadm_conf_load(hc, "POD_1", &c, &err) == 0, "POD_1 parses (%s)",
 	   err ? err : "ok");
 	if (c == NULL)
 		return;
@@ -264,15 +287,21 @@ static void test_full(void)
 	   c->failure_flags[DOVEADM_PHASE_CUTOVER][DOVEADM_STEP_CLEAN_METACACHE] &&
 	   !c->failure_flags[DOVEADM_PHASE_CUTOVER][DOVEADM_STEP_COUNT_REMOTE],
 	   "failure-flags.cutover");
+	ok(c->node == hc->source("POD_1"), "block node kept for inject");
+	is_str(c->imapc_inbox_owner, "dmfmail:dmfmail", "imapc-inbox-owner");
+	ok(c->sync_settings[0] != NULL &&
+	   strcmp(c->sync_settings[0], "mail_prefetch_count=50") == 0 &&
+	   c->sync_settings[1] == NULL, "sync-settings replaces the default");
 	doveadm_conf_free(&c);
 
-	ok(doveadm_conf_load(dv(cfg), "POD_2", &c, &err) == 0, "POD_2 parses");
+	ok(doveadm_conf_load(hc, "POD_2", &c, &err) == 0, "POD_2 parses");
 	is_str(c->block, "default", "POD_2 uses default");
 	ok(!c->analyze_log, "default block's analyze-log false");
 	is_int(c->retry.max, 7, "default block's retry.max");
 	is_int(doveadm_retry_max_for(&c->retry, 75), 4,
 	       "default block without code-max keeps the built-in map");
 	doveadm_conf_free(&c);
+	host_deinit();
 	config_free(&cfg);
 }
 
@@ -282,20 +311,22 @@ static void test_sources_plural(void)
 				  "      POD_9:\n        move-duplicates: true\n"
 				  "        retry:\n          code-max: {}\n");
 	struct doveadm_source_conf *c = NULL;
+	const struct dmf_host_config *hc;
 	char *err = NULL;
-	if (cfg == NULL) {
+	if (cfg == NULL || (hc = hc_of(cfg)) == NULL) {
 		ok(0, "plural yaml loads");
 		return;
 	}
-	ok(doveadm_conf_load(dv(cfg), "POD_9", &c, &err) == 0 &&
+	ok(doveadm_conf_load(hc, "POD_9", &c, &err) == 0 &&
 	   c->move_duplicates, "sources.<name> (plural) works");
 	if (c != NULL)
 		is_int(doveadm_retry_max_for(&c->retry, 134), 1,
 		       "code-max: {} clears the built-in map");
 	doveadm_conf_free(&c);
-	ok(doveadm_conf_load(dv(cfg), "OTHER", &c, &err) == 0 &&
+	ok(doveadm_conf_load(hc, "OTHER", &c, &err) == 0 &&
 	   c->block == NULL && c->analyze_log, "no block and no default: built-ins");
 	doveadm_conf_free(&c);
+	host_deinit();
 	config_free(&cfg);
 }
 
@@ -328,6 +359,8 @@ static const struct bad_case bad[] = {
 	  "exit codes" },
 	{ "        command:\n          sync:\n            pre: echo\n",
 	  "command definition" },
+	{ "        sync-settings: [\"novalue\"]\n", "name=value" },
+	{ "        sync-settings: [\"imapc_password=x\"]\n", "passwords" },
 };
 
 static void test_bad(void)
@@ -349,13 +382,16 @@ static void test_bad(void)
 			free(lerr);
 			continue;
 		}
-		int r = doveadm_conf_load(dv(cfg), "S", &c, &err);
+		const struct dmf_host_config *hc = hc_of(cfg);
+		int r = hc != NULL ? doveadm_conf_load(hc, "S", &c, &err)
+				   : -EFAULT;
 		ok(r == -EINVAL && c == NULL, "bad %zu: -EINVAL", i);
 		like(err, bad[i].want, "bad %zu: error names %s (%s)", i,
 		     bad[i].want, err ? err : "");
 		like(err, "dmf.doveadm.source.S", "bad %zu: full key in error",
 		     i);
 		free(err);
+		host_deinit();
 		config_free(&cfg);
 	}
 }
