@@ -1,0 +1,287 @@
+# doveadm_rig.sh - shared setup of the doveadm worker's integration tests:
+# a private MariaDB with the schema (db_worker.sh), a SOURCE Dovecot serving
+# IMAP and a TARGET Dovecot (dovecot.sh), a storage key, a sourcehost for
+# the source, and dmf-worker configurations of type doveadm.  Everything
+# lives below one temp dir, listens on 127.0.0.1 only and is stopped by PID.
+#
+#   . "$abs_top_srcdir/tests/integration/lib/doveadm_rig.sh"
+#   dr_skip_unless_ready          # TAP skip without root/dovecot/mariadb/plugin
+#   dr_init NAME                  # MariaDB + Dovecot pair + key + sourcehost `src`
+#   dr_user USER PASS [COUNT [SEED]]  # user on both sides, COUNT mails at the source
+#   dr_job USER PASS [dmfctl job add options...]  # prints the job id
+#   dr_config ID [YAML...]        # worker config; YAML lines go under
+#                                 # dmf.doveadm.source.default (indent 8)
+#   dr_worker_start ID / dw_worker_stop ID
+#   dr_wait ID... [--timeout S]   # dmfctl job wait (exit status kept)
+#   dr_field ID EXPR              # python expression on the job JSON `j`
+#   dr_step ID NAME [EXPR]        # details entry NAME (default: the entry)
+#   dr_standin                    # scripted stand-in doveadm (prints its path)
+#   dr_proxy FROM TO [MAILBOX]    # start the UID-rewriting proxy; DR_PROXY_PORT
+#   dr_count CONF USER            # "MESSAGES VSIZE" of all mailboxes
+#   dr_cleanup                    # (trap) stop everything, remove the dir
+#
+# Variables: DR_DIR (= DW_DIR), DMFCTL, SRC_IMAP_PORT, SRC_CONF, TGT_CONF,
+# DR_KEY (storage key name), DR_CMDLOG (command log directory).
+
+: "${abs_top_srcdir:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)}"
+: "${abs_top_builddir:=$abs_top_srcdir}"
+. "$abs_top_srcdir/tests/integration/lib/db_worker.sh"
+. "$abs_top_srcdir/tests/integration/lib/dovecot.sh"
+
+DR_LIB=$abs_top_srcdir/tests/integration/lib
+DR_PLUGINS=${DR_PLUGINS:-$abs_top_builddir/plugins/doveadm/.libs}
+DR_KEY=k1
+DR_PROXY_PIDS=()
+# Under ASan everything is slower: tests scale their timeouts by this.
+DR_SLOW=1
+case "${ASAN_OPTIONS:-}${DMF_SANITIZERS:-}" in ?*) DR_SLOW=3 ;; esac
+[ -f "$abs_top_builddir/config.log" ] &&
+	grep -q -- '--enable-sanitizers' "$abs_top_builddir/config.log" 2>/dev/null &&
+	DR_SLOW=3
+
+dr_skip_unless_ready() {
+	if [ "$(id -u)" != 0 ] || ! command -v dovecot >/dev/null ||
+		[ ! -x /usr/lib/dovecot/imap ] || [ ! -x /usr/bin/doveadm ]; then
+		echo "1..0 # SKIP needs root, dovecot-core and dovecot-imapd"
+		exit 0
+	fi
+	if ! mdb_have; then
+		echo "1..0 # SKIP mariadbd is not installed"
+		exit 0
+	fi
+	if [ -n "${DMF_SKIP_INTEGRATION:-}" ]; then
+		echo "1..0 # SKIP DMF_SKIP_INTEGRATION is set"
+		exit 0
+	fi
+	if [ ! -x "$DW_WORKER" ] || [ ! -x "$DW_CTL" ] ||
+		[ ! -e "$DR_PLUGINS/doveadm.so" ]; then
+		echo "Bail out! build core/dmf-worker, core/dmfctl and plugins/doveadm/doveadm.la first"
+		exit 1
+	fi
+}
+
+dr_init() {
+	dw_init "$1"
+	trap dr_cleanup EXIT
+	DR_DIR=$DW_DIR
+	chmod 0755 "$DR_DIR"
+	rig_init "$DR_DIR/rig" || {
+		echo "Bail out! rig_init failed"
+		exit 1
+	}
+	dovecot_source_start || { echo "Bail out! source Dovecot"; exit 1; }
+	dovecot_target_start || { echo "Bail out! target Dovecot"; exit 1; }
+	DR_CMDLOG=$DR_DIR/cmdlog
+	mkdir -p "$DR_CMDLOG"
+	chmod 0700 "$DR_CMDLOG"
+	openssl rand -base64 32 >"$DR_DIR/$DR_KEY.key"
+	chmod 0600 "$DR_DIR/$DR_KEY.key"
+	# dmfctl needs the key to wrap passwords
+	cat >>"$DR_DIR/ctl.yml" <<EOT
+dmf:
+  worker:
+    crypto:
+      storageKeys:
+        $DR_KEY:
+          file: $DR_DIR/$DR_KEY.key
+EOT
+	$DMFCTL sourcehost add src --host 127.0.0.1 --port "$SRC_IMAP_PORT" \
+		--ssl no >/dev/null || {
+		echo "Bail out! dmfctl sourcehost add"
+		exit 1
+	}
+	DR_HTTP_PORT=$(rig_free_port)
+}
+
+dr_cleanup() {
+	local pid
+	for pid in "${DR_PROXY_PIDS[@]}"; do
+		kill -TERM "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+	done
+	if [ -n "${DW_FAILED:-}" ] && [ -n "${DR_DIR:-}" ]; then
+		for f in "$DR_DIR"/rig/tgt/dovecot.log "$DR_CMDLOG"/*; do
+			[ -f "$f" ] || continue
+			echo "# --- tail of $f"
+			tail -n 15 "$f" | sed 's/^/#   /'
+		done
+	fi
+	[ -n "${DW_KEEP:-}" ] && RIG_KEEP=1
+	rig_cleanup
+	dw_cleanup
+}
+
+# dr_user USER PASS [COUNT [SEED]]: the user on both sides; COUNT mails
+# generated at the source over IMAP (folders included).
+dr_user() {
+	rig_add_user "$1" "$2"
+	if [ "${3:-0}" -gt 0 ]; then
+		rig_genmail --seed "${4:-1}" fill "$1" "$2" --count "$3" >/dev/null || {
+			echo "# genmail fill $1 failed"
+			return 1
+		}
+	fi
+}
+
+# dr_job USER PASS [options...]: enqueue a job for USER at sourcehost src
+# with PASS wrapped by the storage key; prints the job id.
+dr_job() {
+	local user=$1 pass=$2
+	shift 2
+	printf '%s\n' "$pass" | $DMFCTL job add --source POD_1 --uid "$user" \
+		--sourcehost src --password-stdin --key "$DR_KEY" "$@"
+}
+
+# dr_config ID [YAML lines under dmf.doveadm.source.default, indent 8]
+# DR_DOVEADM: dmf.doveadm.path (default /usr/bin/doveadm); DR_JOBS_MAX (2);
+# DR_WORKER_YAML: more lines under dmf.worker (indent 4);
+# DR_DOVEADM_YAML: more lines under dmf.doveadm (indent 4).
+dr_config() {
+	local id=$1 line
+	shift
+	{
+		cat <<EOT
+micronaut:
+  server:
+    host: 127.0.0.1
+    port: $DR_HTTP_PORT
+  ssl:
+    enabled: false
+datasources:
+  default:
+    url: jdbc:mariadb://127.0.0.1:$MDB_PORT/$MDB_DB
+    username: $MDB_USER
+    password: $MDB_PASSWORD
+dmf:
+  worker:
+    type: doveadm
+    plugin-dir: $DR_PLUGINS
+    identity:
+      target: default
+      memberid: $id
+    sources: [POD_1]
+    heartbeat: 500ms
+    lease: 20s
+    jobs:
+      max: ${DR_JOBS_MAX:-2}
+      cache:
+        refresh: 300ms
+    termination:
+      timeout: 10000
+    crypto:
+      storageKeys:
+        $DR_KEY:
+          file: $DR_DIR/$DR_KEY.key
+    command:
+      logging:
+        type: file
+        file:
+          format: "%(source)-%(user)-%(phase)-%(job).log"
+          location: $DR_CMDLOG
+EOT
+		printf '%s\n' "${DR_WORKER_YAML[@]}" | sed '/^$/d; s/^/    /'
+		cat <<EOT
+  doveadm:
+    path: ${DR_DOVEADM:-/usr/bin/doveadm}
+    config: $TGT_CONF
+EOT
+		printf '%s\n' "${DR_DOVEADM_YAML[@]}" | sed '/^$/d; s/^/    /'
+		cat <<EOT
+    source:
+      default:
+        retry:
+          sleep: ${DR_RETRY_SLEEP:-200}
+EOT
+		for line in "$@"; do echo "        $line"; done
+	} >"$DR_DIR/$id.yml"
+}
+DR_WORKER_YAML=()
+DR_DOVEADM_YAML=()
+
+dr_worker_start() { dw_worker_start "$@"; }
+
+# dr_wait ID... [--timeout S]: dmfctl job wait; sets DR_WAIT_RC
+dr_wait() {
+	$DMFCTL job wait "$@" >/dev/null 2>&1
+	DR_WAIT_RC=$?
+	return $DR_WAIT_RC
+}
+
+# dr_json ID: the job as JSON (dmfctl job show)
+dr_json() { $DMFCTL job show "$1"; }
+
+# dr_field ID EXPR: evaluate a python expression over the job JSON `j`
+# (details entries reachable through step(NAME)); prints the result (JSON
+# for lists and maps, plain text for scalars, `None` when missing).
+dr_field() {
+	dr_json "$1" | python3 -c '
+import json, sys
+j = json.load(sys.stdin)
+def step(name):
+    for e in j.get("details") or []:
+        if isinstance(e, dict) and name in e:
+            return e[name]
+    return None
+def steps():
+    return [k for e in j.get("details") or [] if isinstance(e, dict) for k in e]
+try:
+    v = eval(sys.argv[1])
+except Exception as e:
+    v = "ERROR: %r" % (e,)
+if isinstance(v, (dict, list)):
+    print(json.dumps(v, sort_keys=True, ensure_ascii=False))
+elif isinstance(v, bool):
+    print("true" if v else "false")
+else:
+    print(v)
+' "$2"
+}
+
+# dr_step ID NAME [EXPR over `s`]: one details entry (or EXPR of it)
+dr_step() {
+	dr_field "$1" "(lambda s: ${3:-s})(step('$2'))"
+}
+
+# dr_count CONF USER: "MESSAGES VSIZE" summed over every mailbox
+dr_count() { rig_count "$@"; }
+
+# dr_boxes CONF USER: "box=messages" per mailbox, sorted, joined by |
+dr_boxes() {
+	doveadm -c "$1" -f tab mailbox status -u "$2" messages 'INBOX/*' INBOX '*' |
+		awk -F '\t' 'NR > 1 { print $1 "=" $2 }' | LC_ALL=C sort | tr '\n' '|'
+}
+
+# dr_standin: write a `doveadm` wrapper around doveadm_standin.sh with its
+# own control dir ($DR_STANDIN); prints the wrapper's path.
+dr_standin() {
+	DR_STANDIN=$DR_DIR/standin
+	mkdir -p "$DR_STANDIN"
+	cat >"$DR_STANDIN/doveadm" <<EOT
+#!/bin/bash
+STANDIN_DIR=$DR_STANDIN exec bash $DR_LIB/doveadm_standin.sh "\$@"
+EOT
+	chmod 0755 "$DR_STANDIN/doveadm"
+	echo "$DR_STANDIN/doveadm"
+}
+
+# dr_proxy FROM TO [MAILBOX]: a UID-rewriting IMAP proxy in front of the
+# source (imap_uid_proxy.py); sets DR_PROXY_PORT.
+dr_proxy() {
+	local pf=$DR_DIR/proxy.$$.$RANDOM
+	python3 "$DR_LIB/imap_uid_proxy.py" --upstream-port "$SRC_IMAP_PORT" \
+		--from-uid "$1" --to-uid "$2" --mailbox "${3:-INBOX}" \
+		--port-file "$pf" >/dev/null 2>"$DR_DIR/proxy.err" &
+	DR_PROXY_PIDS+=($!)
+	for _ in $(seq 1 100); do
+		[ -s "$pf" ] && break
+		sleep 0.05
+	done
+	DR_PROXY_PORT=$(cat "$pf")
+}
+
+# dr_grep_secret SECRET FILES...: true when SECRET is in none of FILES
+dr_no_secret() {
+	local s=$1
+	shift
+	! grep -rqF -- "$s" "$@" 2>/dev/null
+}

@@ -1,0 +1,165 @@
+#!/usr/bin/env python3
+"""imap_uid_proxy.py - an IMAP proxy that makes a source mailbox look as if
+it held two messages with the same UID.
+
+    imap_uid_proxy.py --upstream-port P --from-uid A --to-uid B
+                      [--mailbox INBOX] [--listen-port 0] [--port-file F]
+
+Listens on 127.0.0.1 (a free port unless --listen-port), forwards every
+connection to 127.0.0.1:P, and in the server's untagged FETCH replies for
+the selected mailbox --mailbox (compared as the client named it, quotes
+removed) rewrites `UID A` into `UID B`.  With B an existing lower UID, real
+dsync sees a message reappear and prints `Mailbox 'INBOX' state corrupted:
+Expunged message reappeared in session (uid=B < next_uid=...)`
+(DESIGN.md section 4).  Literals ({N}) are passed through untouched, so
+message bodies are never rewritten.  The chosen port is printed on stdout
+(and written to --port-file) once the proxy listens.  Python 3 stdlib only;
+stop it by its PID.
+"""
+import argparse
+import re
+import socket
+import sys
+import threading
+
+LITERAL = re.compile(rb"\{(\d+)\+?\}\r\n$")
+SELECT = re.compile(rb"^\S+ (?:SELECT|EXAMINE) (\"(?:[^\"\\]|\\.)*\"|\S+)",
+                    re.IGNORECASE)
+FETCH = re.compile(rb"^\* \d+ FETCH \(")
+
+
+class Lines:
+    """Reads CRLF lines and literals from a socket."""
+
+    def __init__(self, sock):
+        self.sock = sock
+        self.buf = b""
+
+    def _fill(self):
+        data = self.sock.recv(65536)
+        if not data:
+            raise EOFError
+        self.buf += data
+
+    def line(self):
+        while True:
+            i = self.buf.find(b"\r\n")
+            if i >= 0:
+                out, self.buf = self.buf[:i + 2], self.buf[i + 2:]
+                return out
+            if len(self.buf) > 1 << 20:  # no CRLF in 1 MB: pass it on
+                out, self.buf = self.buf, b""
+                return out
+            self._fill()
+
+    def raw(self, n):
+        while len(self.buf) < n:
+            self._fill()
+        out, self.buf = self.buf[:n], self.buf[n:]
+        return out
+
+
+class Session:
+    def __init__(self, client, args):
+        self.client = client
+        self.args = args
+        self.selected = None
+        self.upstream = socket.create_connection(("127.0.0.1",
+                                                  args.upstream_port))
+        pat = r"(?<=[( ])UID %d(?=[ )])" % args.from_uid
+        self.uid_re = re.compile(pat.encode())
+        self.uid_to = b"UID %d" % args.to_uid
+
+    def run(self):
+        threads = [threading.Thread(target=self.pump, args=(src, dst, up),
+                                    daemon=True)
+                   for src, dst, up in ((self.client, self.upstream, True),
+                                        (self.upstream, self.client, False))]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+
+    def rewrite(self, line):
+        if self.selected != self.args.mailbox or not FETCH.match(line):
+            return line
+        return self.uid_re.sub(self.uid_to, line)
+
+    def note_select(self, line):
+        m = SELECT.match(line)
+        if m:
+            name = m.group(1)
+            if name.startswith(b'"'):
+                name = re.sub(rb"\\(.)", rb"\1", name[1:-1])
+            self.selected = name.decode("utf-8", "replace")
+
+    def pump(self, src, dst, upward):
+        reader = Lines(src)
+        try:
+            while True:
+                line = reader.line()
+                fetch = False
+                if upward:
+                    self.note_select(line)
+                else:
+                    fetch = bool(FETCH.match(line))
+                    line = self.rewrite(line)
+                dst.sendall(line)
+                m = LITERAL.search(line)
+                while m:
+                    dst.sendall(reader.raw(int(m.group(1))))
+                    # the line goes on after the literal
+                    line = reader.line()
+                    if fetch:
+                        line = self.rewrite_tail(line)
+                    dst.sendall(line)
+                    m = LITERAL.search(line)
+        except (EOFError, OSError):
+            pass
+        finally:
+            for s in (src, dst):
+                try:
+                    s.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+    def rewrite_tail(self, line):
+        # the rest of a FETCH line after a literal ( UID n FLAGS ...)
+        if self.selected != self.args.mailbox:
+            return line
+        return self.uid_re.sub(self.uid_to, line)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--upstream-port", type=int, required=True)
+    ap.add_argument("--listen-port", type=int, default=0)
+    ap.add_argument("--mailbox", default="INBOX")
+    ap.add_argument("--from-uid", type=int, required=True)
+    ap.add_argument("--to-uid", type=int, required=True)
+    ap.add_argument("--port-file")
+    args = ap.parse_args()
+    srv = socket.socket()
+    srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    srv.bind(("127.0.0.1", args.listen_port))
+    srv.listen(64)
+    port = srv.getsockname()[1]
+    if args.port_file:
+        with open(args.port_file + ".tmp", "w") as f:
+            f.write("%d\n" % port)
+        import os
+        os.rename(args.port_file + ".tmp", args.port_file)
+    print(port, flush=True)
+    while True:
+        client, _ = srv.accept()
+        try:
+            s = Session(client, args)
+        except OSError as e:
+            sys.stderr.write("upstream: %s\n" % e)
+            client.close()
+            continue
+        threading.Thread(target=s.run, daemon=True).start()
+
+
+if __name__ == "__main__":
+    main()
