@@ -106,6 +106,29 @@ static int exists(struct ctl *ctl, const char *table, const char *name,
 	return CTL_OK;
 }
 
+struct insert_ctx {
+	const struct db_value *p;
+	size_t np;
+	struct db_rows *rows;
+};
+
+static int insert_fn(struct db_conn *c, void *arg)
+{
+	struct insert_ctx *x = arg;
+	int ret;
+
+	ret = db_exec(c,
+		      "INSERT INTO jobs (target, source, uid, ruid, email, "
+		      "sourcehost, sourceport, imapc_ssl, imapoptions, exclude, "
+		      "password, password_key, password_iv, phase, priority) "
+		      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		      x->p, x->np, NULL, NULL);
+	if (ret == 0)
+		ret = db_exec(c, "SELECT LAST_INSERT_ID()", NULL, 0, &x->rows,
+			      NULL);
+	return ret;
+}
+
 static int job_add(struct ctl *ctl, int argc, char **argv)
 {
 	const char *source = NULL, *target = NULL, *uid = NULL, *ruid = NULL,
@@ -117,7 +140,6 @@ static int job_add(struct ctl *ctl, int argc, char **argv)
 	char *iv = NULL, *ct = NULL;
 	struct db_rows *rows = NULL;
 	struct db_value p[16];
-	uint64_t affected;
 	size_t np = 0;
 	int ret;
 
@@ -240,14 +262,18 @@ static int job_add(struct ctl *ctl, int argc, char **argv)
 	p[np++] = DB_STR(iv);
 	p[np++] = DB_STR(phase);
 	p[np++] = DB_INT(priority);
-	/* one statement: the id comes back with the row */
-	ret = ctl_exec(ctl,
-		       "INSERT INTO jobs (target, source, uid, ruid, email, "
-		       "sourcehost, sourceport, imapc_ssl, imapoptions, exclude, "
-		       "password, password_key, password_iv, phase, priority) "
-		       "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-		       "RETURNING id",
-		       p, np, &rows, &affected);
+	{
+		struct insert_ctx x = {p, np, NULL};
+		char *err = NULL;
+
+		/* INSERT and LAST_INSERT_ID() on one connection (MySQL 8
+		 * has no INSERT ... RETURNING) */
+		if (db_run(ctl->pool, insert_fn, &x, &err) < 0) {
+			ret = ctl_error(CTL_DB, "%s", err);
+			free(err);
+		}
+		rows = x.rows;
+	}
 	free(iv);
 	free(ct);
 	if (ret != CTL_OK)

@@ -101,10 +101,10 @@ CREATE TABLE IF NOT EXISTS jobs (
 	origin_size BIGINT NULL,
 	error TEXT NULL,
 	-- ordering key: ascending on every MariaDB/MySQL version (no DESC index)
-	prio_key INT AS (-priority) PERSISTENT,
+	prio_key INT AS (-priority) STORED,
 	-- one RUNNING job per mailbox of a target, enforced by the database
 	running_key VARCHAR(330) AS
-		(IF(status = 'RUNNING', CONCAT(target, 0x1F, uid), NULL)) PERSISTENT,
+		(IF(status = 'RUNNING', CONCAT(target, 0x1F, uid), NULL)) STORED,
 	UNIQUE KEY uq_jobs_running (running_key),
 	KEY ix_jobs_claim (target, status, prio_key, submitted, id, source),
 	KEY ix_jobs_owner (owner, status),

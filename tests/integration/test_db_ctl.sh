@@ -5,7 +5,7 @@
 # schema it does not know.
 . "${abs_top_srcdir:-$(dirname "$0")/../..}/tests/integration/lib/db_worker.sh"
 dw_skip_unless_ready
-echo "1..26"
+echo "1..25"
 dw_init ctl
 rc() { "$@" >/dev/null 2>&1; echo $?; }
 
