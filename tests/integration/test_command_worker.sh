@@ -14,7 +14,7 @@ if [ ! -e "$CW_PLUGINS/command.so" ]; then
 	echo "Bail out! build plugins/command/command.la first"
 	exit 1
 fi
-echo "1..43"
+echo "1..47"
 dw_init cmdw
 OUT=$DW_DIR/out
 LOGS=$DW_DIR/cmdlogs
@@ -48,6 +48,7 @@ pw*)
 	printf '%s' "\$2" >"\$out/\$1.pw"
 	echo "stdout: the password is \$2"
 	echo "stderr: the password is \$2" >&2
+	case "\$1" in *fail) exit 4 ;; esac
 	exit 0 ;;
 *) printf '%s\n' "\$#" "\$1" >"\$out/other.argv"; exit 0 ;;
 esac
@@ -65,8 +66,8 @@ dmf:
 EOT
 $DMFCTL source add POD_2 >/dev/null || exit 1
 
-# cw_config MEMBERID DELETE-ON-SUCCESS: a command worker for POD_1 (no
-# timeout) and POD_2 (timeout 1 s)
+# cw_config MEMBERID DELETE-ON-SUCCESS HIDE-PASSWORDS: a command worker for
+# POD_1 (no timeout) and POD_2 (timeout 1 s)
 cw_config() {
 	cat >"$DW_DIR/$1.yml" <<EOT
 micronaut:
@@ -79,7 +80,7 @@ datasources:
     password: $MDB_PASSWORD
 dmf:
   command:
-    hide-passwords: true
+    hide-passwords: $3
     source:
       default:
         command:
@@ -149,7 +150,7 @@ check "dmfctl job add: five jobs" [ -n "$ok1" ] && [ -n "$fail1" ] && [ -n "$slo
 is "$(job "$pw1" "CONCAT(password_key, ' ', INSTR(password, 'S3cret'))")" "k1 0" \
 	"the password is stored wrapped with key k1"
 
-cw_config w1 false
+cw_config w1 false true
 dw_worker_start w1
 check "all five jobs end" \
 	dw_wait_sql "SELECT COUNT(*) FROM jobs WHERE status IN ('SUCCESS', 'FAILURE')" 5 20
@@ -218,7 +219,9 @@ dw_worker_wait w1 15
 is "$DW_RC" 0 "STOP: the idle worker exits 0"
 
 # --- delete-on-success, STOP aborting a running command ---
-cw_config w2 true
+cw_config w2 true false
+PW2=Plain-pass-2
+pw2=$(printf '%s\n' "$PW2" | $DMFCTL job add --source POD_1 --uid pw2fail --password-stdin --key k1)
 gate=$($DMFCTL job add --source POD_1 --uid gate1)
 fail2=$($DMFCTL job add --source POD_1 --uid fail2)
 slow=$($DMFCTL job add --source POD_1 --uid slow1)
@@ -256,3 +259,18 @@ check "its command log stays: killed by signal 9 (job aborted)" \
 	grep -q '^=== killed by signal 9 (job aborted)' "$f"
 is "$(mdb_sql "SELECT CONCAT(status, ' ', threads) FROM backends WHERE name = 'default/w2'")" "3 0" \
 	"the backend is stopped with no thread"
+
+# hide-passwords: false (spec 7.1.3): only the details show the command as run
+is "$(job "$pw2" status):$(cat "$OUT/pw2fail.pw" 2>/dev/null)" "FAILURE:$PW2" \
+	"second wrapped password (a failing command): the command got it"
+check "hide-passwords false: the details show the command with the password" \
+	bash -c "$DMFCTL job show $pw2 | grep -qF 'cmd.sh pw2fail $PW2'"
+f=$(logname POD_1 pw2fail "$pw2")
+check "... but their stderr line, the worker log and the command log never do" \
+	bash -c "$DMFCTL job show $pw2 | grep -qF 'stderr: the password is <hidden>' &&
+		grep -qx 'stdout: the password is <hidden>' '$f' &&
+		! grep -qF '$PW2' '$DW_DIR/w2.log' '$f'"
+
+# (with --enable-sanitizers: a report would show here; both workers exited 0)
+check "no sanitizer report in the worker logs" \
+	bash -c "! grep -qE 'Sanitizer|runtime error' '$DW_DIR/w1.log' '$DW_DIR/w2.log'"
