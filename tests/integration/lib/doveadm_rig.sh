@@ -21,7 +21,8 @@
 #   dr_cleanup                    # (trap) stop everything, remove the dir
 #
 # Variables: DR_DIR (= DW_DIR), DMFCTL, SRC_IMAP_PORT, SRC_CONF, TGT_CONF,
-# DR_KEY (storage key name), DR_CMDLOG (command log directory).
+# DR_KEY (storage key name), DR_CMDLOG (command log directory),
+# DR_DIR/run-doveadm (the worker's runtime-dir: per-job doveadm configs).
 
 : "${abs_top_srcdir:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)}"
 : "${abs_top_builddir:=$abs_top_srcdir}"
@@ -125,11 +126,28 @@ dr_user() {
 
 # dr_job USER PASS [options...]: enqueue a job for USER at sourcehost src
 # with PASS wrapped by the storage key; prints the job id.
+# --source defaults to POD_1 and --sourcehost to src unless given.
 dr_job() {
-	local user=$1 pass=$2
+	local user=$1 pass=$2 a def=()
 	shift 2
-	printf '%s\n' "$pass" | $DMFCTL job add --source POD_1 --uid "$user" \
-		--sourcehost src --password-stdin --key "$DR_KEY" "$@"
+	case " $* " in *" --source "*) ;; *) def+=(--source POD_1) ;; esac
+	case " $* " in *" --sourcehost "*) ;; *) def+=(--sourcehost src) ;; esac
+	printf '%s\n' "$pass" | $DMFCTL job add "${def[@]}" --uid "$user" \
+		--password-stdin --key "$DR_KEY" "$@"
+}
+
+# dr_source NAME [YAML lines under dmf.doveadm.source.NAME, indent 8]:
+# another source, served by the next dr_config's worker, with its own
+# block (blocks are used whole, not merged with default).
+DR_SOURCES=(POD_1)
+DR_BLOCKS=()
+dr_source() {
+	local name=$1 line
+	shift
+	$DMFCTL source add "$name" >/dev/null || return 1
+	DR_SOURCES+=("$name")
+	DR_BLOCKS+=("      $name:")
+	for line in "$@"; do DR_BLOCKS+=("        $line"); done
 }
 
 # dr_config ID [YAML lines under dmf.doveadm.source.default, indent 8]
@@ -159,7 +177,7 @@ dmf:
     identity:
       target: default
       memberid: $id
-    sources: [POD_1]
+    sources: [$(IFS=,; echo "${DR_SOURCES[*]}")]
     heartbeat: 500ms
     lease: 20s
     jobs:
@@ -183,16 +201,17 @@ EOT
 		cat <<EOT
   doveadm:
     path: ${DR_DOVEADM:-/usr/bin/doveadm}
-    config: $TGT_CONF
+    config-file: $TGT_CONF
+    runtime-dir: $DR_DIR/run-doveadm
 EOT
 		printf '%s\n' "${DR_DOVEADM_YAML[@]}" | sed '/^$/d; s/^/    /'
 		cat <<EOT
     source:
       default:
-        retry:
-          sleep: ${DR_RETRY_SLEEP:-200}
 EOT
+		[ $# -gt 0 ] || echo "        analyze-log: true"
 		for line in "$@"; do echo "        $line"; done
+		for line in "${DR_BLOCKS[@]}"; do echo "$line"; done
 	} >"$DR_DIR/$id.yml"
 }
 DR_WORKER_YAML=()

@@ -10,10 +10,12 @@
 # wrapper exporting STANDIN_DIR; use that wrapper as dmf.doveadm.path.
 # In $STANDIN_DIR:
 #   calls.log      one line per call: KIND then the arguments, shell-quoted
-#   KIND.n         how many calls of KIND were made
-#   KIND.fail      which calls of KIND fail: "all", or numbers ("1 2")
-#   KIND.exit      their exit code (default 75)
-#   KIND.msg       the stderr lines they print (default: a generic Error:)
+#   KIND.n         how many calls of KIND were made (KIND.USER.n: by -u USER)
+#   KIND.fail      which calls of KIND fail, blank-separated: "all", N (the
+#                  Nth call), USER:all, USER:N (the Nth call for -u USER)
+#   KIND.exit      their exit code (default 75); KIND.USER.exit wins
+#   KIND.msg       the stderr lines they print (default: a generic Error:);
+#                  KIND.USER.msg wins
 #   KIND.delegate  when present, a failing call still runs the real doveadm
 #                  after printing its lines (and exits with KIND.exit)
 # KIND is one of: sync (backup/sync), status-local, status-remote (mailbox
@@ -65,32 +67,40 @@ case "$cmd $sub" in
 esac
 
 # record the call (flock: jobs run in parallel)
-n=$(
+counts=$(
 	exec 9>>"$dir/.lock"
 	flock 9
 	c=$(cat "$dir/$kind.n" 2>/dev/null || echo 0)
 	c=$((c + 1))
 	echo "$c" >"$dir/$kind.n"
+	u=$(cat "$dir/$kind.$user.n" 2>/dev/null || echo 0)
+	u=$((u + 1))
+	echo "$u" >"$dir/$kind.$user.n"
 	{
 		printf '%s' "$kind"
 		printf ' %q' "$@"
 		printf '\n'
 	} >>"$dir/calls.log"
-	echo "$c"
+	echo "$c $u"
 )
+n=${counts% *}
+nu=${counts#* }
 
 fail=0
 if [ -f "$dir/$kind.fail" ]; then
 	for f in $(cat "$dir/$kind.fail"); do
-		if [ "$f" = all ] || [ "$f" = "$n" ]; then
-			fail=1
-		fi
+		case "$f" in
+		all | "$n" | "$user:all" | "$user:$nu") fail=1 ;;
+		esac
 	done
 fi
 
 if [ $fail = 1 ]; then
-	code=$(cat "$dir/$kind.exit" 2>/dev/null || echo 75)
-	if [ -f "$dir/$kind.msg" ]; then
+	code=$(cat "$dir/$kind.$user.exit" 2>/dev/null ||
+		cat "$dir/$kind.exit" 2>/dev/null || echo 75)
+	if [ -f "$dir/$kind.$user.msg" ]; then
+		sed "s/USER/$user/g" "$dir/$kind.$user.msg" >&2
+	elif [ -f "$dir/$kind.msg" ]; then
 		sed "s/USER/$user/g" "$dir/$kind.msg" >&2
 	else
 		echo "doveadm($user): Error: stand-in: $kind failed (call $n)" >&2
