@@ -1,0 +1,49 @@
+/*
+ * dvjob.h - the doveadm worker's plugin-wide settings and the state of one
+ * job while it runs (shared by migrate.c, counts.c, inbox.c, ...).
+ */
+#ifndef DMF_DOVEADM_DVJOB_H
+#define DMF_DOVEADM_DVJOB_H
+
+#include <pthread.h>
+#include <stdbool.h>
+
+#include "dmf/host.h"
+#include "doveadm_conf.h"
+#include "dsync_cmd.h"
+
+/* Plugin-wide settings (dmf.doveadm.*), read at init. */
+struct dv_plugin {
+	const struct dmf_host *host;
+	char *doveadm_path; /* path (/usr/bin/doveadm) */
+	char *config_file;  /* config-file, NULL: doveadm's default */
+	char *runtime_dir;  /* runtime-dir */
+	/* the target's mail_plugins, read once (doveadm config -h) */
+	pthread_mutex_t lock;
+	bool mail_plugins_known;
+	char *mail_plugins;
+};
+
+/* The Dovecot config the per-job file includes. */
+#define DV_DEFAULT_DOVECOT_CONF "/etc/dovecot/dovecot.conf"
+
+struct dv_job {
+	struct dv_plugin *pl;
+	const struct dmf_host *h;
+	struct dmf_job *job;
+	const struct doveadm_source_conf *conf;
+	enum doveadm_phase phase;
+	const char *uid;            /* the target user */
+	struct imapc_params imapc;  /* resolved imapc settings */
+	char *jobconf;              /* the per-job config file, or NULL */
+	char *include;              /* what the per-job file includes */
+	char *container;            /* fetch-container's value, or NULL */
+	bool failed;                /* the job fails (dsync or a flagged step) */
+	char *error;                /* the first reason it fails */
+};
+
+/* Mark the job failed (keeps the first reason). */
+void dv_job_fail(struct dv_job *dj, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+#endif /* DMF_DOVEADM_DVJOB_H */

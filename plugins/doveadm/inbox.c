@@ -1,0 +1,170 @@
+/* inbox.c - copy-imapc-inbox / remove-imapc-path (inbox.h). */
+#include "dmf-build.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "details.h"
+#include "inbox.h"
+#include "run.h"
+
+struct first_line {
+	char *text;
+};
+
+static void keep_first(void *ctx, enum dmf_exec_stream stream,
+		       const char *line, size_t len)
+{
+	struct first_line *f = ctx;
+
+	if (stream != DMF_EXEC_STDOUT || f->text != NULL || len == 0)
+		return;
+	f->text = strndup(line, len);
+}
+
+/* Run `doveadm [-c CONF] ARGS...` and take the first stdout line. */
+static int doveadm_value(struct dv_job *dj, const char *const *args,
+			 const char *step, json_t *errors, char **value_r)
+{
+	struct dv_argv a = { 0 };
+	struct first_line f = { 0 };
+	struct dv_run_result rr;
+	char *display;
+	int r;
+
+	dv_argv_add(&a, dj->pl->doveadm_path, "doveadm");
+	if (dj->pl->config_file != NULL) {
+		dv_argv_add(&a, "-c", NULL);
+		dv_argv_add(&a, dj->pl->config_file, NULL);
+	}
+	for (size_t i = 0; args[i] != NULL; i++)
+		dv_argv_add(&a, args[i], NULL);
+	display = dv_argv_display(&a);
+	r = dv_run(dj, &a, display, step, keep_first, &f, errors, &rr);
+	if (r == 0 && (!rr.success || f.text == NULL || f.text[0] != '/')) {
+		char msg[600];
+		snprintf(msg, sizeof(msg), "%s: %s", display ? display : step,
+			 !rr.success ? rr.msg : "no absolute path printed");
+		details_error_line(errors, msg, strlen(msg));
+		r = -EIO;
+	}
+	free(display);
+	dv_argv_free(&a);
+	if (r < 0) {
+		free(f.text);
+		return r < 0 ? r : -EIO;
+	}
+	*value_r = f.text;
+	return 0;
+}
+
+static int run_tool(struct dv_job *dj, const char *const *args,
+		    const char *step, json_t *errors)
+{
+	struct dv_argv a = { 0 };
+	struct dv_run_result rr;
+	char *display;
+	int r;
+
+	for (size_t i = 0; args[i] != NULL; i++)
+		dv_argv_add(&a, args[i], NULL);
+	display = dv_argv_display(&a);
+	r = dv_run(dj, &a, display, step, NULL, NULL, errors, &rr);
+	if (r == 0 && !rr.success) {
+		char msg[600];
+		snprintf(msg, sizeof(msg), "%s: %s", display ? display : step,
+			 rr.msg);
+		details_error_line(errors, msg, strlen(msg));
+		r = -EIO;
+	}
+	free(display);
+	dv_argv_free(&a);
+	return r;
+}
+
+/* <home>/imapc, refusing a home that is not a plain absolute path. */
+static char *imapc_dir(const char *home)
+{
+	char *out = NULL;
+	size_t l = strlen(home);
+
+	while (l > 1 && home[l - 1] == '/')
+		l--;
+	if (home[0] != '/' || l < 2 || strstr(home, "/../") != NULL)
+		return NULL;
+	if (asprintf(&out, "%.*s/imapc", (int)l, home) < 0)
+		return NULL;
+	return out;
+}
+
+int inbox_copy(struct dv_job *dj)
+{
+	const char *home_args[] = { "user", "-f", "home", dj->uid, NULL };
+	const char *path_args[] = { "mailbox", "path", "-u", dj->uid, "INBOX",
+				    NULL };
+	json_t *errors = json_array();
+	char *home = NULL, *inbox = NULL, *dir = NULL, *parent = NULL,
+	     *dest = NULL;
+	int r;
+
+	r = doveadm_value(dj, home_args, "copy-imapc-inbox", errors, &home);
+	if (r == 0)
+		r = doveadm_value(dj, path_args, "copy-imapc-inbox", errors,
+				  &inbox);
+	if (r == 0 && (dir = imapc_dir(home)) == NULL) {
+		details_error_line(errors, "unusable home path",
+				   strlen("unusable home path"));
+		r = -EIO;
+	}
+	if (r == 0 && (asprintf(&parent, "%s/.INBOX", dir) < 0 ||
+		       asprintf(&dest, "%s/.INBOX/.INBOX", dir) < 0))
+		r = -ENOMEM;
+	if (r == 0) {
+		const char *mk[] = { "mkdir", "-p", "--", parent, NULL };
+		const char *rm[] = { "rm", "-rf", "--", dest, NULL };
+		const char *cp[] = { "cp", "-a", "--", inbox, dest, NULL };
+		const char *ch[] = { "chown", "-R", "--",
+				     dj->conf->imapc_inbox_owner, dir, NULL };
+		r = run_tool(dj, mk, "copy-imapc-inbox", errors);
+		if (r == 0)
+			r = run_tool(dj, rm, "copy-imapc-inbox", errors);
+		if (r == 0)
+			r = run_tool(dj, cp, "copy-imapc-inbox", errors);
+		if (r == 0)
+			r = run_tool(dj, ch, "copy-imapc-inbox", errors);
+	}
+	details_add(dj->h, dj->job, OP_COPY_INBOX,
+		    details_entry(r == 0, NULL, false, 0, errors));
+	free(home);
+	free(inbox);
+	free(dir);
+	free(parent);
+	free(dest);
+	return r < 0 ? -EIO : 0;
+}
+
+int inbox_remove(struct dv_job *dj)
+{
+	const char *home_args[] = { "user", "-f", "home", dj->uid, NULL };
+	json_t *errors = json_array();
+	char *home = NULL, *dir = NULL;
+	int r;
+
+	r = doveadm_value(dj, home_args, "remove-imapc-path", errors, &home);
+	if (r == 0 && (dir = imapc_dir(home)) == NULL) {
+		details_error_line(errors, "unusable home path",
+				   strlen("unusable home path"));
+		r = -EIO;
+	}
+	if (r == 0) {
+		const char *rm[] = { "rm", "-rf", "--", dir, NULL };
+		r = run_tool(dj, rm, "remove-imapc-path", errors);
+	}
+	details_add(dj->h, dj->job, OP_REMOVE_INBOX,
+		    details_entry(r == 0, NULL, false, 0, errors));
+	free(home);
+	free(dir);
+	return r < 0 ? -EIO : 0;
+}

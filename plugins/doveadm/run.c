@@ -1,0 +1,77 @@
+/* run.c - one step's command through the exec service (run.h). */
+#include "dmf-build.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "details.h"
+#include "run.h"
+
+struct line_ctx {
+	dmf_exec_line_fn fn;
+	void *ctx;
+	json_t *errors;
+};
+
+static void on_line(void *ctx, enum dmf_exec_stream stream, const char *line,
+		    size_t len)
+{
+	struct line_ctx *lc = ctx;
+
+	if (lc->fn != NULL)
+		lc->fn(lc->ctx, stream, line, len);
+	if (lc->errors != NULL && stream == DMF_EXEC_STDERR)
+		details_error_line(lc->errors, line, len);
+}
+
+int dv_run(struct dv_job *dj, struct dv_argv *a, const char *display,
+	   const char *step, dmf_exec_line_fn fn, void *ctx, json_t *errors,
+	   struct dv_run_result *r)
+{
+	const struct dmf_host *h = dj->h;
+	struct line_ctx lc = { fn, ctx, errors };
+	struct dmf_exec_options o = { .size = sizeof(o) };
+	struct dmf_exec_result er = { 0 };
+	char *const *argv = dv_argv_run(a);
+	const char *error = NULL;
+	int ret;
+
+	*r = (struct dv_run_result){ .exit_code = -1 };
+	if (argv == NULL || argv[0] == NULL)
+		return -ENOMEM;
+	o.on_line = on_line;
+	o.line_ctx = &lc;
+	o.display = display;
+	o.step = step;
+	h->log->log(DMF_LOG_INFO, dj->job, "%s: running %s", step,
+		    display != NULL ? display : argv[0]);
+	ret = h->exec->run(dj->job, (const char *const *)argv, &o, &er, &error);
+	if (ret < 0) {
+		snprintf(r->msg, sizeof(r->msg), "%s",
+			 error != NULL ? error : strerror(-ret));
+	} else {
+		r->started = true;
+		r->duration_ms = er.duration_ms;
+		r->aborted = er.aborted != 0;
+		if (er.aborted)
+			snprintf(r->msg, sizeof(r->msg),
+				 "aborted (the job was stopped)");
+		else if (er.timed_out)
+			snprintf(r->msg, sizeof(r->msg), "timed out");
+		else if (er.signal != 0)
+			snprintf(r->msg, sizeof(r->msg), "killed by signal %d",
+				 er.signal);
+		else
+			r->exit_code = er.exit_code;
+		r->success = r->exit_code == 0 && !er.aborted &&
+			     !er.timed_out && er.signal == 0;
+		if (!r->success && r->msg[0] == '\0')
+			snprintf(r->msg, sizeof(r->msg), "exited with status %d",
+				 r->exit_code);
+	}
+	h->log->log(r->success ? DMF_LOG_INFO : DMF_LOG_WARN, dj->job,
+		    "%s: %s (%lld ms)", step, r->success ? "ok" : r->msg,
+		    r->duration_ms);
+	return 0;
+}

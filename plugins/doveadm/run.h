@@ -1,0 +1,36 @@
+/*
+ * run.h - run one step's command through the host's exec service, feeding
+ * its output lines to a callback and its stderr lines to the step's
+ * errors array.
+ */
+#ifndef DMF_DOVEADM_RUN_H
+#define DMF_DOVEADM_RUN_H
+
+#include <stdbool.h>
+
+#include <jansson.h>
+
+#include "argv.h"
+#include "dvjob.h"
+
+struct dv_run_result {
+	bool started;     /* the command ran */
+	int exit_code;    /* its exit code; -1 when it did not exit */
+	bool success;     /* exited 0 */
+	bool aborted;     /* killed because the job was aborted */
+	char msg[256];    /* what went wrong, when not success */
+	long long duration_ms;
+};
+
+/*
+ * Run `a` (display: its display form, shown in the logs and the command
+ * log).  `step` names the step for the command log.  Every output line
+ * goes to fn(ctx, ...) when fn is set; stderr lines (stdout ones too when
+ * `stdout_errors`) are added to `errors` when it is not NULL.  Returns 0
+ * (the outcome is in *r), or -ENOMEM when the argv could not be built.
+ */
+int dv_run(struct dv_job *dj, struct dv_argv *a, const char *display,
+	   const char *step, dmf_exec_line_fn fn, void *ctx, json_t *errors,
+	   struct dv_run_result *r);
+
+#endif /* DMF_DOVEADM_RUN_H */
