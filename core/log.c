@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
@@ -53,10 +54,43 @@ void log_set_thread_job(const struct dmf_job *job)
 	log_thread_job = job;
 }
 
+/*
+ * Write text with control characters other than tab escaped (\n, \r,
+ * \xNN), so that job data (a uid holding a newline, a command's output)
+ * can never start a forged log line.
+ */
+static void put_escaped(FILE *out, const char *text)
+{
+	const char *p = text;
+
+	while (*p != '\0') {
+		size_t n = 0;
+		unsigned char c;
+
+		while (p[n] != '\0' &&
+		       ((unsigned char)p[n] >= 0x20 || p[n] == '\t') &&
+		       p[n] != 0x7f)
+			n++;
+		fwrite(p, 1, n, out);
+		p += n;
+		if (*p == '\0')
+			break;
+		c = (unsigned char)*p++;
+		if (c == '\n')
+			fputs("\\n", out);
+		else if (c == '\r')
+			fputs("\\r", out);
+		else
+			fprintf(out, "\\x%02x", c);
+	}
+}
+
 void log_vmsg(enum dmf_log_level level, const struct dmf_job *job,
 	      const char *fmt, va_list ap)
 {
-	char stamp[32], ctx[256] = "";
+	char stamp[32], ctx[256] = "", buf[4096], *msg = buf;
+	va_list aq;
+	int len;
 	struct timespec ts;
 	struct tm tm;
 	FILE *out = log_stream != NULL ? log_stream : stderr;
@@ -79,13 +113,31 @@ void log_vmsg(enum dmf_log_level level, const struct dmf_job *job,
 			 uid != NULL ? uid : "-",
 			 job->phase != NULL ? job->phase : "-");
 	}
+	va_copy(aq, ap);
+	errno = saved_errno; /* for %m */
+	len = vsnprintf(buf, sizeof(buf), fmt, ap);
+	if (len < 0) {
+		buf[0] = '\0';
+	} else if ((size_t)len >= sizeof(buf)) {
+		msg = malloc((size_t)len + 1);
+		if (msg == NULL) {
+			msg = buf; /* keep the truncated text */
+		} else {
+			errno = saved_errno;
+			vsnprintf(msg, (size_t)len + 1, fmt, aq);
+		}
+	}
+	va_end(aq);
 	pthread_mutex_lock(&log_lock);
-	fprintf(out, "%s.%03ldZ %-5s %s", stamp, ts.tv_nsec / 1000000L,
-		level_names[level], ctx);
-	vfprintf(out, fmt, ap);
+	fprintf(out, "%s.%03ldZ %-5s ", stamp, ts.tv_nsec / 1000000L,
+		level_names[level]);
+	put_escaped(out, ctx);
+	put_escaped(out, msg);
 	fputc('\n', out);
 	fflush(out);
 	pthread_mutex_unlock(&log_lock);
+	if (msg != buf)
+		free(msg);
 	errno = saved_errno;
 }
 
