@@ -14,7 +14,7 @@ if [ ! -e "$CW_PLUGINS/command.so" ]; then
 	echo "Bail out! build plugins/command/command.la first"
 	exit 1
 fi
-echo "1..47"
+echo "1..49"
 dw_init cmdw
 OUT=$DW_DIR/out
 LOGS=$DW_DIR/cmdlogs
@@ -146,14 +146,17 @@ slowt=$($DMFCTL job add --source POD_2 --uid slowt)
 pw1=$(printf '%s\n' "$PW" | $DMFCTL job add --source POD_1 --uid pw1 --password-stdin --key k1)
 HOSTILE="a; touch $DW_DIR/pwned1 \$(touch $DW_DIR/pwned2) \`touch $DW_DIR/pwned3\` | touch $DW_DIR/pwned4"
 evil=$($DMFCTL job add --source POD_1 --uid "$HOSTILE")
-check "dmfctl job add: five jobs" [ -n "$ok1" ] && [ -n "$fail1" ] && [ -n "$slowt" ] && [ -n "$pw1" ] && [ -n "$evil" ]
+FORGED='2026-01-01T00:00:00.000Z ERROR forged line'
+nl=$($DMFCTL job add --source POD_1 --uid "ok-nl
+$FORGED")
+check "dmfctl job add: six jobs" [ -n "$ok1" ] && [ -n "$fail1" ] && [ -n "$slowt" ] && [ -n "$pw1" ] && [ -n "$evil" ] && [ -n "$nl" ]
 is "$(job "$pw1" "CONCAT(password_key, ' ', INSTR(password, 'S3cret'))")" "k1 0" \
 	"the password is stored wrapped with key k1"
 
 cw_config w1 false true
 dw_worker_start w1
-check "all five jobs end" \
-	dw_wait_sql "SELECT COUNT(*) FROM jobs WHERE status IN ('SUCCESS', 'FAILURE')" 5 20
+check "all six jobs end" \
+	dw_wait_sql "SELECT COUNT(*) FROM jobs WHERE status IN ('SUCCESS', 'FAILURE')" 6 20
 
 is "$(job "$ok1" status)" SUCCESS "exit 0: SUCCESS"
 check "details of a success: exitCode 0, success true, the stderr line" \
@@ -181,8 +184,8 @@ check "failure log: mode 0600, exit status 3" \
 f=$(logname POD_2 slowt "$slowt")
 check "timeout log (source POD_2): mode 0600, killed by signal 9 (timeout)" \
 	bash -c "[ \"\$(stat -c %a '$f')\" = 600 ] && grep -q '^=== killed by signal 9 (timeout)' '$f'"
-is "$(find "$LOGS" -type f | wc -l):$(find "$LOGS" -type f ! -perm 600 | wc -l)" "5:0" \
-	"five command logs, all mode 0600 (delete-on-success: false)"
+is "$(find "$LOGS" -type f | wc -l):$(find "$LOGS" -type f ! -perm 600 | wc -l)" "6:0" \
+	"six command logs, all mode 0600 (delete-on-success: false)"
 
 # the password: round trip and nowhere else
 is "$(job "$pw1" status)" SUCCESS "the job with a wrapped password succeeds"
@@ -212,6 +215,11 @@ check "nothing was created by the uid's shell syntax" \
 	bash -c "! ls '$DW_DIR'/pwned* >/dev/null 2>&1"
 is "$(mode "$(logname POD_1 "$HOSTILE" "$evil")")" 600 \
 	"its command log is in the log directory, '/' made '_'"
+
+# a uid with a newline
+is "$(job "$nl" status)" SUCCESS "the job of a uid with a newline succeeds"
+check "its newline cannot forge a worker log line (shown as \\n)" \
+	bash -c "! grep -q '^$FORGED' '$DW_DIR/w1.log' && grep -qF 'ok-nl\\n$FORGED' '$DW_DIR/w1.log'"
 
 # STOP of an idle worker
 $DMFCTL backend stop default/w1 >/dev/null
