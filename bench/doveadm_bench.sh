@@ -1,0 +1,144 @@
+#!/bin/bash
+# doveadm_bench.sh - what the worker adds to a migration: 10 mailboxes of
+# 5,000 messages each (~200 MB each, genmail's size mix) migrated from a
+# real source Dovecot into a real target
+#   (a) through dmf-worker + the doveadm plugin (jobs from MariaDB, jobs.max 2)
+#   (b) by running the same doveadm commands directly, 2 at a time
+# and prints both times and their ratio (the worker should add < 5%).
+#
+# Usage: bench/doveadm_bench.sh [BUILDDIR]     (default: _build, else .)
+# Env:   BENCH_USERS (10) BENCH_MSGS (5000) BENCH_ROUNDS (2) BENCH_PAR (2)
+#        BENCH_KEEP=1 keeps the temp dir.
+# Needs root, dovecot-core, dovecot-imapd, mariadb-server and a build.
+# The mailboxes are written straight into the source's maildirs
+# (bench/maildir_fill.py; IMAP APPEND would take ~8 minutes), indexed once
+# by the source Dovecot, and reused for every run; the target is emptied
+# before each run.  One untimed warm-up run comes first; then the direct
+# and the worker runs alternate, BENCH_ROUNDS times each; the best of each
+# is compared.
+set -u
+abs_top_srcdir=$(cd "$(dirname "$0")/.." && pwd)
+if [ -n "${1:-}" ]; then
+	abs_top_builddir=$(cd "$1" && pwd)
+elif [ -x "$abs_top_srcdir/_build/core/dmf-worker" ]; then
+	abs_top_builddir=$abs_top_srcdir/_build
+else
+	abs_top_builddir=$(pwd)
+fi
+export abs_top_srcdir abs_top_builddir
+. "$abs_top_srcdir/tests/integration/lib/doveadm_rig.sh"
+dr_skip_unless_ready
+USERS=${BENCH_USERS:-10}
+MSGS=${BENCH_MSGS:-5000}
+ROUNDS=${BENCH_ROUNDS:-2}
+PAR=${BENCH_PAR:-2}
+[ -n "${BENCH_KEEP:-}" ] && DW_KEEP=1
+
+now() { date +%s.%N; }
+secs() { printf '%.2f' "$(echo "$2 - $1" | bc)"; }
+
+dr_init bench
+users=()
+for i in $(seq -w 1 "$USERS"); do users+=("u$i"); done
+echo "== generating $USERS x $MSGS messages into the source's maildirs"
+t=$(now)
+for u in "${users[@]}"; do
+	rig_add_user "$u" "$u-Pw" >/dev/null
+	mkdir -p "$RIG_DIR/src/mail/$u"
+	python3 "$abs_top_srcdir/bench/maildir_fill.py" "$RIG_DIR/src/mail/$u/Mail" \
+		"$MSGS" --seed "${u#u}" --uid "$MAIL_UID" --gid "$MAIL_GID" >"$DR_DIR/fill.$u" &
+	[ $(jobs -r | wc -l) -ge 2 ] && wait -n
+done
+wait
+bytes=$(cat "$DR_DIR"/fill.* | sed 's/.*bytes=//' | paste -sd+ | bc)
+echo "   $((USERS * MSGS)) messages, $((bytes / 1048576)) MB in $(secs "$t" "$(now)") s"
+echo "== indexing them in the source Dovecot"
+t=$(now)
+for u in "${users[@]}"; do
+	rig_src_doveadm index -u "$u" '*' >/dev/null 2>&1 ||
+		rig_src_doveadm mailbox status -u "$u" messages '*' >/dev/null
+done
+echo "   $(secs "$t" "$(now)") s"
+
+# the worker's commands for one user, as its details show them (the
+# per-job config carries the imapc settings and the password)
+mail_plugins=$(doveconf -c "$TGT_CONF" -h mail_plugins 2>/dev/null)
+maillog_plugins="${mail_plugins:+$mail_plugins }notify mail_log"
+direct_user() {
+	local u=$1 jc
+	jc=$(rig_jobconf "$u" "$u-Pw")
+	{
+		doveadm -c "$TGT_CONF" -f tab mailbox status -u "$u" "messages vsize" 'INBOX/*' INBOX '*'
+		doveadm -c "$jc" -o "imapc_features=rfc822.size fetch-headers" \
+			-o mail_prefetch_count=20 \
+			-o "mail_plugins=$maillog_plugins" \
+			-o "plugin/mail_log_events=save copy expunge mailbox_create mailbox_delete mailbox_rename" \
+			-o "plugin/mail_log_fields=uid box msgid size vsize" \
+			backup -R -u "$u" imapc: || echo "dsync of $u failed: $?" >&2
+		doveadm -c "$TGT_CONF" -f tab mailbox status -u "$u" "messages vsize" 'INBOX/*' INBOX '*'
+		doveadm -c "$jc" -f tab -o mail=imapc: mailbox status -u "$u" "messages vsize" 'INBOX/*' INBOX '*'
+	} >"$DR_DIR/direct.$u.log" 2>&1
+	rm -f "$jc"
+}
+export -f direct_user rig_jobconf rig_conf_quote
+export RIG_DIR TGT_CONF SRC_IMAP_PORT DR_DIR maillog_plugins
+
+reset_target() {
+	local u
+	for u in "${users[@]}"; do rm -rf "$RIG_DIR/tgt/mail/$u"; done
+	sync
+}
+run_direct() {
+	reset_target
+	local t0 t1
+	t0=$(now)
+	printf '%s\n' "${users[@]}" | xargs -P "$PAR" -I{} bash -c 'direct_user {}'
+	t1=$(now)
+	DIRECT=$(secs "$t0" "$t1")
+}
+DR_JOBS_MAX=$PAR dr_config bench
+dr_worker_start bench
+run_worker() {
+	reset_target
+	local ids=() u t0 t1
+	t0=$(now)
+	for u in "${users[@]}"; do ids+=("$(dr_job "$u" "$u-Pw")"); done
+	dr_wait "${ids[@]}" --timeout 900
+	t1=$(now)
+	[ "$DR_WAIT_RC" = 0 ] || echo "   WARNING: not all worker jobs succeeded (dmfctl job wait: $DR_WAIT_RC)"
+	WORKER_WALL=$(secs "$t0" "$t1")
+	local in=$(IFS=,; echo "${ids[*]}")
+	# the worker's own span: first job started -> last job finished
+	WORKER=$(mdb_sql "SELECT ROUND(TIMESTAMPDIFF(MICROSECOND, MIN(started), MAX(finished)) / 1e6, 2)
+		FROM jobs WHERE id IN ($in)")
+	LAST_IDS=("${ids[@]}")
+}
+check_counts() {
+	local u bad=0
+	for u in "${users[@]}"; do
+		[ "$(dr_count "$TGT_CONF" "$u")" = "$(dr_count "$SRC_CONF" "$u")" ] || bad=$((bad + 1))
+	done
+	echo "$bad"
+}
+
+echo "== warm-up run (direct, not timed)"
+run_direct
+echo "   $DIRECT s; mailboxes whose counts differ: $(check_counts)"
+best_d= best_w= best_ww=
+for r in $(seq 1 "$ROUNDS"); do
+	run_direct
+	echo "== round $r: direct doveadm, $PAR at a time: $DIRECT s (bad counts: $(check_counts))"
+	run_worker
+	echo "== round $r: dmf-worker, jobs.max $PAR: $WORKER s first start to last finish, $WORKER_WALL s enqueue to job wait (bad counts: $(check_counts))"
+	if [ -z "$best_d" ] || [ "$(echo "$DIRECT < $best_d" | bc)" = 1 ]; then best_d=$DIRECT; fi
+	if [ -z "$best_w" ] || [ "$(echo "$WORKER < $best_w" | bc)" = 1 ]; then best_w=$WORKER; fi
+	if [ -z "$best_ww" ] || [ "$(echo "$WORKER_WALL < $best_ww" | bc)" = 1 ]; then best_ww=$WORKER_WALL; fi
+done
+id=${LAST_IDS[0]}
+echo "== one worker job (${users[0]}): $(dr_field "$id" '"%s saved=%s target=%s/%s origin=%s/%s" % (j["status"], j["syncSaved"], j["targetMessages"], j["targetSize"], j["originMessages"], j["originSize"])')"
+echo "   dsync command: $(dr_step "$id" dsync 's["command"]')"
+ratio=$(echo "scale=4; $best_w / $best_d" | bc)
+ratio_w=$(echo "scale=4; $best_ww / $best_d" | bc)
+printf '== RESULT: %d x %d messages, parallelism %d: direct %.2f s, worker %.2f s (ratio %.3f, overhead %+.1f%%); enqueue-to-wait %.2f s (ratio %.3f)\n' \
+	"$USERS" "$MSGS" "$PAR" "$best_d" "$best_w" "$ratio" "$(echo "($ratio - 1) * 100" | bc -l)" \
+	"$best_ww" "$ratio_w"
