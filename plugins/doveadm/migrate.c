@@ -84,8 +84,11 @@ const char *migrate_mail_plugins(struct dv_job *dj)
 		dv_argv_add(&a, "config", NULL);
 		dv_argv_add(&a, "-h", NULL);
 		dv_argv_add(&a, "mail_plugins", NULL);
-		if (dv_run(dj, &a, NULL, "mail-plugins", keep_first, &f, NULL,
-			   &rr) == 0 &&
+		char *disp = dv_argv_display(&a);
+		int rc = dv_run(dj, &a, disp, "mail-plugins", keep_first, &f,
+				NULL, &rr);
+		free(disp);
+		if (rc == 0 &&
 		    rr.success) {
 			free(pl->mail_plugins);
 			pl->mail_plugins = f.text != NULL ? f.text : strdup("");

@@ -21,7 +21,10 @@ static void on_line(void *ctx, enum dmf_exec_stream stream, const char *line,
 
 	if (lc->fn != NULL)
 		lc->fn(lc->ctx, stream, line, len);
-	if (lc->errors != NULL && stream == DMF_EXEC_STDERR)
+	/* Dovecot's Info/Debug lines on stderr are not errors */
+	if (lc->errors != NULL && stream == DMF_EXEC_STDERR &&
+	    memmem(line, len, ": Info: ", 8) == NULL &&
+	    memmem(line, len, ": Debug: ", 9) == NULL)
 		details_error_line(lc->errors, line, len);
 }
 
@@ -59,11 +62,17 @@ int dv_run(struct dv_job *dj, struct dv_argv *a, const char *display,
 				 "aborted (the job was stopped)");
 		else if (er.timed_out)
 			snprintf(r->msg, sizeof(r->msg), "timed out");
-		else if (er.signal != 0)
-			snprintf(r->msg, sizeof(r->msg), "killed by signal %d",
-				 er.signal);
-		else
+		else if (er.signal != 0) {
+			/* as a shell reports it: Dovecot 2.3.19 aborts (134)
+			 * on imapc login failures, which code-max: {134: N}
+			 * retries */
+			r->exit_code = 128 + er.signal;
+			snprintf(r->msg, sizeof(r->msg),
+				 "killed by signal %d (exit %d)", er.signal,
+				 r->exit_code);
+		} else {
 			r->exit_code = er.exit_code;
+		}
 		r->success = r->exit_code == 0 && !er.aborted &&
 			     !er.timed_out && er.signal == 0;
 		if (!r->success && r->msg[0] == '\0')

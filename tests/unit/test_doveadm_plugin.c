@@ -94,6 +94,7 @@ static const char fake_doveadm[] =
 	" size=10, vsize=10' >&2\n"
 	"  echo 'dsync(u1): Info: expunge: box=INBOX, uid=4, msgid=<c>,"
 	" size=10, vsize=10' >&2\n"
+	"  [ \"$code\" = abrt ] && kill -ABRT $$\n"
 	"  [ \"${code:-0}\" = 0 ] || echo \"dsync(u1): Error: temporary"
 	" failure $code\" >&2\n"
 	"  exit ${code:-0} ;;\n"
@@ -495,10 +496,11 @@ int main(void)
 	/* 6. flagged count-remote on cutover; 134 retried twice; legacy
 	 * flush-metacache */
 	reset();
-	write_file("sync_codes", "134\n134\n0\n", 0644);
+	write_file("sync_codes", "abrt\n134\n0\n", 0644);
 	write_file("count_code", "75\n", 0644);
 	job = run("FLAGS", "cutover");
-	is_int(dint(job, "dsync", "attempts"), 3, "134 retried twice");
+	is_int(dint(job, "dsync", "attempts"), 3,
+	       "SIGABRT (as 134) and 134 retried by code-max 134: 2");
 	is_int(job->status, DMF_STATUS_FAILURE, "flagged remote count fails");
 	is_str(ops(job),
 	       "dsync|count local mailbox post sync|count remote mailbox|"
