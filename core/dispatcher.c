@@ -19,7 +19,9 @@
 #include "log.h"
 #include "util.h"
 
-#define FETCH_BACKOFF_MAX_MS 30000u
+/* Claims back off up to this while the job source is down: short, so that
+ * work resumes soon after the database returns. */
+#define FETCH_BACKOFF_MAX_MS 5000u
 
 struct dispatcher {
 	const struct dispatcher_params *p;

@@ -14,6 +14,7 @@
 
 #include "dmf/plugin.h"
 #include "host.h"
+#include "host_db.h"
 #include "host_services.h"
 #include "job.h"
 #include "log.h"
@@ -344,6 +345,7 @@ int host_init(const struct config *cfg, const char *type, char **error_r)
 	host.exec = host_exec_table();
 	host.inject = host_inject_table();
 	host.crypto = host_crypto_table();
+	host.db = host_db_table();
 	return 0;
 }
 
@@ -368,6 +370,7 @@ void host_deinit(void)
 	host.exec = NULL;
 	host.inject = NULL;
 	host.crypto = NULL;
+	host.db = NULL;
 	free(host_type);
 	host_type = NULL;
 	host_cfg = NULL;
