@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "details.h"
 #include "inbox.h"
@@ -121,12 +123,21 @@ int inbox_copy(struct dv_job *dj)
 	if (r == 0 && (asprintf(&parent, "%s/.INBOX", dir) < 0 ||
 		       asprintf(&dest, "%s/.INBOX/.INBOX", dir) < 0))
 		r = -ENOMEM;
+	if (r == 0 && access(inbox, F_OK) != 0) {
+		/* a first sync: no local INBOX yet, nothing to copy (and the
+		 * home must not be created here, as root) */
+		dj->h->log->log(DMF_LOG_INFO, dj->job,
+				"copy-imapc-inbox: no local INBOX yet (%s); "
+				"nothing to copy", inbox);
+		goto out;
+	}
 	if (r == 0) {
 		const char *mk[] = { "mkdir", "-p", "--", parent, NULL };
 		const char *rm[] = { "rm", "-rf", "--", dest, NULL };
 		const char *cp[] = { "cp", "-a", "--", inbox, dest, NULL };
+		/* spec 3.3: chown -R vmail:vmail homePath */
 		const char *ch[] = { "chown", "-R", "--",
-				     dj->conf->imapc_inbox_owner, dir, NULL };
+				     dj->conf->imapc_inbox_owner, home, NULL };
 		r = run_tool(dj, mk, "copy-imapc-inbox", errors);
 		if (r == 0)
 			r = run_tool(dj, rm, "copy-imapc-inbox", errors);
@@ -135,6 +146,7 @@ int inbox_copy(struct dv_job *dj)
 		if (r == 0)
 			r = run_tool(dj, ch, "copy-imapc-inbox", errors);
 	}
+out:
 	details_add(dj->h, dj->job, OP_COPY_INBOX,
 		    details_entry(r == 0, NULL, false, 0, errors));
 	free(home);

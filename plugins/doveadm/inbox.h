@@ -1,7 +1,9 @@
 /*
  * inbox.h - copy-imapc-inbox and remove-imapc-path (spec 3.3): the local
  * INBOX is copied to <home>/imapc/.INBOX/.INBOX before the sync (a pop3
- * UIDL speed-up for delta syncs), owned by imapc-inbox-owner; the
+ * UIDL speed-up for delta syncs) and the home is given to
+ * imapc-inbox-owner (chown -R, as the spec does); without a local INBOX
+ * yet (a first sync) there is nothing to copy and nothing is done.  The
  * <home>/imapc folder is removed after the sync.  The home comes from
  * `doveadm user -f home UID`, the INBOX path from `doveadm mailbox path
  * -u UID INBOX`; copying and removing use cp -a, chown -R and rm -rf
