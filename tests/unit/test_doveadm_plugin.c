@@ -265,6 +265,9 @@ static void make_yaml(void)
 		 "              name: /bin/sh\n"
 		 "              arguments: [\"-c\", \"echo POST >>%s/calls.log\"]\n"
 		 "      FLAGS:\n"
+		 "        director:\n"
+		 "          enabled: true\n"
+		 "        move-duplicates: true\n"
 		 "        count:\n"
 		 "          pre: false\n"
 		 "        flush-metacache: true\n"
@@ -565,7 +568,45 @@ int main(void)
 	free(calls);
 	job_free(&job);
 
-	/* 9. abort */
+	/* 9. the sourcehost's status command for the remote count */
+	reset();
+	write_file("remote", "9\n", 0644);
+	job = job_new("45", "sync", "POD_1", "t");
+	job_set_property(job, "uid", "u1", false);
+	job_set_property(job, "sourcehost", "127.0.0.1", false);
+	job_set_property(job, "sourcepasswd", PW, true);
+	{
+		char shc[1024];
+		snprintf(shc, sizeof(shc),
+			 "{\"status\": {\"name\": \"%s/doveadm\", \"options\": ["
+			 "{\"name\": \"-f\", \"value\": \"tab\"}, "
+			 "{\"name\": \"-o\", \"value\": "
+			 "\"imapc_password=%%{mdb:sourcepasswd}\"}, "
+			 "{\"name\": \"-o\", \"value\": \"mail=imapc:\"}], "
+			 "\"sub-command\": {\"name\": \"mailbox status\", "
+			 "\"options\": [{\"name\": \"-u\", \"value\": "
+			 "\"%%{mdb:uid}\"}], \"arguments\": [\"messages vsize\", "
+			 "\"*\"]}}}",
+			 dir);
+		job_set_property(job, "sourcehostcommands", shc, false);
+	}
+	dmf_plugin_v1.run(ctx, job);
+	host_job_finished(job);
+	is_int(job->status, DMF_STATUS_SUCCESS, "status-command job succeeds");
+	is_int(job->counts[DMF_COUNT_ORIGIN_MESSAGES], 9,
+	       "origin count from the sourcehost's status command");
+	like(dstr(job, "count remote mailbox", "command"),
+	     "/doveadm -f tab -o imapc_password=<hidden> -o mail=imapc: "
+	     "mailbox status -u u1 'messages vsize' '\\*'$",
+	     "status command shown with the password hidden");
+	calls = read_file("calls.log");
+	ok(!has(calls, "S3cr3t"), "status command's password not in argv");
+	like(calls, "ARGV -c [^ ]*/run/job-45-[^ ]*\\.conf -f tab -o "
+		    "mail=imapc: mailbox status", "it ran with a per-job file");
+	free(calls);
+	job_free(&job);
+
+	/* 10. abort */
 	reset();
 	job = job_new("44", "sync", "POD_1", "t");
 	job_set_property(job, "uid", "u1", false);
@@ -577,6 +618,10 @@ int main(void)
 	job_free(&job);
 
 	fflush(logf);
+	like(logbuf, "dmf.doveadm.source.FLAGS.director.enabled is not "
+		     "supported yet", "init warns about director.enabled");
+	like(logbuf, "dmf.doveadm.source.FLAGS.move-duplicates is not "
+		     "supported yet", "init warns about move-duplicates");
 	ok(!has(logbuf, "S3cr3t") && !has(logbuf, MPW),
 	   "no password in the worker log");
 	like(logbuf, "destination system statistics before sync. messages: 3, "
