@@ -236,6 +236,44 @@ static int build_override(struct dv_job *dj, const struct dmf_conf *def,
 	return r;
 }
 
+/* ": <why>" from the analyzer's failure class of the last attempt, so
+ * that the job's error says why (e.g. the imapc login was refused), or "". */
+static const char *failure_reason(const struct analyzer *an, char *buf,
+				  size_t size)
+{
+	const char *detail = NULL;
+	enum analyzer_failure f;
+
+	if (an == NULL)
+		return "";
+	f = analyzer_failure(an, &detail);
+	if (detail == NULL)
+		detail = "";
+	switch (f) {
+	case ANALYZER_FAIL_IMAPC_LOGIN:
+		snprintf(buf, size, ": imapc login failed: %s", detail);
+		break;
+	case ANALYZER_FAIL_IMAPC_CONNECT:
+		snprintf(buf, size, ": cannot connect to the source: %s",
+			 detail);
+		break;
+	case ANALYZER_FAIL_IMAPC_CONNECT_TIMEOUT:
+		snprintf(buf, size, ": connecting to the source (%s) timed out",
+			 detail);
+		break;
+	case ANALYZER_FAIL_VIEW_INCONSISTENT:
+		snprintf(buf, size, ": mailbox %s: view is inconsistent",
+			 detail);
+		break;
+	case ANALYZER_FAIL_USER_UNKNOWN:
+		snprintf(buf, size, ": user doesn't exist at the target");
+		break;
+	default:
+		return "";
+	}
+	return buf;
+}
+
 static bool run_dsync(struct dv_job *dj)
 {
 	const struct dmf_host *h = dj->h;
@@ -253,6 +291,7 @@ static bool run_dsync(struct dv_job *dj)
 	const char *mail_plugins = NULL;
 	bool mail_log = c->analyze_log && c->count.sync, ok = false;
 	bool warned_dups = false;
+	char reason[512];
 	json_t *body;
 	int r = 0;
 
@@ -386,9 +425,11 @@ static bool run_dsync(struct dv_job *dj)
 			h->log->log(DMF_LOG_WARN, dj->job, "%s (%s)", d.reason,
 				    rr.msg);
 			dv_job_fail(dj, "migration command failed: %s after "
-					"%u attempt%s",
+					"%u attempt%s%s",
 				    rr.msg, st.attempts,
-				    st.attempts == 1 ? "" : "s");
+				    st.attempts == 1 ? "" : "s",
+				    failure_reason(ds.an, reason,
+						   sizeof(reason)));
 			break;
 		}
 		h->log->log(DMF_LOG_INFO, dj->job,
