@@ -37,8 +37,12 @@ dr_source POSTFLAG "$noretry" "command: {sync: {post: $fails, failure: $(mark fa
 dr_source PHASEFLAG "$noretry" \
 	"command: {sync: {post: $fails, failure: $(mark failure)}, cutover: {post: $fails, failure: $(mark failure)}}" \
 	"failure-flags: {cutover: {post-migration-command: true}}"
-dr_source REMOTENOFLAG "$noretry" "count: {remote-command: $fails}" "command: {sync: {failure: $(mark failure)}}"
-dr_source REMOTEFLAG "$noretry" "count: {remote-command: $fails}" "command: {sync: {failure: $(mark failure)}}" \
+# a remote count command (it must be doveadm mailbox status) against a port
+# where nothing listens
+down_port=$(rig_free_port)
+badremote="{name: doveadm, flags: '-f tab', options: [{name: -o, value: 'mail=imapc:'}, {name: -o, value: imapc_host=127.0.0.1}, {name: -o, value: imapc_port=$down_port}, {name: -o, value: 'imapc_user=%{mdb:ruid}'}], sub-command: {name: mailbox status, arguments: [messages vsize, INBOX], options: [{name: -u, value: '%{mdb:uid}'}]}}"
+dr_source REMOTENOFLAG "$noretry" "count: {remote-command: $badremote}" "command: {sync: {failure: $(mark failure)}}"
+dr_source REMOTEFLAG "$noretry" "count: {remote-command: $badremote}" "command: {sync: {failure: $(mark failure)}}" \
 	"failure-flags: {pre: {count-remote: true}}"
 dr_source CPRENOFLAG "$noretry" "command: {sync: {failure: $(mark failure)}}"
 dr_source CPREFLAG "$noretry" "command: {sync: {failure: $(mark failure)}}" \
@@ -51,13 +55,23 @@ dr_source COPYFLAG "$noretry" "copy-imapc-inbox: true" "imapc-inbox-owner: 'no-s
 	"command: {sync: {failure: $(mark failure)}}" \
 	"failure-flags: {pre: {copy-imapc-inbox: true}}"
 
-users="cmd1 prenoflag preflag postnoflag postflag phaseflag remnoflag remflag cprenoflag cpreflag cpostflag copyok copyflag"
+# spec 3.11.4.4: the sourcehost's own status command (with the password
+# injected: it must go to a per-job config, not the command line)
+$DMFCTL sourcehost add srcst --host 127.0.0.1 --port "$SRC_IMAP_PORT" --ssl no --commands \
+	"{\"status\": {\"name\": \"doveadm\", \"flags\": \"-f tab\", \"options\": [
+	{\"name\": \"-o\", \"value\": \"mail=imapc:\"}, {\"name\": \"-o\", \"value\": \"imapc_host=%{mdb:sourcehost}\"},
+	{\"name\": \"-o\", \"value\": \"imapc_port=$SRC_IMAP_PORT\"}, {\"name\": \"-o\", \"value\": \"imapc_user=%{mdb:ruid}\"},
+	{\"name\": \"-o\", \"value\": \"imapc_password=%{mdb:sourcepasswd}\"}],
+	\"sub-command\": {\"name\": \"mailbox status\", \"arguments\": [\"messages vsize\", \"INBOX/*\", \"INBOX\", \"*\"],
+	\"options\": [{\"name\": \"-u\", \"value\": \"%{mdb:uid}\"}]}}}" >/dev/null
+
+users="shstatus cmd1 prenoflag preflag postnoflag postflag phaseflag remnoflag remflag cprenoflag cpreflag cpostflag copyok copyflag"
 seed=1
 for u in $users; do
 	dr_user "$u" "$u-Pw" 8 $seed
 	seed=$((seed + 1))
 done
-DR_DOVEADM=$(dr_standin)
+dr_standin
 echo "cprenoflag:1 cpreflag:1 cpostflag:2" >"$DR_STANDIN/status-local.fail"
 echo 75 >"$DR_STANDIN/status-local.exit"
 dr_config w1 "$noretry"
@@ -69,6 +83,7 @@ enq() { job[$1]=$(dr_job "$1" "$1-Pw" --source "$2" "${@:3}"); }
 enq copyok POD_1
 dr_wait "${job[copyok]}" --timeout $((30 * DR_SLOW))
 enq cmd1 CMDS
+enq shstatus POD_1 --sourcehost srcst
 enq prenoflag PRENOFLAG
 enq preflag PREFLAG
 enq postnoflag POSTNOFLAG
@@ -103,6 +118,16 @@ is "$(grep ' cmd1$' "$mlog" | tail -n 2 | tr '\n' '|')" "pre-cutover CMDS cmd1|p
 	"the cutover phase runs the cutover commands"
 is "$(grep -c '^failure CMDS' "$mlog")" 0 "no failure command after successes"
 
+# the sourcehost's status command
+is "$(st shstatus)" SUCCESS "sourcehost with a status command: SUCCESS"
+like_ "$(dr_step "${job[shstatus]}" 'count remote mailbox' 's["command"]')" "imapc_port=$SRC_IMAP_PORT" \
+	"  the remote count is the sourcehost's status command"
+like_ "$(dr_step "${job[shstatus]}" 'count remote mailbox' 's["command"]')" "imapc_password=<hidden>" \
+	"  with the password hidden"
+is "$(dr_field "${job[shstatus]}" '"%s %s" % (j["originMessages"], j["originSize"])')" \
+	"$(dr_count "$SRC_CONF" shstatus)" "  originMessages/originSize are the source's"
+check "  the password is in no command log" dr_no_secret shstatus-Pw "$DR_CMDLOG"
+
 # pre-migration-command
 is "$(st prenoflag)" SUCCESS "failing pre command without its flag: SUCCESS"
 is "$(entry prenoflag 'pre migration command')" "False 1" "  details: pre migration command failed, exit 1"
@@ -126,7 +151,8 @@ is "$(dr_field "$c" 'j["status"]')" FAILURE "failure-flags.cutover.post-migratio
 
 # count-remote
 is "$(st remnoflag)" SUCCESS "failing remote count without its flag: SUCCESS"
-is "$(entry remnoflag 'count remote mailbox')" "False 1" "  details: count remote mailbox failed"
+is "$(dr_step "${job[remnoflag]}" 'count remote mailbox' '[s["success"], s.get("exitCode", 0) != 0, "imapc_port=%s" % '$down_port' in s["command"]]')" \
+	"[false, true, true]" "  details: the configured count remote command ran and failed"
 is "$(st remflag)" FAILURE "failing remote count with failure-flags.pre.count-remote: FAILURE"
 is "$(grep -c 'failure REMOTEFLAG remflag' "$mlog")" 1 "  the failure command ran"
 

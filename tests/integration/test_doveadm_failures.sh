@@ -26,6 +26,26 @@ down_port=$(rig_free_port)
 $DMFCTL sourcehost add down --host 127.0.0.1 --port "$down_port" --ssl no >/dev/null
 dr_user downuser 'down-Pw'
 
+# sleeps ID: the pauses (ms) between a failed attempt of job ID and the next
+# one, from the worker log's timestamps, rounded to 50 ms
+sleeps() {
+	python3 - "$1" "$DR_DIR/w1.log" <<'PY'
+import re, sys, datetime
+job, log = sys.argv[1], sys.argv[2]
+t = lambda l: datetime.datetime.strptime(l[:23], "%Y-%m-%dT%H:%M:%S.%f")
+out, mark = [], None
+for l in open(log, errors="replace"):
+    if "[job %s " % job not in l:
+        continue
+    if "retrying the migration command" in l:
+        mark = t(l)
+    elif mark and "sync: running" in l:
+        ms = (t(l) - mark).total_seconds() * 1000
+        out.append(str(int(round(ms / 50.0)) * 50))
+        mark = None
+print(" ".join(out))
+PY
+}
 flog=$DR_DIR/failure.log
 failcmd=(
 	"command:"
@@ -58,6 +78,7 @@ for id in $w $gh $d; do
 	dur=$(dr_field "$id" 'j["durationMs"]')
 	check "$u: two code-sleep.134 pauses of 700 ms (duration ${dur} ms >= 1400)" \
 		[ "${dur:-0}" -ge 1400 ]
+	is "$(sleeps "$id")" "700 700" "$u: the worker slept code-sleep.134 (700 ms) before each retry"
 	is "$(grep -c "^failure $u\$" "$flog")" 1 "$u: the failure command ran once"
 	is "$(dr_step "$id" 'post migration failure command' '"%s %s" % (s["success"], s["exitCode"])')" \
 		"True 0" "$u: details: post migration failure command, exit 0"
@@ -72,7 +93,7 @@ like_ "$(dr_step "$w" dsync 's["errors"]')" \
 	"wrong password: dsync.errors holds Dovecot's Error line"
 like_ "$(dr_field "$gh" 'j["error"]')" "Authentication failed" "unknown source user: the login is refused"
 like_ "$(dr_field "$d" 'j["error"]')" "Connection refused" "source down: the error says Connection refused"
-like_ "$(dr_step "$d" dsync 's["errors"]')" "connect(127.0.0.1:$down_port) failed: Connection refused" \
+like_ "$(dr_step "$d" dsync 's["errors"]')" "connect(127.0.0.1, $down_port) failed: Connection refused" \
 	"source down: dsync.errors holds the connect error"
 panics=$(dr_field "$w" 'len([e for e in step("dsync")["errors"] if "Panic" in e or "backtrace" in e])')
 is "$panics" 0 "Dovecot's Panic/backtrace lines are not kept as errors"
@@ -82,6 +103,7 @@ is "$(dr_field "$nt" 'j["status"]')" FAILURE "unknown target user: FAILURE"
 is "$(dr_step "$nt" dsync '"%s %s" % (s["exitCode"], s["attempts"])')" "67 1" \
 	"unknown target user: exit 67, not retried"
 like_ "$(dr_field "$nt" 'j["error"]')" "doesn't exist" "unknown target user: the error says the user doesn't exist"
+like_ "$(dr_step "$nt" dsync 's["errors"]')" "User doesn't exist" "unknown target user: dsync.errors holds Dovecot's line"
 is "$(grep -c '^failure nobody-at-target$' "$flog")" 1 "unknown target user: the failure command ran"
 
 # the same failure with retries off: one attempt, no sleep
@@ -90,12 +112,12 @@ dr_source NORETRY "retry: {max: 0, code-max: {}}" "${failcmd[@]}"
 dw_worker_stop w1
 dr_config w2
 dr_worker_start w2
-n=$(dr_job wrongpw 'Wrong-Pw-99' --source NORETRY)
+n=$(dr_job downuser 'down-Pw' --source NORETRY --sourcehost down)
 dr_wait "$n" --timeout $((30 * DR_SLOW))
 is "$(dr_step "$n" dsync '"%s %s" % (s["exitCode"], s["attempts"])')" "134 1" \
 	"retry.max 0 and code-max {}: a single attempt"
 check "no retry: no sleep (duration $(dr_field "$n" 'j["durationMs"]') ms < 1400)" \
 	[ "$(dr_field "$n" 'j["durationMs"]')" -lt 1400 ]
-is "$(grep -c '^failure wrongpw$' "$flog")" 2 "the failure command ran for that job too"
-is "$(grep -c -E 'Wrong-Pw-99|right-Pw' "$DR_DIR"/w*.log)" 0 "no password in the worker log"
+is "$(grep -c '^failure downuser$' "$flog")" 2 "the failure command ran for that job too"
+is "$(cat "$DR_DIR"/w*.log | grep -c -E 'Wrong-Pw-99|right-Pw|down-Pw')" 0 "no password in the worker log"
 echo "1..$DW_T"

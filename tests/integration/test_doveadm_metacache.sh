@@ -37,8 +37,8 @@ dr_source CLEANFLAG "$noretry" "$both" "command: {sync: {post: $(mark post), fai
 	"failure-flags: {pre: {clean-metacache: true}}"
 
 for u in mc1 mc2 leg bad flushf cleanf; do dr_user "$u" "$u-Pw" 6 5; done
-DR_DOVEADM=$(dr_standin)
-S=$DR_STANDIN
+dr_standin
+S=${DR_STANDIN:?}
 # mc2, flushf: the flush fails; cleanf: the clean fails
 echo "mc2:all flushf:all" >"$S/metacache-flush.fail"
 echo "cleanf:all" >"$S/metacache-clean.fail"

@@ -24,8 +24,8 @@ like_() {
 retry='retry: {max: 3, sleep: 100, code-max: {75: 3}, code-sleep: {75: 100}, debug-mode: true}'
 dr_source NODEBUG 'retry: {max: 3, sleep: 100, code-max: {75: 3}, code-sleep: {75: 100}, debug-mode: false}'
 for u in dbg nodbg pw pwdbg plain; do dr_user "$u" "$u-Pw" 10 3; done
-DR_DOVEADM=$(dr_standin)
-S=$DR_STANDIN
+dr_standin
+S=${DR_STANDIN:?}
 # dbg, nodbg: attempt 1 hits an index lock timeout
 # pw: attempts 1 and 2 hit an obox PUT timeout; pwdbg: attempt 1 does
 # plain: fails once with an error that is neither (exit 75)

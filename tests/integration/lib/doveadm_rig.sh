@@ -15,7 +15,7 @@
 #   dr_wait ID... [--timeout S]   # dmfctl job wait (exit status kept)
 #   dr_field ID EXPR              # python expression on the job JSON `j`
 #   dr_step ID NAME [EXPR]        # details entry NAME (default: the entry)
-#   dr_standin                    # scripted stand-in doveadm (prints its path)
+#   dr_standin                    # scripted stand-in doveadm as dmf.doveadm.path
 #   dr_proxy FROM TO [MAILBOX]    # start the UID-rewriting proxy; DR_PROXY_PORT
 #   dr_count CONF USER            # "MESSAGES VSIZE" of all mailboxes
 #   dr_cleanup                    # (trap) stop everything, remove the dir
@@ -264,14 +264,18 @@ dr_step() {
 # dr_count CONF USER: "MESSAGES VSIZE" summed over every mailbox
 dr_count() { rig_count "$@"; }
 
-# dr_boxes CONF USER: "box=messages" per mailbox, sorted, joined by |
+# dr_boxes CONF USER: "box=messages" per non-empty mailbox, sorted, joined
+# by |.  (Empty ones are left out: a parent that is only a name at the
+# source, like Ünïcødé of Ünïcødé/日本語, becomes an empty mailbox at the
+# target.)
 dr_boxes() {
 	doveadm -c "$1" -f tab mailbox status -u "$2" messages 'INBOX/*' INBOX '*' |
-		awk -F '\t' 'NR > 1 { print $1 "=" $2 }' | LC_ALL=C sort | tr '\n' '|'
+		awk -F '\t' 'NR > 1 && $2 != 0 { print $1 "=" $2 }' | LC_ALL=C sort | tr '\n' '|'
 }
 
 # dr_standin: write a `doveadm` wrapper around doveadm_standin.sh with its
-# own control dir ($DR_STANDIN); prints the wrapper's path.
+# own control dir $DR_STANDIN and make it dmf.doveadm.path (DR_DOVEADM) of
+# the next dr_config.  Do not call it in $(...).
 dr_standin() {
 	DR_STANDIN=$DR_DIR/standin
 	mkdir -p "$DR_STANDIN"
@@ -280,7 +284,7 @@ dr_standin() {
 STANDIN_DIR=$DR_STANDIN exec bash $DR_LIB/doveadm_standin.sh "\$@"
 EOT
 	chmod 0755 "$DR_STANDIN/doveadm"
-	echo "$DR_STANDIN/doveadm"
+	DR_DOVEADM=$DR_STANDIN/doveadm
 }
 
 # dr_proxy FROM TO [MAILBOX]: a UID-rewriting IMAP proxy in front of the
