@@ -59,7 +59,7 @@ mdb_start() {
 	MDB_DIR=$1
 	shift
 	mdb_have || return 1
-	mkdir -p "$MDB_DIR"
+	mkdir -p "$MDB_DIR/tmp"
 	MDB_SOCKET=$MDB_DIR/mysqld.sock
 	MDB_PIDFILE=$MDB_DIR/mysqld.pid
 	if [ -z "${MDB_PORT:-}" ]; then
@@ -68,6 +68,7 @@ mdb_start() {
 	if [ ! -d "$MDB_DIR/data/mysql" ]; then
 		"$MDB_INSTALL_DB" --no-defaults --auth-root-authentication-method=normal \
 			--datadir="$MDB_DIR/data" --user=root --skip-test-db \
+			--tmpdir="$MDB_DIR/tmp" \
 			>"$MDB_DIR/install.log" 2>&1 || {
 			echo "# mariadb-install-db failed:" >&2
 			sed 's/^/# /' "$MDB_DIR/install.log" >&2
@@ -92,6 +93,7 @@ mdb_launch() {
 	"$MDB_MARIADBD" --no-defaults --datadir="$MDB_DIR/data" \
 		--socket="$MDB_SOCKET" --port="$MDB_PORT" --bind-address=127.0.0.1 \
 		--pid-file="$MDB_PIDFILE" --user=root --log-error="$MDB_DIR/mariadbd.err" \
+		--tmpdir="$MDB_DIR/tmp" \
 		--skip-name-resolve --innodb-buffer-pool-size=64M \
 		--innodb-log-file-size=48M --innodb-flush-log-at-trx-commit=2 \
 		--max-connections=300 --skip-log-bin \
