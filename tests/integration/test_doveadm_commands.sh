@@ -79,9 +79,11 @@ dr_worker_start w1
 
 declare -A job
 enq() { job[$1]=$(dr_job "$1" "$1-Pw" --source "$2" "${@:3}"); }
-# copy-imapc-inbox copies the local INBOX: give copyok one first
+# copy-imapc-inbox copies the local INBOX (none: nothing to copy): give
+# copyok and copyflag one first
 enq copyok POD_1
-dr_wait "${job[copyok]}" --timeout $((30 * DR_SLOW))
+enq copyflag POD_1
+dr_wait "${job[copyok]}" "${job[copyflag]}" --timeout $((30 * DR_SLOW))
 enq cmd1 CMDS
 enq shstatus POD_1 --sourcehost srcst
 enq prenoflag PRENOFLAG

@@ -65,9 +65,9 @@ is "$(dr_field "${job[mc1]}" 'steps()[-3:]')" \
 	'["flush user metacache", "clean user metacache", "post migration command"]' \
 	"  details: flush, clean, then the post command (spec 3.15)"
 is "$(dr_step "${job[mc1]}" 'flush user metacache' '[s["success"], s["exitCode"], s["command"]]')" \
-	'[true, 0, "doveadm metacache flush -u mc1"]' "  details entry of the flush (spec 3.16 form)"
+	"[true, 0, \"doveadm -c $TGT_CONF metacache flush -u mc1\"]" "  details entry of the flush (spec 3.16 form)"
 is "$(dr_step "${job[mc1]}" 'clean user metacache' '[s["success"], s["exitCode"], s["command"]]')" \
-	'[true, 0, "doveadm metacache clean -u mc1"]' "  details entry of the clean"
+	"[true, 0, \"doveadm -c $TGT_CONF metacache clean -u mc1\"]" "  details entry of the clean"
 
 is "$(st mc2)" SUCCESS "a failing flush without its flag: SUCCESS"
 is "$(dr_step "${job[mc2]}" 'flush user metacache' '[s["success"], s["exitCode"]]')" '[false, 75]' \

@@ -18,10 +18,13 @@ dr_source MASTER "retry: {max: 0, code-max: {}}" \
 	"imapc: {master-user: $SRC_MASTER_USER, master-password: '$MASTER'}"
 dr_config w1 "retry: {max: 1, sleep: 100, code-max: {134: 1}, code-sleep: {134: 100}}"
 
-# sample every process's argv while the jobs run
-python3 - "$DR_DIR/sample" "$PW" "$WRONG" "$MASTER" <<'PY' &
+# sample every process's argv while the jobs run (the secrets reach the
+# sampler in a file, not in its own argv)
+printf '%s\n' "$PW" "$WRONG" "$MASTER" >"$DR_DIR/secrets"
+python3 - "$DR_DIR/sample" "$DR_DIR/secrets" <<'PY' &
 import os, sys, time
-out, secrets = sys.argv[1], [s.encode() for s in sys.argv[2:]]
+out = sys.argv[1]
+secrets = [s.encode() for s in open(sys.argv[2]).read().splitlines() if s]
 seen = hits = rounds = 0
 deadline = time.time() + 120
 while not os.path.exists(out + ".stop") and time.time() < deadline:
