@@ -20,6 +20,7 @@
 #include "log.h"
 #include "plugin_loader.h"
 #include "poller.h"
+#include "sdnotify.h"
 #include "signals.h"
 #include "state.h"
 #include "util.h"
@@ -229,7 +230,9 @@ static int run(const struct config *cfg, const struct settings *s)
 	dp.signal_fd = sigfd;
 	log_info("dmf-worker %s started: type %s, poller %s, state %s",
 		 PACKAGE_VERSION, s->type, s->poller_type, s->state_type);
+	sd_notify_send("READY=1");
 	ret = dispatcher_run(&dp);
+	sd_notify_send("STOPPING=1");
 out:
 	executor_destroy(&ex);
 	if (poller != NULL)
