@@ -7,7 +7,7 @@
 # and prints both times and their ratio (the worker should add < 5%).
 #
 # Usage: bench/doveadm_bench.sh [BUILDDIR]     (default: _build, else .)
-# Env:   BENCH_USERS (10) BENCH_MSGS (5000) BENCH_ROUNDS (2) BENCH_PAR (2)
+# Env:   BENCH_USERS (10) BENCH_MSGS (5000) BENCH_ROUNDS (3) BENCH_PAR (2)
 #        BENCH_KEEP=1 keeps the temp dir.
 # Needs root, dovecot-core, dovecot-imapd, mariadb-server and a build.
 # The mailboxes are written straight into the source's maildirs
@@ -30,27 +30,36 @@ export abs_top_srcdir abs_top_builddir
 dr_skip_unless_ready
 USERS=${BENCH_USERS:-10}
 MSGS=${BENCH_MSGS:-5000}
-ROUNDS=${BENCH_ROUNDS:-2}
+ROUNDS=${BENCH_ROUNDS:-3}
 PAR=${BENCH_PAR:-2}
 [ -n "${BENCH_KEEP:-}" ] && DW_KEEP=1
 
 now() { date +%s.%N; }
-secs() { printf '%.2f' "$(echo "$2 - $1" | bc)"; }
+secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
+# calc EXPR: awk arithmetic (no bc on a minimal Debian)
+calc() { awk "BEGIN { print $1 }"; }
+lt() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a < b) }'; }
 
 dr_init bench
 users=()
 for i in $(seq -w 1 "$USERS"); do users+=("u$i"); done
 echo "== generating $USERS x $MSGS messages into the source's maildirs"
 t=$(now)
+# (wait for the fill processes by PID: mariadbd is a background job too)
+fills=()
 for u in "${users[@]}"; do
 	rig_add_user "$u" "$u-Pw" >/dev/null
 	mkdir -p "$RIG_DIR/src/mail/$u"
 	python3 "$abs_top_srcdir/bench/maildir_fill.py" "$RIG_DIR/src/mail/$u/Mail" \
 		"$MSGS" --seed "${u#u}" --uid "$MAIL_UID" --gid "$MAIL_GID" >"$DR_DIR/fill.$u" &
-	[ $(jobs -r | wc -l) -ge 2 ] && wait -n
+	fills+=($!)
+	if [ ${#fills[@]} -ge 2 ]; then
+		wait "${fills[0]}"
+		fills=("${fills[@]:1}")
+	fi
 done
-wait
-bytes=$(cat "$DR_DIR"/fill.* | sed 's/.*bytes=//' | paste -sd+ | bc)
+for p in "${fills[@]}"; do wait "$p"; done
+bytes=$(cat "$DR_DIR"/fill.* | sed 's/.*bytes=//' | awk '{ s += $1 } END { print s }')
 echo "   $((USERS * MSGS)) messages, $((bytes / 1048576)) MB in $(secs "$t" "$(now)") s"
 echo "== indexing them in the source Dovecot"
 t=$(now)
@@ -65,7 +74,8 @@ echo "   $(secs "$t" "$(now)") s"
 mail_plugins=$(doveconf -c "$TGT_CONF" -h mail_plugins 2>/dev/null)
 maillog_plugins="${mail_plugins:+$mail_plugins }notify mail_log"
 direct_user() {
-	local u=$1 jc
+	local u=$1 jc t0
+	t0=$(date +%s%N)
 	jc=$(rig_jobconf "$u" "$u-Pw")
 	{
 		doveadm -c "$TGT_CONF" -f tab mailbox status -u "$u" "messages vsize" 'INBOX/*' INBOX '*'
@@ -79,6 +89,7 @@ direct_user() {
 		doveadm -c "$jc" -f tab -o mail=imapc: mailbox status -u "$u" "messages vsize" 'INBOX/*' INBOX '*'
 	} >"$DR_DIR/direct.$u.log" 2>&1
 	rm -f "$jc"
+	echo $((($(date +%s%N) - t0) / 1000000)) >"$DR_DIR/direct.$u.ms"
 }
 export -f direct_user rig_jobconf rig_conf_quote
 export RIG_DIR TGT_CONF SRC_IMAP_PORT DR_DIR maillog_plugins
@@ -95,6 +106,7 @@ run_direct() {
 	printf '%s\n' "${users[@]}" | xargs -P "$PAR" -I{} bash -c 'direct_user {}'
 	t1=$(now)
 	DIRECT=$(secs "$t0" "$t1")
+	DIRECT_SUM=$(cat "$DR_DIR"/direct.*.ms | awk '{ s += $1 } END { printf "%.2f", s / 1000 }')
 }
 DR_JOBS_MAX=$PAR dr_config bench
 dr_worker_start bench
@@ -111,6 +123,7 @@ run_worker() {
 	# the worker's own span: first job started -> last job finished
 	WORKER=$(mdb_sql "SELECT ROUND(TIMESTAMPDIFF(MICROSECOND, MIN(started), MAX(finished)) / 1e6, 2)
 		FROM jobs WHERE id IN ($in)")
+	WORKER_SUM=$(mdb_sql "SELECT ROUND(SUM(duration_ms) / 1000, 2) FROM jobs WHERE id IN ($in)")
 	LAST_IDS=("${ids[@]}")
 }
 check_counts() {
@@ -127,18 +140,18 @@ echo "   $DIRECT s; mailboxes whose counts differ: $(check_counts)"
 best_d= best_w= best_ww=
 for r in $(seq 1 "$ROUNDS"); do
 	run_direct
-	echo "== round $r: direct doveadm, $PAR at a time: $DIRECT s (bad counts: $(check_counts))"
+	echo "== round $r: direct doveadm, $PAR at a time: $DIRECT s; sum of the per-user runs $DIRECT_SUM s (bad counts: $(check_counts))"
 	run_worker
-	echo "== round $r: dmf-worker, jobs.max $PAR: $WORKER s first start to last finish, $WORKER_WALL s enqueue to job wait (bad counts: $(check_counts))"
-	if [ -z "$best_d" ] || [ "$(echo "$DIRECT < $best_d" | bc)" = 1 ]; then best_d=$DIRECT; fi
-	if [ -z "$best_w" ] || [ "$(echo "$WORKER < $best_w" | bc)" = 1 ]; then best_w=$WORKER; fi
-	if [ -z "$best_ww" ] || [ "$(echo "$WORKER_WALL < $best_ww" | bc)" = 1 ]; then best_ww=$WORKER_WALL; fi
+	echo "== round $r: dmf-worker, jobs.max $PAR: $WORKER s first start to last finish, $WORKER_WALL s enqueue to job wait; sum of the job durations $WORKER_SUM s (bad counts: $(check_counts))"
+	if [ -z "$best_d" ] || lt "$DIRECT" "$best_d"; then best_d=$DIRECT; fi
+	if [ -z "$best_w" ] || lt "$WORKER" "$best_w"; then best_w=$WORKER; fi
+	if [ -z "$best_ww" ] || lt "$WORKER_WALL" "$best_ww"; then best_ww=$WORKER_WALL; fi
 done
 id=${LAST_IDS[0]}
 echo "== one worker job (${users[0]}): $(dr_field "$id" '"%s saved=%s target=%s/%s origin=%s/%s" % (j["status"], j["syncSaved"], j["targetMessages"], j["targetSize"], j["originMessages"], j["originSize"])')"
 echo "   dsync command: $(dr_step "$id" dsync 's["command"]')"
-ratio=$(echo "scale=4; $best_w / $best_d" | bc)
-ratio_w=$(echo "scale=4; $best_ww / $best_d" | bc)
+ratio=$(calc "$best_w / $best_d")
+ratio_w=$(calc "$best_ww / $best_d")
 printf '== RESULT: %d x %d messages, parallelism %d: direct %.2f s, worker %.2f s (ratio %.3f, overhead %+.1f%%); enqueue-to-wait %.2f s (ratio %.3f)\n' \
-	"$USERS" "$MSGS" "$PAR" "$best_d" "$best_w" "$ratio" "$(echo "($ratio - 1) * 100" | bc -l)" \
+	"$USERS" "$MSGS" "$PAR" "$best_d" "$best_w" "$ratio" "$(calc "($ratio - 1) * 100")" \
 	"$best_ww" "$ratio_w"

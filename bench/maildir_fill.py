@@ -20,6 +20,7 @@ import time
 
 here = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(here, "..", "tests", "integration", "lib"))
+sys.dont_write_bytecode = True
 import genmail  # noqa: E402
 
 FOLDERS = ["INBOX", "Archive", "Archive/2024", "Sent Items", "Entwürfe"]
@@ -48,6 +49,8 @@ def make_message(rng, block, n, size, folder):
     cut = body.rfind(b"\r\n")
     if cut > 0:
         body = body[:cut + 2]
+    else:
+        body = body.rstrip(b"\r\n") + b"\r\n"
     return head + body
 
 
