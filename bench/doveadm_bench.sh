@@ -94,6 +94,11 @@ direct_user() {
 export -f direct_user rig_jobconf rig_conf_quote
 export RIG_DIR TGT_CONF SRC_IMAP_PORT DR_DIR maillog_plugins
 
+# CPU seconds from /proc/PID/stat: own (utime+stime) and reaped children
+# (cutime+cstime): immune to the load other processes put on the machine
+cpu_own() { sed 's/^.*) //' "/proc/$1/stat" | awk -v t="$(getconf CLK_TCK)" '{ printf "%.2f", ($12 + $13) / t }'; }
+cpu_children() { sed 's/^.*) //' "/proc/$1/stat" | awk -v t="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / t }'; }
+
 reset_target() {
 	local u
 	for u in "${users[@]}"; do rm -rf "$RIG_DIR/tgt/mail/$u"; done
@@ -102,9 +107,12 @@ reset_target() {
 run_direct() {
 	reset_target
 	local t0 t1
+	local c0
+	c0=$(cpu_children $$)
 	t0=$(now)
 	printf '%s\n' "${users[@]}" | xargs -P "$PAR" -I{} bash -c 'direct_user {}'
 	t1=$(now)
+	DIRECT_CPU=$(secs "$c0" "$(cpu_children $$)")
 	DIRECT=$(secs "$t0" "$t1")
 	DIRECT_SUM=$(cat "$DR_DIR"/direct.*.ms | awk '{ s += $1 } END { printf "%.2f", s / 1000 }')
 }
@@ -112,13 +120,18 @@ DR_JOBS_MAX=$PAR dr_config bench
 dr_worker_start bench
 run_worker() {
 	reset_target
-	local ids=() u t0 t1
+	local ids=() u t0 t1 w0 k0 pid
+	pid=$(dw_pid bench)
+	w0=$(cpu_own "$pid")
+	k0=$(cpu_children "$pid")
 	t0=$(now)
 	for u in "${users[@]}"; do ids+=("$(dr_job "$u" "$u-Pw")"); done
 	dr_wait "${ids[@]}" --timeout 900
 	t1=$(now)
 	[ "$DR_WAIT_RC" = 0 ] || echo "   WARNING: not all worker jobs succeeded (dmfctl job wait: $DR_WAIT_RC)"
 	WORKER_WALL=$(secs "$t0" "$t1")
+	WORKER_CPU=$(secs "$w0" "$(cpu_own "$pid")")
+	WORKER_KIDS_CPU=$(secs "$k0" "$(cpu_children "$pid")")
 	local in=$(IFS=,; echo "${ids[*]}")
 	# the worker's own span: first job started -> last job finished
 	WORKER=$(mdb_sql "SELECT ROUND(TIMESTAMPDIFF(MICROSECOND, MIN(started), MAX(finished)) / 1e6, 2)
@@ -138,11 +151,14 @@ echo "== warm-up run (direct, not timed)"
 run_direct
 echo "   $DIRECT s; mailboxes whose counts differ: $(check_counts)"
 best_d= best_w= best_ww=
+ratios=() cpu_pct=()
 for r in $(seq 1 "$ROUNDS"); do
 	run_direct
-	echo "== round $r: direct doveadm, $PAR at a time: $DIRECT s; sum of the per-user runs $DIRECT_SUM s (bad counts: $(check_counts))"
+	echo "== round $r: direct doveadm, $PAR at a time: $DIRECT s; sum of the per-user runs $DIRECT_SUM s; doveadm CPU $DIRECT_CPU s (bad counts: $(check_counts))"
 	run_worker
-	echo "== round $r: dmf-worker, jobs.max $PAR: $WORKER s first start to last finish, $WORKER_WALL s enqueue to job wait; sum of the job durations $WORKER_SUM s (bad counts: $(check_counts))"
+	echo "== round $r: dmf-worker, jobs.max $PAR: $WORKER s first start to last finish, $WORKER_WALL s enqueue to job wait; sum of the job durations $WORKER_SUM s; doveadm CPU $WORKER_KIDS_CPU s, dmf-worker's own CPU $WORKER_CPU s (bad counts: $(check_counts))"
+	ratios+=("$(calc "$WORKER / $DIRECT")")
+	cpu_pct+=("$(calc "100 * $WORKER_CPU / $WORKER_KIDS_CPU")")
 	if [ -z "$best_d" ] || lt "$DIRECT" "$best_d"; then best_d=$DIRECT; fi
 	if [ -z "$best_w" ] || lt "$WORKER" "$best_w"; then best_w=$WORKER; fi
 	if [ -z "$best_ww" ] || lt "$WORKER_WALL" "$best_ww"; then best_ww=$WORKER_WALL; fi
@@ -152,6 +168,9 @@ echo "== one worker job (${users[0]}): $(dr_field "$id" '"%s saved=%s target=%s/
 echo "   dsync command: $(dr_step "$id" dsync 's["command"]')"
 ratio=$(calc "$best_w / $best_d")
 ratio_w=$(calc "$best_ww / $best_d")
+median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+echo "== per-round worker/direct ratios: ${ratios[*]} (median $(median "${ratios[@]}"))"
+echo "== dmf-worker's own CPU as % of the doveadm CPU it ran: ${cpu_pct[*]} (median $(median "${cpu_pct[@]}")%)"
 printf '== RESULT: %d x %d messages, parallelism %d: direct %.2f s, worker %.2f s (ratio %.3f, overhead %+.1f%%); enqueue-to-wait %.2f s (ratio %.3f)\n' \
 	"$USERS" "$MSGS" "$PAR" "$best_d" "$best_w" "$ratio" "$(calc "($ratio - 1) * 100")" \
 	"$best_ww" "$ratio_w"
