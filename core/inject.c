@@ -521,7 +521,16 @@ int inject_md5path(const char *uid, char *buf, size_t size)
 
 int inject_2chr(const char *ruid, char *buf, size_t size)
 {
-	if ((size_t)snprintf(buf, size, "%.2s", ruid) >= size)
+	size_t n = 0;
+
+	/* two characters, not two bytes: keep UTF-8 sequences whole */
+	for (unsigned chars = 0; ruid[n] != '\0'; n++) {
+		if (((unsigned char)ruid[n] & 0xc0) != 0x80 && chars++ == 2)
+			break;
+	}
+	if (n >= size)
 		return -ENOSPC;
+	memcpy(buf, ruid, n);
+	buf[n] = '\0';
 	return 0;
 }

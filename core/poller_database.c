@@ -26,11 +26,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/evp.h>
-
 #include "crypto.h"
 #include "db_jobs.h"
 #include "db_worker.h"
+#include "inject.h"
 #include "job.h"
 #include "log.h"
 #include "poller.h"
@@ -115,18 +114,6 @@ static int cfg_uint(const struct config *cfg, const char *key, long long def,
 
 /* md5path: the hex MD5 of the uid as the two-level path Dovecot's
  * `%2Mu/%2.2Mu/%Mu` gives: "ab/cd/abcd...(32 hex)". */
-static void md5_path(const char *uid, char out[39])
-{
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int len = 0;
-	char hex[33];
-
-	EVP_Digest(uid, strlen(uid), md, &len, EVP_md5(), NULL);
-	for (unsigned i = 0; i < 16; i++)
-		snprintf(hex + 2 * i, 3, "%02x", md[i]);
-	snprintf(out, 39, "%.2s/%.2s/%s", hex, hex + 2, hex);
-}
-
 static struct held *held_find(struct poller *p, const struct dmf_job *job)
 {
 	for (size_t i = 0; i < p->n_held; i++)
@@ -569,11 +556,11 @@ static int set_props(struct poller *p, struct dmf_job *job,
 {
 	const char *ruid = r->ruid != NULL && *r->ruid != '\0' ? r->ruid
 							       : r->uid;
-	char md5[39], port[24], two[3], prio[16];
-	int ret = 0;
+	char md5[1100], port[24], two[16], prio[16];
+	int ret = inject_md5path(r->uid, md5, sizeof(md5));
 
-	md5_path(r->uid, md5);
-	snprintf(two, sizeof(two), "%.2s", ruid);
+	if (ret == 0)
+		ret = inject_2chr(ruid, two, sizeof(two));
 	snprintf(prio, sizeof(prio), "%d", r->priority);
 	port[0] = '\0';
 	if (r->sourceport > 0)

@@ -307,6 +307,10 @@ static void test_helpers(void)
 	ok(inject_md5path("user1", buf, 5) == -ENOSPC, "md5path too small");
 	ok(inject_2chr("ruser1", buf, sizeof(buf)) == 0, "2chr");
 	is_str(buf, "ru", "2chrruid");
+	ok(inject_2chr("\xc3\xbc" "ber", buf, sizeof(buf)) == 0, "2chr utf-8");
+	is_str(buf, "\xc3\xbc" "b", "2chrruid keeps a UTF-8 character whole");
+	ok(inject_2chr("x", buf, sizeof(buf)) == 0, "2chr short");
+	is_str(buf, "x", "2chrruid of a one-character ruid");
 }
 
 int main(void)
