@@ -75,7 +75,8 @@ dr_init() {
 	DR_CMDLOG=$DR_DIR/cmdlog
 	mkdir -p "$DR_CMDLOG"
 	chmod 0700 "$DR_CMDLOG"
-	openssl rand -base64 32 >"$DR_DIR/$DR_KEY.key"
+	python3 -c 'import base64, os; print(base64.b64encode(os.urandom(32)).decode())' \
+		>"$DR_DIR/$DR_KEY.key"
 	chmod 0600 "$DR_DIR/$DR_KEY.key"
 	# dmfctl needs the key to wrap passwords
 	cat >>"$DR_DIR/ctl.yml" <<EOT
