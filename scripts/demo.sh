@@ -15,7 +15,8 @@
 # round.  Everything is stopped by PID and removed at the end.
 #
 #   scripts/demo.sh              the doveadm migration (about a minute)
-#   scripts/demo.sh --simulator  then also the simulator without a database
+#   scripts/demo.sh --simulator  then also the simulator worker against its
+#                                own MariaDB, driven by dmfctl
 #   DEMO_KEEP=1 scripts/demo.sh  keep the temporary directory
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -181,34 +182,8 @@ dr_cleanup
 trap - EXIT
 
 if [ "$simulator" = 1 ]; then
-	work=$(mktemp -d /tmp/dmf-demo-sim.XXXXXX)
-	trap 'rm -rf "$work"' EXIT
-	cat >"$work/dmf-worker.yml" <<YML
-dmf:
-  worker:
-    type: simulator
-    plugin-dir: $top/_build/plugins/simulator/.libs
-    identity:
-      target: demo
-      memberid: 1
-    sources: POD_1
-    state:
-      type: config
-      initial: STARTED
-    poller:
-      type: simulator
-      simulator:
-        max-jobs: 5
-        limit: 20
-    jobs:
-      max: 4
-    termination:
-      timeout: 30s
-  simulator:
-    min-sleep: 200ms
-    max-sleep: 1500ms
-YML
-	echo "== dmf-worker: 20 simulated migration jobs, at most 4 at a time (no database)"
-	"$top/_build/core/dmf-worker" -c "$work/dmf-worker.yml"
+	echo
+	echo "== the simulator job worker against its own MariaDB (tests/integration/db_demo.sh)"
+	bash "$top/tests/integration/db_demo.sh" "$top/_build"
 fi
 [ "$bad" = 0 ]
