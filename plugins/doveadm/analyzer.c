@@ -96,6 +96,14 @@ int analyzer_global_init(const char **error_r)
 	return 0;
 }
 
+void analyzer_global_free(void)
+{
+	for (int i = 0; i < PAT_COUNT; i++) {
+		pcre2_code_free(pat_code[i]);
+		pat_code[i] = NULL;
+	}
+}
+
 /* ------------------------------------------------------------ storage --- */
 
 struct box {

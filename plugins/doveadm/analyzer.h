@@ -79,6 +79,12 @@ struct analyzer;
  * static message.
  */
 int analyzer_global_init(const char **error_r);
+/*
+ * Free the shared patterns (the plugin's fini, before the daemon dlcloses
+ * it: otherwise they leak).  Only when no analyzer exists any more; no
+ * analyzer may be created afterwards.
+ */
+void analyzer_global_free(void);
 
 /* A new analyzer, or NULL on out of memory or pattern failure. */
 struct analyzer *analyzer_new(void);

@@ -178,6 +178,8 @@ static int dv_run(void *ctx, struct dmf_job *job)
 static void dv_fini(void *ctx)
 {
 	plugin_free(ctx);
+	/* the daemon dlcloses the plugin next: free the shared patterns */
+	analyzer_global_free();
 }
 
 DMF_PLUGIN_DEFINE("doveadm", "1.0.0", dv_init, dv_run, dv_fini);
