@@ -176,4 +176,5 @@ is "$(dr_boxes "$TGT_CONF" copyok)" "$(dr_boxes "$SRC_CONF" copyok)" "  the mail
 is "$(st copyflag)" FAILURE "copy-imapc-inbox failing (bad owner) with its flag: FAILURE"
 is "$(entry copyflag 'copy imapc inbox' | cut -d' ' -f1)" False "  details: copy imapc inbox failed"
 is "$(grep -c 'failure COPYFLAG copyflag' "$mlog")" 1 "  the failure command ran"
+dr_stop_check w1
 echo "1..$DW_T"

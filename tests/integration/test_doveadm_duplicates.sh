@@ -72,4 +72,5 @@ c=$(dr_job dupb dupb-Pw --source MOVE)
 dr_wait "$c" --timeout $((60 * DR_SLOW))
 is "$(dr_field "$c" 'j["status"]')" SUCCESS "after the move, a direct sync succeeds"
 is "$(dr_count "$TGT_CONF" dupb)" "$(dr_count "$SRC_CONF" dupb)" "  and the counts match"
+dr_stop_check w1
 echo "1..$DW_T"

@@ -109,7 +109,7 @@ is "$(grep -c '^failure nobody-at-target$' "$flog")" 1 "unknown target user: the
 # the same failure with retries off: one attempt, no sleep
 DR_BLOCKS=()
 dr_source NORETRY "retry: {max: 0, code-max: {}}" "${failcmd[@]}"
-dw_worker_stop w1
+dr_stop_check w1
 dr_config w2
 dr_worker_start w2
 n=$(dr_job downuser 'down-Pw' --source NORETRY --sourcehost down)
@@ -120,4 +120,5 @@ check "no retry: no sleep (duration $(dr_field "$n" 'j["durationMs"]') ms < 1400
 	[ "$(dr_field "$n" 'j["durationMs"]')" -lt 1400 ]
 is "$(grep -c '^failure downuser$' "$flog")" 2 "the failure command ran for that job too"
 is "$(cat "$DR_DIR"/w*.log | grep -c -E 'Wrong-Pw-99|right-Pw|down-Pw')" 0 "no password in the worker log"
+dr_stop_check w2
 echo "1..$DW_T"

@@ -79,4 +79,5 @@ dr_wait "$n" --timeout $((30 * DR_SLOW))
 is "$(dr_field "$n" '"%s %s" % (j["status"], j["syncSaved"])')" "SUCCESS 0" \
 	"the worker goes on: a second sync of the hostile uid finds nothing new"
 rm -f "$pwned"
+dr_stop_check w1
 echo "1..$DW_T"

@@ -91,4 +91,5 @@ is "$(dr_step "${job[cleanf]}" 'clean user metacache' '[s["success"], s["exitCod
 	"  details: clean failed with 75"
 is "$(dr_step "${job[cleanf]}" dsync 's["success"]')" true "  after a successful migration"
 is "$(grep -c '^failure cleanf$' "$mlog")" 1 "  the failure command ran"
+dr_stop_check w1
 echo "1..$DW_T"

@@ -70,4 +70,5 @@ is "$(dr_step "$c" dsync 's["attempts"]')" 3 "  3 attempts"
 is "$(flags pwdbg)" "- DP " "debug-mode + PUT timeout (also a storage timeout): -D and the parallel-writes option"
 is "$(flags plain)" "- - " "another error: a plain retry"
 is "$(dr_boxes "$TGT_CONF" pw)" "$(dr_boxes "$SRC_CONF" pw)" "parallel writes: the mailbox is complete"
+dr_stop_check w1
 echo "1..$DW_T"

@@ -87,4 +87,5 @@ case "$(dr_step "$a" dsync 's["command"]')" in
 *"<hidden>"* | *"-c "*) ok_ "dsync.command hides the password" ;;
 *) nok_ "dsync.command hides the password" ;;
 esac
+dr_stop_check w1
 echo "1..$DW_T"

@@ -303,7 +303,16 @@ dr_proxy() {
 	DR_PROXY_PORT=$(cat "$pf")
 }
 
-# dr_grep_secret SECRET FILES...: true when SECRET is in none of FILES
+# dr_stop_check ID: stop worker ID with SIGTERM; TAP: it exits 0 and its
+# log holds no sanitizer report (ASan/UBSan runs)
+dr_stop_check() {
+	dw_worker_stop "$1"
+	is "$DW_RC" 0 "worker $1 stops cleanly on SIGTERM"
+	is "$(grep -c -E 'Sanitizer|runtime error:' "$DR_DIR/$1.log")" 0 \
+		"worker $1: no sanitizer report in its log"
+}
+
+# dr_no_secret SECRET FILES...: true when SECRET is in none of FILES
 dr_no_secret() {
 	local s=$1
 	shift
