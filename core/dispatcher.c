@@ -30,6 +30,10 @@ struct dispatcher {
 	pthread_mutex_t lock;
 	struct dmf_job **running; /* jobs handed to the executor */
 	size_t n_running, cap_running;
+	/* run_job() tasks not yet returned: a task still touches this struct
+	 * after its job left `running`, so the dispatcher only returns once
+	 * this is 0 */
+	atomic_uint in_flight;
 };
 
 struct run_task {
@@ -150,6 +154,8 @@ static void run_job(void *arg)
 	if (write(d->wake_fd, &one, sizeof(one)) < 0) {
 		/* the dispatcher also wakes on its own timeout */
 	}
+	/* the last touch of `d`: the dispatcher may return right after */
+	atomic_fetch_sub(&d->in_flight, 1);
 }
 
 static const char *state_name(enum run_state s)
@@ -215,8 +221,10 @@ static int dispatch(struct dispatcher *d, struct dmf_job *job)
 	}
 	t->d = d;
 	t->job = job;
+	atomic_fetch_add(&d->in_flight, 1);
 	ret = executor_submit(d->p->executor, run_job, t);
 	if (ret < 0) {
+		atomic_fetch_sub(&d->in_flight, 1);
 		running_remove(d, job);
 		free(t);
 	}
@@ -231,9 +239,16 @@ static void drain(struct dispatcher *d, struct worker_state *ws)
 	bool aborted = false;
 	size_t n;
 
-	while ((n = running_n(d)) > 0) {
+	while (atomic_load(&d->in_flight) > 0) {
 		uint64_t now = now_monotonic_ms();
 		int sig;
+
+		n = running_n(d);
+		if (n == 0) {
+			/* only the tasks' last steps are left */
+			wait_event(d, 20);
+			continue;
+		}
 
 		if (now >= next_refresh) {
 			p->state_ops->refresh(p->state, (unsigned)n, ws);
@@ -273,6 +288,7 @@ int dispatcher_run(const struct dispatcher_params *p)
 	struct dmf_job **batch = NULL;
 	size_t batch_cap = 0;
 
+	atomic_init(&d.in_flight, 0);
 	d.wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (d.wake_fd < 0)
 		return -errno;
@@ -300,7 +316,8 @@ int dispatcher_run(const struct dispatcher_params *p)
 			last_state = ws.state;
 			last_max = ws.max_jobs;
 		}
-		if (p->poller_ops->exhausted(p->poller) && n_running == 0) {
+		if (p->poller_ops->exhausted(p->poller) &&
+		    atomic_load(&d.in_flight) == 0) {
 			log_info("no more jobs: stopping");
 			break;
 		}

@@ -28,7 +28,7 @@ run_suite() { # run_suite DIR CONFIGURE-ARGS...
 echo "== build and test (-Werror)"
 run_suite "$top/_build" || status=1
 echo "== build and test under ASan+UBSan"
-ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:detect_stack_use_after_return=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	run_suite "$top/_build-asan" --enable-sanitizers || status=1
 echo "== make distcheck"
 if DMF_SKIP_INTEGRATION=1 make -C "$top/_build" -j"$jobs" distcheck > "$top/_build/distcheck.log" 2>&1; then
