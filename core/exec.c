@@ -23,6 +23,13 @@ extern char **environ;
 /* How long to wait for the pipes to close once the command exited and
  * its group was killed (a member may have left the group). */
 #define EXEC_DRAIN_MS 2000
+/* A child that writes a trickle of short lines (dsync logs one line per
+ * message) would wake the reader for every line: after a small read, leave
+ * its pipes alone this long so that lines are read in batches.  Big reads
+ * never wait, so bulk output is not slowed; abort and exit are still seen
+ * at once. */
+#define EXEC_COALESCE_MS 10
+#define EXEC_COALESCE_BELOW 4096
 
 struct stream {
 	int fd;
@@ -212,7 +219,8 @@ int exec_run(const struct exec_request *req, struct dmf_exec_result *result_r,
 	struct stream out = {.which = DMF_EXEC_STDOUT},
 		      err = {.which = DMF_EXEC_STDERR};
 	struct dmf_exec_result res = {.exit_code = -1};
-	uint64_t start = now_monotonic_ms(), deadline = 0, drain_until = 0;
+	uint64_t start = now_monotonic_ms(), deadline = 0, drain_until = 0,
+		 coalesce_until = 0;
 	size_t in_off = 0;
 	bool exited = false, killed = false, watch_abort = req->abort_fd >= 0;
 	char *chunk = NULL;
@@ -261,12 +269,15 @@ int exec_run(const struct exec_request *req, struct dmf_exec_result *result_r,
 		int n = 0, i_out = -1, i_err = -1, i_in = -1, i_abort = -1,
 		    i_pid = -1;
 		long long wait_ms = -1;
+		unsigned long long before = res.output_bytes;
+		bool resting = !exited && !killed && coalesce_until != 0 &&
+			       ms_left(coalesce_until) > 0;
 
-		if (out.fd >= 0) {
+		if (out.fd >= 0 && !resting) {
 			i_out = n;
 			pfd[n++] = (struct pollfd){out.fd, POLLIN, 0};
 		}
-		if (err.fd >= 0) {
+		if (err.fd >= 0 && !resting) {
 			i_err = n;
 			pfd[n++] = (struct pollfd){err.fd, POLLIN, 0};
 		}
@@ -288,6 +299,9 @@ int exec_run(const struct exec_request *req, struct dmf_exec_result *result_r,
 			wait_ms = ms_left(drain_until);
 		if (pidfd < 0 && !exited && (wait_ms < 0 || wait_ms > 50))
 			wait_ms = 50; /* no pidfd: check with waitpid */
+		if (resting &&
+		    (wait_ms < 0 || wait_ms > ms_left(coalesce_until)))
+			wait_ms = ms_left(coalesce_until);
 		if (poll(pfd, (nfds_t)n, (int)wait_ms) < 0 && errno != EINTR) {
 			/* cannot watch it any more: stop it, then reap it */
 			kill(-pid, SIGKILL);
@@ -300,6 +314,11 @@ int exec_run(const struct exec_request *req, struct dmf_exec_result *result_r,
 		if (i_err >= 0 && pfd[i_err].revents != 0 &&
 		    !drain(req, &err, chunk, EXEC_LINE_MAX, &res.output_bytes))
 			close_fd(&err.fd);
+		if (res.output_bytes > before &&
+		    res.output_bytes - before < EXEC_COALESCE_BELOW)
+			coalesce_until = now_monotonic_ms() + EXEC_COALESCE_MS;
+		else if (!resting)
+			coalesce_until = 0;
 		if (i_in >= 0 && pfd[i_in].revents != 0 &&
 		    !feed(inp[1], req->stdin_data, req->stdin_len, &in_off))
 			close_fd(&inp[1]);
