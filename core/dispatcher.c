@@ -266,7 +266,11 @@ static void drain(struct dispatcher *d, struct worker_state *ws)
 				 n, aborted ? " to abort" : "");
 			next_note = now + 5000;
 		}
-		sig = wait_event(d, 1000);
+		/* wake at the termination deadline, not up to 1 s after it */
+		sig = wait_event(d, !aborted && deadline > now &&
+						    deadline - now < 1000
+					    ? (int)(deadline - now)
+					    : 1000);
 		if (sig > 0 && !aborted) {
 			log_warn("signal %d during shutdown: aborting %zu "
 				 "running job(s) now",
