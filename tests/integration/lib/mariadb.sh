@@ -62,8 +62,10 @@ mdb_start() {
 	mkdir -p "$MDB_DIR/tmp"
 	MDB_SOCKET=$MDB_DIR/mysqld.sock
 	MDB_PIDFILE=$MDB_DIR/mysqld.pid
+	local auto_port=0
 	if [ -z "${MDB_PORT:-}" ]; then
 		MDB_PORT=$(mdb_free_port) || return 1
+		auto_port=1
 	fi
 	if [ ! -d "$MDB_DIR/data/mysql" ]; then
 		"$MDB_INSTALL_DB" --no-defaults --auth-root-authentication-method=normal \
@@ -76,7 +78,20 @@ mdb_start() {
 		}
 	fi
 	MDB_EXTRA_ARGS=("$@")
-	mdb_launch || return 1
+	# A port found free can be taken by a test running in parallel before
+	# mariadbd binds it: pick another one and try again.
+	for _ in 1 2 3 4 5; do
+		mdb_launch 2>"$MDB_DIR/launch.err" && break
+		if [ "$auto_port" = 1 ] &&
+			grep -q 'error: 98\|Address already in use' "$MDB_DIR/mariadbd.err"; then
+			: >"$MDB_DIR/mariadbd.err"
+			MDB_PORT=$(mdb_free_port) || return 1
+			continue
+		fi
+		cat "$MDB_DIR/launch.err" >&2
+		return 1
+	done
+	kill -0 "$MDB_PID" 2>/dev/null || { cat "$MDB_DIR/launch.err" >&2; return 1; }
 	mdb_sql_root "CREATE DATABASE IF NOT EXISTS \`$MDB_DB\`;
 		CREATE USER IF NOT EXISTS '$MDB_USER'@'127.0.0.1' IDENTIFIED BY '$MDB_PASSWORD';
 		CREATE USER IF NOT EXISTS '$MDB_USER'@'localhost' IDENTIFIED BY '$MDB_PASSWORD';
