@@ -232,7 +232,22 @@ PY
 }
 
 dovecot_source_start() {
-	rig_start src "$SRC_CONF" && rig_wait_port "$SRC_IMAP_PORT"
+	local i old
+	# A port found free can be taken by a test running in parallel before
+	# Dovecot binds it: move to another one and try again.
+	for i in 1 2 3 4 5; do
+		rig_start src "$SRC_CONF" 2>"$RIG_DIR/src/start.err" &&
+			rig_wait_port "$SRC_IMAP_PORT" && return 0
+		grep -q 'Address already in use' "$RIG_DIR/src/start.err" \
+			"$RIG_DIR/src/dovecot.log" 2>/dev/null || break
+		rig_stop src
+		old=$SRC_IMAP_PORT
+		SRC_IMAP_PORT=$(rig_free_port)
+		sed -i "s/port = $old\$/port = $SRC_IMAP_PORT/" "$SRC_CONF"
+		: >"$RIG_DIR/src/dovecot.log"
+	done
+	cat "$RIG_DIR/src/start.err" >&2
+	return 1
 }
 dovecot_source_stop() { rig_stop src; }
 dovecot_target_start() { rig_start tgt "$TGT_CONF"; }
