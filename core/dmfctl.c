@@ -159,6 +159,21 @@ json_t *ctl_rows_json(const struct db_rows *rows, const char *const *numeric,
 	return arr;
 }
 
+int ctl_print_rows(struct db_rows **rows, bool as_json,
+		   const char *const *numeric, const char *const *json)
+{
+	if (as_json) {
+		json_t *j = ctl_rows_json(*rows, numeric, json);
+
+		ctl_print_json(j);
+		json_decref(j);
+	} else {
+		ctl_print_table(*rows);
+	}
+	db_rows_free(rows);
+	return CTL_OK;
+}
+
 void ctl_print_json(json_t *j)
 {
 	char *s = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER |
@@ -330,16 +345,7 @@ static int named_cmd(struct ctl *ctl, int argc, char **argv,
 		ret = ctl_exec(ctl, sql, NULL, 0, &rows, NULL);
 		if (ret != CTL_OK)
 			return ret;
-		if (as_json) {
-			json_t *j = ctl_rows_json(rows, NULL, NULL);
-
-			ctl_print_json(j);
-			json_decref(j);
-		} else {
-			ctl_print_table(rows);
-		}
-		db_rows_free(&rows);
-		return CTL_OK;
+		return ctl_print_rows(&rows, as_json, NULL, NULL);
 	}
 	return ctl_error(CTL_USAGE, "%s: unknown command '%s' (add, list)",
 			 argv[0], sub);

@@ -45,6 +45,10 @@ json_t *ctl_rows_json(const struct db_rows *rows, const char *const *numeric,
 void ctl_print_json(json_t *j);
 /* Print rows as a tab-separated table with a header line. */
 void ctl_print_table(const struct db_rows *rows);
+/* Print rows as JSON (ctl_rows_json with `numeric` and `json`) when
+ * as_json, else as a table; frees *rows; returns CTL_OK. */
+int ctl_print_rows(struct db_rows **rows, bool as_json,
+		   const char *const *numeric, const char *const *json);
 
 /* True when argv has --help or -h. */
 bool ctl_wants_help(int argc, char **argv);

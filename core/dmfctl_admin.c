@@ -111,15 +111,7 @@ int ctl_sourcehost(struct ctl *ctl, int argc, char **argv)
 			       NULL, 0, &rows, NULL);
 		if (ret != CTL_OK)
 			return ret;
-		if (as_json) {
-			j = ctl_rows_json(rows, sh_numeric, sh_json);
-			ctl_print_json(j);
-			json_decref(j);
-		} else {
-			ctl_print_table(rows);
-		}
-		db_rows_free(&rows);
-		return CTL_OK;
+		return ctl_print_rows(&rows, as_json, sh_numeric, sh_json);
 	}
 	if (strcmp(sub, "show") == 0) {
 		struct db_value p[1];

@@ -375,16 +375,7 @@ static int job_list(struct ctl *ctl, int argc, char **argv)
 		       7, &rows, NULL);
 	if (ret != CTL_OK)
 		return ret;
-	if (as_json) {
-		json_t *j = ctl_rows_json(rows, job_numeric, job_json);
-
-		ctl_print_json(j);
-		json_decref(j);
-	} else {
-		ctl_print_table(rows);
-	}
-	db_rows_free(&rows);
-	return CTL_OK;
+	return ctl_print_rows(&rows, as_json, job_numeric, job_json);
 }
 
 static int job_wait(struct ctl *ctl, int argc, char **argv)
