@@ -49,6 +49,15 @@ struct state_ops {
 
 const struct state_ops *state_find(const char *type);
 
+/*
+ * The file's part of the state, shared by every state type:
+ * dmf.worker.state.initial (STARTED or STOPPED) and dmf.worker.jobs.max
+ * (1 to 100000).  0, or -EINVAL with *error_r (allocated) naming
+ * file:line:column and key.
+ */
+int state_read_file(const struct config *cfg, bool *started_r,
+		    unsigned *max_jobs_r, char **error_r);
+
 extern const struct state_ops state_config_ops;
 extern const struct state_ops state_database_ops;
 

@@ -7,8 +7,6 @@
 
 #include <errno.h>
 #include <stdlib.h>
-#include <string.h>
-#include <strings.h>
 
 #include "state.h"
 #include "util.h"
@@ -18,32 +16,18 @@ struct state {
 	unsigned refresh_ms;
 };
 
-/* Parse STARTED/STOPPED (also RUNNING/PAUSED, 1/0); 0 or -EINVAL. */
-static int parse_initial(const char *text, enum run_state *state_r)
-{
-	if (strcasecmp(text, "STARTED") == 0 ||
-	    strcasecmp(text, "RUNNING") == 0 || strcmp(text, "1") == 0)
-		*state_r = RUN_STATE_RUNNING;
-	else if (strcasecmp(text, "STOPPED") == 0 ||
-		 strcasecmp(text, "PAUSED") == 0 || strcmp(text, "0") == 0)
-		*state_r = RUN_STATE_PAUSED;
-	else
-		return -EINVAL;
-	return 0;
-}
-
 static int state_config_create(const struct config *cfg, struct state **s_r,
 			       char **error_r)
 {
-	const char *initial, *err;
-	long long max, refresh;
-	char where[256];
+	const char *err;
+	long long refresh;
+	unsigned max_jobs;
+	bool started;
 	struct state *s;
 
-	if (cfg_get_string(cfg->root, "dmf.worker.state.initial", "STARTED",
-			   &initial, &err) < 0 ||
-	    cfg_get_int(cfg->root, "dmf.worker.jobs.max", 10, &max, &err) < 0 ||
-	    cfg_get_duration_ms(cfg->root, "dmf.worker.jobs.cache.refresh",
+	if (state_read_file(cfg, &started, &max_jobs, error_r) < 0)
+		return -EINVAL;
+	if (cfg_get_duration_ms(cfg->root, "dmf.worker.jobs.cache.refresh",
 				5000, &refresh, &err) < 0) {
 		*error_r = xasprintf("%s", err);
 		return -EINVAL;
@@ -51,27 +35,8 @@ static int state_config_create(const struct config *cfg, struct state **s_r,
 	s = calloc(1, sizeof(*s));
 	if (s == NULL)
 		return -ENOMEM;
-	if (parse_initial(initial, &s->ws.state) < 0) {
-		*error_r = xasprintf(
-			"%s: key 'dmf.worker.state.initial': expected STARTED "
-			"or STOPPED, got '%s'",
-			cfg_origin(cfg_get(cfg->root, "dmf.worker.state.initial"),
-				   where, sizeof(where)),
-			initial);
-		free(s);
-		return -EINVAL;
-	}
-	if (max < 1 || max > 100000) {
-		*error_r = xasprintf(
-			"%s: key 'dmf.worker.jobs.max': must be 1 to 100000, "
-			"got %lld",
-			cfg_origin(cfg_get(cfg->root, "dmf.worker.jobs.max"),
-				   where, sizeof(where)),
-			max);
-		free(s);
-		return -EINVAL;
-	}
-	s->ws.max_jobs = (unsigned)max;
+	s->ws.state = started ? RUN_STATE_RUNNING : RUN_STATE_PAUSED;
+	s->ws.max_jobs = max_jobs;
 	s->refresh_ms = refresh > 0 && refresh < 3600000 ? (unsigned)refresh
 							 : 5000;
 	*s_r = s;

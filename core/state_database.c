@@ -358,16 +358,18 @@ static int sdb_create(const struct config *cfg, struct state **state_r,
 		      char **error_r)
 {
 	struct state *s = calloc(1, sizeof(*s));
-	const char *initial = NULL, *error = NULL;
-	long long max = 10, refresh = 5000, heartbeat = 10000;
+	const char *error = NULL;
+	long long refresh = 5000, heartbeat = 10000;
+	bool started;
 	int ret;
 
 	if (s == NULL)
 		return -ENOMEM;
-	if (cfg_get_string(cfg->root, "dmf.worker.state.initial", "STARTED",
-			   &initial, &error) < 0 ||
-	    cfg_get_int(cfg->root, "dmf.worker.jobs.max", 10, &max, &error) < 0 ||
-	    cfg_get_duration_ms(cfg->root, "dmf.worker.jobs.cache.refresh", 5000,
+	if (state_read_file(cfg, &started, &s->cfg_max, error_r) < 0) {
+		free(s);
+		return -EINVAL;
+	}
+	if (cfg_get_duration_ms(cfg->root, "dmf.worker.jobs.cache.refresh", 5000,
 				&refresh, &error) < 0 ||
 	    cfg_get_duration_ms(cfg->root, "dmf.worker.heartbeat", 10000,
 				&heartbeat, &error) < 0) {
@@ -375,24 +377,7 @@ static int sdb_create(const struct config *cfg, struct state **state_r,
 		free(s);
 		return -EINVAL;
 	}
-	if (strcasecmp(initial, "STARTED") == 0)
-		s->cfg_initial = 1;
-	else if (strcasecmp(initial, "STOPPED") == 0)
-		s->cfg_initial = 0;
-	else {
-		*error_r = xasprintf("dmf.worker.state.initial: '%s' is not "
-				     "STARTED or STOPPED",
-				     initial);
-		free(s);
-		return -EINVAL;
-	}
-	if (max < 0 || max > 100000) {
-		*error_r = xasprintf("dmf.worker.jobs.max: %lld is out of range",
-				     max);
-		free(s);
-		return -EINVAL;
-	}
-	s->cfg_max = (unsigned)max;
+	s->cfg_initial = started ? 1 : 0;
 	s->refresh_ms = (unsigned)(refresh < heartbeat ? refresh : heartbeat);
 	if (s->refresh_ms < 100)
 		s->refresh_ms = 100;
