@@ -12,7 +12,7 @@ abs_top_builddir=$(cd "${1:-.}" && pwd)
 export abs_top_srcdir abs_top_builddir
 . "$abs_top_srcdir/tests/integration/lib/db_worker.sh"
 if ! mdb_have; then echo "mariadbd is not installed"; exit 1; fi
-[ -x "$DW_WORKER" ] || { echo "build core/dmf-worker in $abs_top_builddir first"; exit 1; }
+[ -x "$DW_WORKER" ] || { echo "build core/worker/dmf-worker in $abs_top_builddir first"; exit 1; }
 dw_init bench
 N=${DB_BENCH_JOBS:-3000}
 

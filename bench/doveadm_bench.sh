@@ -20,7 +20,7 @@ set -u
 abs_top_srcdir=$(cd "$(dirname "$0")/.." && pwd)
 if [ -n "${1:-}" ]; then
 	abs_top_builddir=$(cd "$1" && pwd)
-elif [ -x "$abs_top_srcdir/_build/core/dmf-worker" ]; then
+elif [ -x "$abs_top_srcdir/_build/core/worker/dmf-worker" ]; then
 	abs_top_builddir=$abs_top_srcdir/_build
 else
 	abs_top_builddir=$(pwd)

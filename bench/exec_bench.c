@@ -24,11 +24,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "config.h"
-#include "exec.h"
-#include "host_services.h"
-#include "job.h"
-#include "util.h"
+#include "lib/config.h"
+#include "exec/exec.h"
+#include "host/host_services.h"
+#include "lib/job.h"
+#include "lib/util.h"
 
 extern char **environ;
 

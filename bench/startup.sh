@@ -5,7 +5,7 @@
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 bld=${1:-$top/_build}
-worker=$bld/core/dmf-worker
+worker=$bld/core/worker/dmf-worker
 tmp=$(mktemp -d /tmp/dmf-bench-startup.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 write_conf() { # initial limit max min-sleep max-sleep

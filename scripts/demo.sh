@@ -65,7 +65,7 @@ dmf:
         $DR_KEY:
           file: $DR_DIR/$DR_KEY.key
 EOT
-DMFCTL="$DW_CTL -c $DR_DIR/ctl.yml --schema-dir $top/core/schema"
+DMFCTL="$DW_CTL -c $DR_DIR/ctl.yml --schema-dir $top/core/db/schema"
 show() { echo "   \$ dmfctl $*"; $DMFCTL "$@" | sed 's/^/     /'; }
 show db migrate
 

@@ -7,7 +7,7 @@ set -u
 . "${abs_top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/tap.sh"
 src=${abs_top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 bld=${abs_top_builddir:-$src}
-worker=$bld/core/dmf-worker
+worker=$bld/core/worker/dmf-worker
 plugins=$bld/plugins/simulator/.libs
 tmp=$(mktemp -d /tmp/dmf-test-daemon.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT

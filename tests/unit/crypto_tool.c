@@ -11,9 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
-#include "crypto.h"
-#include "util.h"
+#include "lib/config.h"
+#include "crypto/crypto.h"
+#include "lib/util.h"
 
 static struct crypto_keyring *ring_for(const char *file, const char *secret,
 				       const char *name)

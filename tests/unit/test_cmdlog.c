@@ -10,11 +10,11 @@
 #include <unistd.h>
 
 #include "../tap.h"
-#include "cmdlog.h"
-#include "config.h"
-#include "host_services.h"
-#include "job.h"
-#include "util.h"
+#include "exec/cmdlog.h"
+#include "lib/config.h"
+#include "host/host_services.h"
+#include "lib/job.h"
+#include "lib/util.h"
 
 static char *slurp(const char *path)
 {

@@ -5,8 +5,8 @@
 #include <string.h>
 
 #include "../tap.h"
-#include "command.h"
-#include "config.h"
+#include "exec/command.h"
+#include "lib/config.h"
 
 struct shape_case {
 	const char *name;

@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
-#include "config_schema.h"
+#include "lib/config.h"
+#include "lib/config_schema.h"
 #include "../tap.h"
 
 static struct config *load(const char *yaml, char *const *env, char **err_r)

@@ -12,10 +12,10 @@
 #include <openssl/evp.h>
 
 #include "../tap.h"
-#include "config.h"
-#include "crypto.h"
-#include "host_services.h"
-#include "util.h"
+#include "lib/config.h"
+#include "crypto/crypto.h"
+#include "host/host_services.h"
+#include "lib/util.h"
 
 static const unsigned char key_a[32] = "0123456789abcdef0123456789ABCDEF";
 static const unsigned char key_b[32] = "ffffffffffffffffffffffffffffffff";

@@ -2,7 +2,7 @@
 # test_crypto_keytool.sh - storage keys in PKCS#12 keystores made by
 # keytool (spec 2.2.9), and passwords wrapped by a Java scheduler
 # (AES/GCM/NoPadding and AES/CBC/PKCS5Padding, tests/unit/KeytoolWrap.java)
-# unwrapped by core/crypto.c.  Installs a JDK when keytool is missing
+# unwrapped by core/crypto/crypto.c.  Installs a JDK when keytool is missing
 # (as root, Debian), else skips.  Prints TAP.
 set -u
 

@@ -10,9 +10,9 @@
 #include <string.h>
 
 #include "../tap.h"
-#include "config.h"
+#include "lib/config.h"
 #include "doveadm_conf.h"
-#include "host.h"
+#include "host/host.h"
 
 static struct config *load(const char *yaml)
 {

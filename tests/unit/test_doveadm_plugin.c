@@ -19,11 +19,11 @@
 #include <unistd.h>
 
 #include "../tap.h"
-#include "config.h"
+#include "lib/config.h"
 #include "dmf/plugin.h"
-#include "host.h"
-#include "job.h"
-#include "log.h"
+#include "host/host.h"
+#include "lib/job.h"
+#include "lib/log.h"
 
 extern const struct dmf_plugin dmf_plugin_v1;
 

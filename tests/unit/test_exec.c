@@ -15,12 +15,12 @@
 #include <unistd.h>
 
 #include "../tap.h"
-#include "config.h"
-#include "exec.h"
-#include "host_services.h"
-#include "inject.h"
-#include "job.h"
-#include "util.h"
+#include "lib/config.h"
+#include "exec/exec.h"
+#include "host/host_services.h"
+#include "exec/inject.h"
+#include "lib/job.h"
+#include "lib/util.h"
 
 struct capture {
 	char out[65536 * 4];

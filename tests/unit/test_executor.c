@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "../tap.h"
-#include "executor.h"
+#include "worker/executor.h"
 
 static atomic_int now_running, max_running, done;
 

@@ -6,9 +6,9 @@
 #include <string.h>
 
 #include "../tap.h"
-#include "config.h"
-#include "inject.h"
-#include "job.h"
+#include "lib/config.h"
+#include "exec/inject.h"
+#include "lib/job.h"
 
 static const char *const conf_yaml =
 	"src:\n"

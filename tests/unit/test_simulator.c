@@ -10,11 +10,11 @@
 #include <unistd.h>
 
 #include "../tap.h"
-#include "config.h"
-#include "host.h"
-#include "job.h"
-#include "plugin_loader.h"
-#include "util.h"
+#include "lib/config.h"
+#include "host/host.h"
+#include "lib/job.h"
+#include "host/plugin_loader.h"
+#include "lib/util.h"
 
 static char plugin_dir[4096];
 

@@ -15,8 +15,8 @@
 : "${abs_top_builddir:=$abs_top_srcdir}"
 . "$abs_top_srcdir/tests/integration/lib/mariadb.sh"
 
-DW_WORKER=$abs_top_builddir/core/dmf-worker
-DW_CTL=$abs_top_builddir/core/dmfctl
+DW_WORKER=$abs_top_builddir/core/worker/dmf-worker
+DW_CTL=$abs_top_builddir/core/dmfctl/dmfctl
 DW_PLUGINS=$abs_top_builddir/plugins/simulator/.libs
 DW_PIDS=()
 DW_T=0
@@ -45,7 +45,7 @@ dw_skip_unless_ready() {
 	fi
 	if [ ! -x "$DW_WORKER" ] || [ ! -x "$DW_CTL" ] ||
 		[ ! -e "$DW_PLUGINS/simulator.so" ]; then
-		echo "Bail out! build core/dmf-worker, core/dmfctl and the simulator plugin first"
+		echo "Bail out! build core/worker/dmf-worker, core/dmfctl/dmfctl and the simulator plugin first"
 		exit 1
 	fi
 }
@@ -66,7 +66,7 @@ datasources:
     username: $MDB_USER
     password: $MDB_PASSWORD
 EOT
-	DMFCTL="$DW_CTL -c $DW_DIR/ctl.yml --schema-dir $abs_top_srcdir/core/schema"
+	DMFCTL="$DW_CTL -c $DW_DIR/ctl.yml --schema-dir $abs_top_srcdir/core/db/schema"
 	$DMFCTL db migrate >/dev/null || {
 		echo "Bail out! dmfctl db migrate failed"
 		exit 1

@@ -56,7 +56,7 @@ dr_skip_unless_ready() {
 	fi
 	if [ ! -x "$DW_WORKER" ] || [ ! -x "$DW_CTL" ] ||
 		[ ! -e "$DR_PLUGINS/doveadm.so" ]; then
-		echo "Bail out! build core/dmf-worker, core/dmfctl and plugins/doveadm/doveadm.la first"
+		echo "Bail out! build core/worker/dmf-worker, core/dmfctl/dmfctl and plugins/doveadm/doveadm.la first"
 		exit 1
 	fi
 }

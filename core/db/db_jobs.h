@@ -1,0 +1,147 @@
+/*
+ * db_jobs.h - the job lifecycle in the Migration Database: candidates for
+ * the job cache, claiming, completing, releasing, lease renewal, rescue of
+ * stale jobs and recovery of a restarted worker's own jobs.
+ *
+ * Every transition after the claim is guarded by owner (the worker's boot
+ * id) + attempt + status RUNNING, so a write repeated after a lost
+ * connection, or made by a worker that lost its lease, changes nothing.
+ * Times come from the database clock (NOW(3)) except the job's own
+ * started/finished, which the worker measured.  See docs/schema.md.
+ */
+#ifndef DMF_CORE_DB_JOBS_H
+#define DMF_CORE_DB_JOBS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "db/db.h"
+
+/* One candidate of the job cache. */
+struct db_candidate {
+	int64_t id;
+	char *uid; /* may be NULL */
+};
+
+/*
+ * Load up to `limit` QUEUED jobs of `target` for `sources` (NULL
+ * terminated), ordered by priority (high first), submission, id.
+ */
+int db_jobs_candidates(struct db_pool *pool, const char *target,
+		       char *const *sources, unsigned limit,
+		       struct db_candidate **cands_r, size_t *n_r,
+		       char **error_r);
+void db_candidates_free(struct db_candidate **cands, size_t n);
+
+/* A claimed job row with its sourcehost and source looked up. */
+struct db_job_row {
+	int64_t id;
+	unsigned attempt;
+	char *target, *source, *uid, *ruid, *email, *sourcehost, *imapc_ssl,
+		*imapoptions, *exclude, *phase;
+	long sourceport; /* -1 when NULL */
+	int priority;
+	char *password; /* wrapped (binary), NULL when none */
+	size_t password_len;
+	char *password_key;
+	char *password_iv; /* binary */
+	size_t password_iv_len;
+	char *submitted;
+	bool source_known;
+	bool sourcehost_known;
+	char *sh_host, *sh_ssl, *sh_commands; /* from sourcehosts */
+	long sh_port;
+};
+
+void db_job_row_clear(struct db_job_row *row);
+
+struct db_claim_req {
+	const char *target;
+	const char *owner;   /* boot id */
+	const char *backend; /* target/memberid */
+	unsigned lease_ms;
+	const int64_t *ids; /* candidates, in order */
+	size_t n_ids;
+	size_t want;             /* claim at most this many */
+	char *const *skip_uids;  /* uids running here now (NULL ended) */
+};
+
+struct db_claim_res {
+	struct db_job_row *rows; /* claimed, in claim order */
+	size_t n_rows;
+	int64_t *busy; /* 1062: another job of the mailbox runs */
+	size_t n_busy;
+	int64_t *gone; /* no longer QUEUED, or locked by another worker */
+	size_t n_gone;
+};
+
+/* Claim jobs among the candidate ids (SELECT ... FOR UPDATE SKIP LOCKED,
+ * then one guarded UPDATE per job, in one short transaction). */
+int db_jobs_claim(struct db_pool *pool, const struct db_claim_req *req,
+		  struct db_claim_res *res_r, char **error_r);
+void db_claim_res_clear(struct db_claim_res *res);
+
+/* The result of a job to store. */
+struct db_job_result {
+	int64_t id;
+	const char *owner;
+	unsigned attempt;
+	const char *status; /* SUCCESS, FAILURE or CANCELED */
+	const char *error;  /* may be NULL */
+	const char *details; /* JSON text, may be NULL */
+	long long counts[6]; /* sync saved, expunged, target msgs, size,
+			      * origin msgs, size */
+	bool count_set[6];
+	long long started_ms; /* epoch ms, 0 = unknown */
+	long long finished_ms;
+};
+
+/*
+ * Store a result under the owner + attempt guard.  Returns 0 when stored
+ * (also when an earlier try whose outcome was unknown had stored it),
+ * -ESTALE when the job is no longer ours (rescued, cancelled), or a db
+ * error (-ENOTCONN: try again later).
+ */
+int db_jobs_complete(struct db_pool *pool, const struct db_job_result *r,
+		     char **error_r);
+
+/* Put a job back in the queue (not run, or aborted at shutdown). */
+int db_jobs_release(struct db_pool *pool, int64_t id, const char *owner,
+		    unsigned attempt, char **error_r);
+
+/* Fail a job that cannot be run (bad row), under the same guard. */
+int db_jobs_fail(struct db_pool *pool, int64_t id, const char *owner,
+		 unsigned attempt, const char *error, char **error_r);
+
+/* One job still held by this owner after a heartbeat. */
+struct db_held {
+	int64_t id;
+	unsigned attempt;
+	bool cancel_requested;
+};
+
+/*
+ * Renew the leases of all RUNNING jobs of `owner` to NOW(3) + lease_ms and,
+ * when `backend` is not NULL, the backend's heartbeat, in one statement;
+ * then list the jobs the owner still holds.
+ */
+int db_jobs_heartbeat(struct db_pool *pool, const char *backend,
+		      const char *owner, unsigned lease_ms,
+		      struct db_held **held_r, size_t *n_r, char **error_r);
+
+/*
+ * Requeue the RUNNING jobs of `target` whose lease expired (rescues + 1),
+ * or fail them once they were rescued `limit` times (poison pill).
+ */
+int db_jobs_rescue(struct db_pool *pool, const char *target, unsigned limit,
+		   unsigned *requeued_r, unsigned *failed_r, char **error_r);
+
+/*
+ * A restarted worker's recovery: requeue at once the RUNNING jobs of
+ * `backend` owned by another (earlier) boot id, counting them as rescues.
+ */
+int db_jobs_recover(struct db_pool *pool, const char *backend,
+		    const char *owner, unsigned limit, unsigned *requeued_r,
+		    unsigned *failed_r, char **error_r);
+
+#endif /* DMF_CORE_DB_JOBS_H */

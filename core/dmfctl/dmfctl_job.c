@@ -1,0 +1,610 @@
+/* dmfctl_job.c - `dmfctl job ...`: enqueue, inspect, wait for, requeue
+ * and cancel migration jobs. */
+#include "dmf-build.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/crypto.h>
+
+#include "crypto/crypto.h"
+#include "dmfctl/dmfctl.h"
+
+static const char *const job_numeric[] = {
+	"id", "sourceport", "priority", "attempts", "rescues", "durationMs",
+	"syncSaved", "syncExpunged", "targetMessages", "targetSize",
+	"originMessages", "originSize", "cancelRequested", NULL};
+static const char *const job_json[] = {"details", NULL};
+
+#define TS(col) "DATE_FORMAT(" col ", '%Y-%m-%dT%H:%i:%s.%fZ')"
+
+#define JOB_COLUMNS                                                            \
+	"id, target, source, uid, ruid, email, sourcehost, sourceport, "       \
+	"imapc_ssl AS imapcSsl, imapoptions, exclude, phase, priority, "       \
+	"status, attempts, rescues, cancel_requested AS cancelRequested, "     \
+	"password IS NOT NULL AS hasPassword, password_key AS passwordKey, "   \
+	"owner, backend, " TS("submitted") " AS submitted, " TS(               \
+		"claimed") " AS claimed, " TS("lease_until") " AS leaseUntil, " \
+		   TS("started") " AS started, " TS("finished") " AS finished, " \
+	"duration_ms AS durationMs, sync_saved AS syncSaved, "                 \
+	"sync_expunged AS syncExpunged, target_messages AS targetMessages, "   \
+	"target_size AS targetSize, origin_messages AS originMessages, "       \
+	"origin_size AS originSize, error, details "
+
+static int parse_id(const char *s, long long *id_r)
+{
+	return parse_ll(s, id_r) < 0 || *id_r <= 0 ? -EINVAL : 0;
+}
+
+/* Read a password from stdin (one line, newline stripped). */
+static char *read_password(void)
+{
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n = getline(&line, &cap, stdin);
+
+	if (n < 0) {
+		free(line);
+		return NULL;
+	}
+	while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+		line[--n] = '\0';
+	return line;
+}
+
+static int wrap_password(struct ctl *ctl, const char *key, char **iv_r,
+			 char **ct_r)
+{
+	struct crypto_keyring *ring = NULL;
+	char *password, *error = NULL;
+	int ret;
+
+	ret = crypto_keyring_load(cfg_get(ctl->cfg->root,
+					  "dmf.worker.crypto.storageKeys"),
+				  &ring, &error);
+	if (ret < 0) {
+		ret = ctl_error(CTL_USAGE, "%s", error);
+		free(error);
+		return ret;
+	}
+	password = read_password();
+	if (password == NULL) {
+		crypto_keyring_free(&ring);
+		return ctl_error(CTL_USAGE, "job add: no password on stdin");
+	}
+	ret = crypto_wrap(ring, key, password, iv_r, ct_r, &error);
+	OPENSSL_cleanse(password, strlen(password));
+	free(password);
+	crypto_keyring_free(&ring);
+	if (ret < 0) {
+		ret = ctl_error(ret == -ENOKEY ? CTL_NOT_FOUND : CTL_USAGE,
+				"job add: %s", error);
+		free(error);
+		return ret;
+	}
+	return CTL_OK;
+}
+
+static int exists(struct ctl *ctl, const char *table, const char *name,
+		  bool *found_r)
+{
+	struct db_rows *rows = NULL;
+	struct db_value p[1] = {DB_STR(name)};
+	char sql[128];
+	int ret;
+
+	snprintf(sql, sizeof(sql), "SELECT 1 FROM %s WHERE name = ?", table);
+	ret = ctl_exec(ctl, sql, p, 1, &rows, NULL);
+	if (ret != CTL_OK)
+		return ret;
+	*found_r = rows->n_rows > 0;
+	db_rows_free(&rows);
+	return CTL_OK;
+}
+
+struct insert_ctx {
+	const struct db_value *p;
+	size_t np;
+	struct db_rows *rows;
+};
+
+static int insert_fn(struct db_conn *c, void *arg)
+{
+	struct insert_ctx *x = arg;
+	int ret;
+
+	ret = db_exec(c,
+		      "INSERT INTO jobs (target, source, uid, ruid, email, "
+		      "sourcehost, sourceport, imapc_ssl, imapoptions, exclude, "
+		      "password, password_key, password_iv, phase, priority) "
+		      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		      x->p, x->np, NULL, NULL);
+	if (ret == 0)
+		ret = db_exec(c, "SELECT LAST_INSERT_ID()", NULL, 0, &x->rows,
+			      NULL);
+	return ret;
+}
+
+static int job_add(struct ctl *ctl, int argc, char **argv)
+{
+	const char *source = NULL, *target = NULL, *uid = NULL, *ruid = NULL,
+		   *email = NULL, *sourcehost = NULL, *imapc_ssl = NULL,
+		   *imapoptions = NULL, *exclude = NULL, *phase = "sync",
+		   *key = NULL, *error = NULL;
+	long long sourceport = -1, priority = 0;
+	bool password_stdin = false, found;
+	char *iv = NULL, *ct = NULL;
+	struct db_rows *rows = NULL;
+	struct db_value p[16];
+	size_t np = 0;
+	int ret;
+
+	for (int i = 2; i < argc; i++) {
+		const char *a = argv[i];
+		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+		const char **dst = NULL;
+
+		if (strcmp(a, "--password-stdin") == 0) {
+			password_stdin = true;
+			continue;
+		}
+		if (v == NULL)
+			return ctl_error(CTL_USAGE, "job add: '%s' needs a "
+						    "value",
+					 a);
+		if (strcmp(a, "--source") == 0)
+			dst = &source;
+		else if (strcmp(a, "--target") == 0)
+			dst = &target;
+		else if (strcmp(a, "--uid") == 0)
+			dst = &uid;
+		else if (strcmp(a, "--ruid") == 0)
+			dst = &ruid;
+		else if (strcmp(a, "--email") == 0)
+			dst = &email;
+		else if (strcmp(a, "--sourcehost") == 0)
+			dst = &sourcehost;
+		else if (strcmp(a, "--imapc-ssl") == 0)
+			dst = &imapc_ssl;
+		else if (strcmp(a, "--imapoptions") == 0)
+			dst = &imapoptions;
+		else if (strcmp(a, "--exclude") == 0)
+			dst = &exclude;
+		else if (strcmp(a, "--phase") == 0)
+			dst = &phase;
+		else if (strcmp(a, "--key") == 0)
+			dst = &key;
+		else if (strcmp(a, "--sourceport") == 0) {
+			if (parse_ll(v, &sourceport) < 0 || sourceport < 1 ||
+			    sourceport > 65535)
+				return ctl_error(CTL_USAGE, "job add: bad "
+							    "--sourceport '%s'",
+						 v);
+		} else if (strcmp(a, "--priority") == 0) {
+			if (parse_ll(v, &priority) < 0 ||
+			    priority < -1000000000 || priority > 1000000000)
+				return ctl_error(CTL_USAGE, "job add: bad "
+							    "--priority '%s'",
+						 v);
+		} else
+			return ctl_error(CTL_USAGE, "job add: unknown option "
+						    "'%s' (see --help)",
+					 a);
+		if (dst != NULL)
+			*dst = v;
+		i++;
+	}
+	if (source == NULL || uid == NULL || *uid == '\0')
+		return ctl_error(CTL_USAGE, "job add: --source and --uid are "
+					    "required");
+	if (strcmp(phase, "sync") != 0 && strcmp(phase, "cutover") != 0)
+		return ctl_error(CTL_USAGE, "job add: --phase is sync or "
+					    "cutover");
+	if (imapc_ssl != NULL && strcmp(imapc_ssl, "no") != 0 &&
+	    strcmp(imapc_ssl, "imaps") != 0 && strcmp(imapc_ssl, "starttls") != 0)
+		return ctl_error(CTL_USAGE, "job add: --imapc-ssl is no, imaps "
+					    "or starttls");
+	if (password_stdin != (key != NULL))
+		return ctl_error(CTL_USAGE, "job add: --password-stdin and --key "
+					    "NAME go together");
+	ret = ctl_connect(ctl);
+	if (ret != CTL_OK)
+		return ret;
+	if (target == NULL &&
+	    cfg_get_string(ctl->cfg->root, "dmf.worker.identity.target",
+			   "default", &target, &error) < 0)
+		return ctl_error(CTL_USAGE, "%s", error);
+	ret = exists(ctl, "targets", target, &found);
+	if (ret != CTL_OK)
+		return ret;
+	if (!found)
+		return ctl_error(CTL_NOT_FOUND, "unknown target '%s' (dmfctl "
+						"target add %s)",
+				 target, target);
+	ret = exists(ctl, "sources", source, &found);
+	if (ret != CTL_OK)
+		return ret;
+	if (!found)
+		return ctl_error(CTL_NOT_FOUND, "unknown source '%s' (dmfctl "
+						"source add %s)",
+				 source, source);
+	if (sourcehost != NULL) {
+		ret = exists(ctl, "sourcehosts", sourcehost, &found);
+		if (ret != CTL_OK)
+			return ret;
+		if (!found)
+			return ctl_error(CTL_NOT_FOUND, "unknown sourcehost "
+							"'%s' (dmfctl "
+							"sourcehost add)",
+					 sourcehost);
+	}
+	if (password_stdin) {
+		ret = wrap_password(ctl, key, &iv, &ct);
+		if (ret != CTL_OK)
+			return ret;
+	}
+	p[np++] = DB_STR(target);
+	p[np++] = DB_STR(source);
+	p[np++] = DB_STR(uid);
+	p[np++] = DB_STR(ruid);
+	p[np++] = DB_STR(email);
+	p[np++] = DB_STR(sourcehost);
+	p[np++] = sourceport > 0 ? DB_INT(sourceport) : DB_NULL;
+	p[np++] = DB_STR(imapc_ssl);
+	p[np++] = DB_STR(imapoptions);
+	p[np++] = DB_STR(exclude);
+	p[np++] = DB_STR(ct);
+	p[np++] = DB_STR(key);
+	p[np++] = DB_STR(iv);
+	p[np++] = DB_STR(phase);
+	p[np++] = DB_INT(priority);
+	{
+		struct insert_ctx x = {p, np, NULL};
+		char *err = NULL;
+
+		/* INSERT and LAST_INSERT_ID() on one connection (MySQL 8
+		 * has no INSERT ... RETURNING) */
+		if (db_run(ctl->pool, insert_fn, &x, &err) < 0) {
+			ret = ctl_error(CTL_DB, "%s", err);
+			free(err);
+		}
+		rows = x.rows;
+	}
+	free(iv);
+	free(ct);
+	if (ret != CTL_OK)
+		return ret;
+	printf("%s\n", db_cell(rows, 0, 0));
+	db_rows_free(&rows);
+	return CTL_OK;
+}
+
+static int job_show(struct ctl *ctl, int argc, char **argv)
+{
+	struct db_rows *rows = NULL;
+	struct db_value p[1];
+	long long id;
+	json_t *j;
+	int ret;
+
+	if (argc != 3 || parse_id(argv[2], &id) < 0)
+		return ctl_error(CTL_USAGE, "job show: give one job ID");
+	p[0] = DB_INT(id);
+	ret = ctl_exec(ctl, "SELECT " JOB_COLUMNS "FROM jobs WHERE id = ?", p,
+		       1, &rows, NULL);
+	if (ret != CTL_OK)
+		return ret;
+	if (rows->n_rows == 0) {
+		db_rows_free(&rows);
+		return ctl_error(CTL_NOT_FOUND, "no job %lld", id);
+	}
+	j = ctl_rows_json(rows, job_numeric, job_json);
+	{
+		json_t *obj = json_array_get(j, 0);
+		json_t *hp = json_object_get(obj, "hasPassword");
+
+		json_object_set_new(obj, "hasPassword",
+				    json_boolean(json_is_string(hp) &&
+						 strcmp(json_string_value(hp),
+							"1") == 0));
+		ctl_print_json(obj);
+	}
+	json_decref(j);
+	db_rows_free(&rows);
+	return CTL_OK;
+}
+
+static int job_list(struct ctl *ctl, int argc, char **argv)
+{
+	const char *status = NULL, *target = NULL, *source = NULL;
+	long long limit = 1000;
+	bool as_json = false;
+	struct db_rows *rows = NULL;
+	struct db_value p[4];
+	int ret;
+
+	for (int i = 2; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (strcmp(a, "--json") == 0)
+			as_json = true;
+		else if (strcmp(a, "--status") == 0 && i + 1 < argc)
+			status = argv[++i];
+		else if (strcmp(a, "--target") == 0 && i + 1 < argc)
+			target = argv[++i];
+		else if (strcmp(a, "--source") == 0 && i + 1 < argc)
+			source = argv[++i];
+		else if (strcmp(a, "--limit") == 0 && i + 1 < argc) {
+			if (parse_ll(argv[++i], &limit) < 0 || limit < 1)
+				return ctl_error(CTL_USAGE, "job list: bad "
+							    "--limit");
+		} else
+			return ctl_error(CTL_USAGE, "job list: unexpected '%s'",
+					 a);
+	}
+	if (status != NULL && strcmp(status, "QUEUED") != 0 &&
+	    strcmp(status, "RUNNING") != 0 && strcmp(status, "SUCCESS") != 0 &&
+	    strcmp(status, "FAILURE") != 0 && strcmp(status, "CANCELED") != 0)
+		return ctl_error(CTL_USAGE, "job list: --status is QUEUED, "
+					    "RUNNING, SUCCESS, FAILURE or "
+					    "CANCELED");
+	p[0] = DB_STR(status);
+	p[1] = DB_STR(target);
+	p[2] = DB_STR(source);
+	p[3] = DB_INT(limit);
+	ret = ctl_exec(ctl,
+		       as_json ? "SELECT " JOB_COLUMNS "FROM jobs "
+				 "WHERE (? IS NULL OR status = ?) "
+				 "AND (? IS NULL OR target = ?) "
+				 "AND (? IS NULL OR source = ?) "
+				 "ORDER BY id LIMIT ?"
+			       : "SELECT id, target, source, uid, phase, "
+				 "priority, status, attempts, backend, "
+				 TS("finished") " AS finished, "
+				 "LEFT(error, 60) AS error FROM jobs "
+				 "WHERE (? IS NULL OR status = ?) "
+				 "AND (? IS NULL OR target = ?) "
+				 "AND (? IS NULL OR source = ?) "
+				 "ORDER BY id LIMIT ?",
+		       (struct db_value[]){p[0], p[0], p[1], p[1], p[2], p[2],
+					   p[3]},
+		       7, &rows, NULL);
+	if (ret != CTL_OK)
+		return ret;
+	return ctl_print_rows(&rows, as_json, job_numeric, job_json);
+}
+
+static int job_wait(struct ctl *ctl, int argc, char **argv)
+{
+	long long *ids = calloc((size_t)argc, sizeof(long long));
+	double timeout = 0;
+	size_t n = 0;
+	struct timespec t0, now;
+	int ret = CTL_OK;
+
+	if (ids == NULL)
+		return ctl_error(CTL_DB, "out of memory");
+	for (int i = 2; i < argc; i++) {
+		if (strcmp(argv[i], "--timeout") == 0 && i + 1 < argc) {
+			char *end;
+
+			timeout = strtod(argv[++i], &end);
+			if (*end != '\0' || timeout < 0) {
+				free(ids);
+				return ctl_error(CTL_USAGE, "job wait: bad "
+							    "--timeout");
+			}
+		} else if (parse_id(argv[i], &ids[n]) == 0) {
+			n++;
+		} else {
+			free(ids);
+			return ctl_error(CTL_USAGE, "job wait: '%s' is not a job "
+						    "ID",
+					 argv[i]);
+		}
+	}
+	if (n == 0) {
+		free(ids);
+		return ctl_error(CTL_USAGE, "job wait: give one or more job IDs");
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		size_t done = 0, failed = 0;
+
+		for (size_t i = 0; i < n && ret == CTL_OK; i++) {
+			struct db_rows *rows = NULL;
+			struct db_value p[1] = {DB_INT(ids[i])};
+			const char *st;
+
+			ret = ctl_exec(ctl, "SELECT status FROM jobs WHERE id = ?",
+				       p, 1, &rows, NULL);
+			if (ret != CTL_OK)
+				break;
+			if (rows->n_rows == 0) {
+				db_rows_free(&rows);
+				ret = ctl_error(CTL_NOT_FOUND, "no job %lld",
+						ids[i]);
+				break;
+			}
+			st = db_cell(rows, 0, 0);
+			if (strcmp(st, "QUEUED") != 0 &&
+			    strcmp(st, "RUNNING") != 0) {
+				done++;
+				if (strcmp(st, "SUCCESS") != 0) {
+					failed++;
+					fprintf(stderr, "dmfctl: job %lld "
+							"ended %s\n",
+						ids[i], st);
+				}
+			}
+			db_rows_free(&rows);
+		}
+		if (ret != CTL_OK)
+			break;
+		if (done == n) {
+			ret = failed > 0 ? CTL_FAILED : CTL_OK;
+			break;
+		}
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (timeout > 0 &&
+		    (double)(now.tv_sec - t0.tv_sec) +
+				    (double)(now.tv_nsec - t0.tv_nsec) / 1e9 >=
+			    timeout) {
+			ret = ctl_error(CTL_FAILED, "job wait: timed out after "
+						    "%g s (%zu of %zu ended)",
+					timeout, done, n);
+			break;
+		}
+		nanosleep(&(struct timespec){0, 200000000L}, NULL);
+	}
+	free(ids);
+	return ret;
+}
+
+static int job_status_of(struct ctl *ctl, long long id, char **status_r)
+{
+	struct db_rows *rows = NULL;
+	struct db_value p[1] = {DB_INT(id)};
+	int ret;
+
+	ret = ctl_exec(ctl, "SELECT status FROM jobs WHERE id = ?", p, 1, &rows,
+		       NULL);
+	if (ret != CTL_OK)
+		return ret;
+	if (rows->n_rows == 0) {
+		db_rows_free(&rows);
+		return ctl_error(CTL_NOT_FOUND, "no job %lld", id);
+	}
+	*status_r = strdup(db_cell(rows, 0, 0));
+	db_rows_free(&rows);
+	return CTL_OK;
+}
+
+static int job_requeue(struct ctl *ctl, int argc, char **argv)
+{
+	struct db_value p[1];
+	uint64_t affected = 0;
+	char *status = NULL;
+	long long id;
+	int ret;
+
+	if (argc != 3 || parse_id(argv[2], &id) < 0)
+		return ctl_error(CTL_USAGE, "job requeue: give one job ID");
+	p[0] = DB_INT(id);
+	ret = ctl_exec(ctl,
+		       "UPDATE jobs SET status = 'QUEUED', lease_until = NULL, "
+		       "error = NULL, rescues = 0, cancel_requested = 0, "
+		       "submitted = NOW(3) WHERE id = ? AND status IN "
+		       "('SUCCESS', 'FAILURE', 'CANCELED')",
+		       p, 1, NULL, &affected);
+	if (ret != CTL_OK)
+		return ret;
+	if (affected == 1) {
+		printf("job %lld queued\n", id);
+		return CTL_OK;
+	}
+	ret = job_status_of(ctl, id, &status);
+	if (ret != CTL_OK)
+		return ret;
+	ret = ctl_error(CTL_USAGE, "job %lld is %s: only ended jobs can be "
+				   "requeued",
+			id, status != NULL ? status : "?");
+	free(status);
+	return ret;
+}
+
+static int job_cancel(struct ctl *ctl, int argc, char **argv)
+{
+	struct db_value p[1];
+	uint64_t affected = 0;
+	char *status = NULL;
+	long long id;
+	int ret;
+
+	if (argc != 3 || parse_id(argv[2], &id) < 0)
+		return ctl_error(CTL_USAGE, "job cancel: give one job ID");
+	p[0] = DB_INT(id);
+	ret = ctl_exec(ctl,
+		       "UPDATE jobs SET status = 'CANCELED', finished = NOW(3), "
+		       "error = 'canceled before it ran' "
+		       "WHERE id = ? AND status = 'QUEUED'",
+		       p, 1, NULL, &affected);
+	if (ret != CTL_OK)
+		return ret;
+	if (affected == 1) {
+		printf("job %lld canceled\n", id);
+		return CTL_OK;
+	}
+	ret = ctl_exec(ctl,
+		       "UPDATE jobs SET cancel_requested = 1 "
+		       "WHERE id = ? AND status = 'RUNNING'",
+		       p, 1, NULL, &affected);
+	if (ret != CTL_OK)
+		return ret;
+	if (affected == 1) {
+		printf("job %lld is running: cancel requested (its worker "
+		       "aborts it at its next heartbeat)\n",
+		       id);
+		return CTL_OK;
+	}
+	ret = job_status_of(ctl, id, &status);
+	if (ret != CTL_OK)
+		return ret;
+	ret = ctl_error(CTL_USAGE, "job %lld already ended (%s)", id,
+			status != NULL ? status : "?");
+	free(status);
+	return ret;
+}
+
+int ctl_job(struct ctl *ctl, int argc, char **argv)
+{
+	const char *sub = argc > 1 ? argv[1] : NULL;
+
+	if (sub == NULL || ctl_wants_help(argc, argv)) {
+		printf("Usage:\n"
+		       "  dmfctl job add --source S --uid U [--target T] "
+		       "[--ruid R] [--email E]\n"
+		       "        [--sourcehost H] [--sourceport P] [--imapc-ssl "
+		       "no|imaps|starttls]\n"
+		       "        [--imapoptions O] [--exclude X] [--phase "
+		       "sync|cutover] [--priority N]\n"
+		       "        [--password-stdin --key NAME]     prints the new "
+		       "job id\n"
+		       "  dmfctl job show ID                       the job as "
+		       "JSON, with its response details\n"
+		       "  dmfctl job list [--status S] [--target T] [--source S] "
+		       "[--limit N] [--json]\n"
+		       "  dmfctl job wait ID... [--timeout SECONDS]  exit 0 when "
+		       "all ended in SUCCESS, 4 otherwise\n"
+		       "  dmfctl job requeue ID                    queue an ended "
+		       "job again\n"
+		       "  dmfctl job cancel ID                     cancel a queued "
+		       "job, or ask a running one to stop\n"
+		       "Status values: QUEUED, RUNNING, SUCCESS, FAILURE, "
+		       "CANCELED.\n"
+		       "--target defaults to dmf.worker.identity.target.  "
+		       "--password-stdin reads the user's\npassword from the "
+		       "first line of stdin and stores it wrapped with the "
+		       "storage key NAME\n(dmf.worker.crypto.storageKeys).\n");
+		return sub == NULL ? CTL_USAGE : CTL_OK;
+	}
+	if (strcmp(sub, "add") == 0)
+		return job_add(ctl, argc, argv);
+	if (strcmp(sub, "show") == 0)
+		return job_show(ctl, argc, argv);
+	if (strcmp(sub, "list") == 0)
+		return job_list(ctl, argc, argv);
+	if (strcmp(sub, "wait") == 0)
+		return job_wait(ctl, argc, argv);
+	if (strcmp(sub, "requeue") == 0)
+		return job_requeue(ctl, argc, argv);
+	if (strcmp(sub, "cancel") == 0)
+		return job_cancel(ctl, argc, argv);
+	return ctl_error(CTL_USAGE, "job: unknown command '%s' (add, show, "
+				    "list, wait, requeue, cancel)",
+			 sub);
+}

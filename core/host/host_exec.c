@@ -1,0 +1,317 @@
+/* host_exec.c - the exec table: exec.c + command log + redaction. */
+#include "dmf-build.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "exec/cmdlog.h"
+#include "exec/command.h"
+#include "exec/exec.h"
+#include "host/host_services.h"
+#include "exec/inject.h"
+#include "lib/job.h"
+#include "lib/log.h"
+#include "lib/util.h"
+
+struct job_log {
+	const struct dmf_job *job;
+	struct cmdlog *log;
+	struct job_log *next;
+};
+
+static struct cmdlog_settings settings = {.type = CMDLOG_OFF};
+static char **config_secrets;
+static size_t n_config_secrets;
+static pthread_mutex_t logs_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct job_log *logs;
+static __thread char error_buf[512];
+
+static const char *const no_secrets[] = {NULL};
+
+const char *const *host_exec_config_secrets(void)
+{
+	return config_secrets != NULL ? (const char *const *)config_secrets
+				      : no_secrets;
+}
+
+static int add_config_secrets(const struct cfg_node *n)
+{
+	if (n == NULL)
+		return 0;
+	if (n->kind == CFG_SCALAR && n->value != NULL &&
+	    strlen(n->value) >= 4 && cfg_is_secret(n)) {
+		char **grown = realloc(config_secrets,
+				       (n_config_secrets + 2) * sizeof(char *));
+
+		if (grown == NULL)
+			return -ENOMEM;
+		config_secrets = grown;
+		config_secrets[n_config_secrets] = xstrdup(n->value);
+		if (config_secrets[n_config_secrets] == NULL)
+			return -ENOMEM;
+		config_secrets[++n_config_secrets] = NULL;
+	}
+	for (size_t i = 0; i < n->n_children; i++)
+		if (add_config_secrets(n->children[i]) < 0)
+			return -ENOMEM;
+	return 0;
+}
+
+int host_exec_init(const struct config *cfg, char **error_r)
+{
+	int ret;
+
+	host_exec_deinit();
+	ret = cmdlog_settings_load(cfg != NULL ? cfg->root : NULL, &settings,
+				   error_r);
+	if (ret < 0)
+		return ret;
+	if (cfg != NULL && add_config_secrets(cfg->root) < 0) {
+		*error_r = xstrdup(strerror(ENOMEM));
+		return -ENOMEM;
+	}
+	if (settings.type == CMDLOG_FILE && access(settings.location, W_OK) < 0)
+		log_warn("command log: location %s is not writable (%s): "
+			 "command output of jobs will not be kept",
+			 settings.location, strerror(errno));
+	return 0;
+}
+
+void host_exec_deinit(void)
+{
+	pthread_mutex_lock(&logs_lock);
+	while (logs != NULL) {
+		struct job_log *l = logs;
+
+		logs = l->next;
+		cmdlog_close(&l->log, false);
+		free(l);
+	}
+	pthread_mutex_unlock(&logs_lock);
+	for (size_t i = 0; i < n_config_secrets; i++)
+		secret_free(&config_secrets[i]);
+	free(config_secrets);
+	config_secrets = NULL;
+	n_config_secrets = 0;
+	cmdlog_settings_clear(&settings);
+	settings.type = CMDLOG_OFF;
+}
+
+/* The job's command log, opened on first use; NULL when out of memory. */
+static struct cmdlog *job_cmdlog(const struct dmf_job *job)
+{
+	struct job_log *l;
+	struct cmdlog *log = NULL;
+
+	pthread_mutex_lock(&logs_lock);
+	for (l = logs; l != NULL; l = l->next)
+		if (l->job == job)
+			break;
+	if (l == NULL) {
+		l = calloc(1, sizeof(*l));
+		if (l != NULL) {
+			l->job = job;
+			l->log = cmdlog_open(&settings, job);
+			if (l->log == NULL) {
+				free(l);
+				l = NULL;
+			} else {
+				l->next = logs;
+				logs = l;
+			}
+		}
+	}
+	if (l != NULL)
+		log = l->log;
+	pthread_mutex_unlock(&logs_lock);
+	return log;
+}
+
+void host_exec_job_finish(struct dmf_job *job, bool success)
+{
+	struct job_log **pp, *found = NULL;
+
+	pthread_mutex_lock(&logs_lock);
+	for (pp = &logs; *pp != NULL; pp = &(*pp)->next) {
+		if ((*pp)->job == job) {
+			found = *pp;
+			*pp = found->next;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&logs_lock);
+	if (found != NULL) {
+		cmdlog_close(&found->log, success);
+		free(found);
+	}
+}
+
+struct run_ctx {
+	struct dmf_job *job;
+	struct cmdlog *log;
+	const char **secrets;
+	dmf_exec_line_fn on_line;
+	void *line_ctx;
+};
+
+static bool has_secret(const char *line, size_t len, const char **secrets)
+{
+	for (size_t i = 0; secrets[i] != NULL; i++) {
+		size_t sl = strlen(secrets[i]);
+
+		if (sl >= 4 && memmem(line, len, secrets[i], sl) != NULL)
+			return true;
+	}
+	return false;
+}
+
+static void on_line(void *vctx, enum dmf_exec_stream stream, const char *line,
+		    size_t len)
+{
+	struct run_ctx *c = vctx;
+	char *clean = NULL;
+
+	if (has_secret(line, len, c->secrets)) {
+		clean = inject_redact_values(line, c->secrets);
+		line = clean != NULL ? clean : "<hidden>";
+		len = strlen(line);
+	}
+	cmdlog_line(c->log, stream, line, len);
+	if (c->on_line != NULL)
+		c->on_line(c->line_ctx, stream, line, len);
+	free(clean);
+}
+
+/* Secret job values and configured secrets: borrowed pointers. */
+static const char **run_secrets(const struct dmf_job *job)
+{
+	size_t nj = job != NULL ? job->n_props : 0, n = 0;
+	const char **s = calloc(nj + n_config_secrets + 1, sizeof(*s));
+
+	if (s == NULL)
+		return NULL;
+	for (size_t i = 0; i < nj; i++)
+		if ((job->props[i].secret ||
+		     strcmp(job->props[i].name, "sourcepasswd") == 0) &&
+		    job->props[i].value != NULL)
+			s[n++] = job->props[i].value;
+	for (size_t i = 0; i < n_config_secrets; i++)
+		s[n++] = config_secrets[i];
+	s[n] = NULL;
+	return s;
+}
+
+static void report_log_error(struct dmf_job *job, struct cmdlog *log)
+{
+	const char *err = cmdlog_take_new_error(log);
+	json_t *o;
+
+	if (err == NULL || job == NULL)
+		return;
+	log_job(DMF_LOG_WARN, job, "%s (the job goes on)", err);
+	o = json_pack("{s:s, s:s?}", "error", err, "file", cmdlog_path(log));
+	if (o != NULL) {
+		job_add_detail(job, "commandLog", o);
+		json_decref(o);
+	}
+}
+
+static int h_run(struct dmf_job *job, const char *const *argv,
+		 const struct dmf_exec_options *options,
+		 struct dmf_exec_result *result_r, const char **error_r)
+{
+	struct dmf_exec_options o = {0};
+	struct exec_request req = {0};
+	struct run_ctx ctx = {.job = job};
+	char *display = NULL, *error = NULL;
+	int ret;
+
+	if (options != NULL)
+		memcpy(&o, options,
+		       options->size < sizeof(o) ? options->size : sizeof(o));
+	if (argv == NULL || argv[0] == NULL) {
+		snprintf(error_buf, sizeof(error_buf), "empty command");
+		*error_r = error_buf;
+		return -EINVAL;
+	}
+	ctx.secrets = run_secrets(job);
+	if (ctx.secrets == NULL)
+		return -ENOMEM;
+	if (o.display != NULL) {
+		display = inject_redact_values(o.display, ctx.secrets);
+	} else {
+		size_t n = 0;
+		char *joined;
+
+		while (argv[n] != NULL)
+			n++;
+		joined = command_join(argv, n);
+		if (joined != NULL)
+			display = inject_redact_values(joined, ctx.secrets);
+		free(joined);
+	}
+	if (display == NULL) {
+		free(ctx.secrets);
+		return -ENOMEM;
+	}
+	if (job != NULL && !(o.flags & DMF_EXEC_NO_COMMAND_LOG))
+		ctx.log = job_cmdlog(job);
+	ctx.on_line = o.on_line;
+	ctx.line_ctx = o.line_ctx;
+	log_job(DMF_LOG_DEBUG, job, "running %s: %s",
+		o.step != NULL ? o.step : "command", display);
+	cmdlog_begin(ctx.log, o.step, display);
+	report_log_error(job, ctx.log);
+
+	req.argv = argv;
+	req.envp = o.envp;
+	req.stdin_data = o.stdin_data;
+	req.stdin_len = o.stdin_len;
+	req.timeout_ms = o.timeout_ms;
+	req.abort_fd = job != NULL ? job->abort_fd : -1;
+	req.on_line = on_line;
+	req.ctx = &ctx;
+	ret = exec_run(&req, result_r, &error);
+	if (ret < 0) {
+		char *clean = inject_redact_values(error != NULL ? error : "?",
+						   ctx.secrets);
+
+		snprintf(error_buf, sizeof(error_buf), "%s",
+			 clean != NULL ? clean : "cannot run the command");
+		*error_r = error_buf;
+		free(clean);
+		free(error);
+		if (ctx.log != NULL) {
+			cmdlog_line(ctx.log, DMF_EXEC_STDERR, error_buf,
+				    strlen(error_buf));
+		}
+	} else {
+		cmdlog_end(ctx.log, result_r);
+		log_job(DMF_LOG_DEBUG, job,
+			"%s ended: exit %d, signal %d%s%s, %lld ms",
+			o.step != NULL ? o.step : "command",
+			result_r->exit_code, result_r->signal,
+			result_r->timed_out ? ", timed out" : "",
+			result_r->aborted ? ", aborted" : "",
+			result_r->duration_ms);
+	}
+	report_log_error(job, ctx.log);
+	free(display);
+	free(ctx.secrets);
+	return ret;
+}
+
+static const struct dmf_host_exec exec_table = {
+	.size = sizeof(struct dmf_host_exec),
+	.run = h_run,
+};
+
+const struct dmf_host_exec *host_exec_table(void)
+{
+	return &exec_table;
+}

@@ -1,0 +1,367 @@
+/*
+ * main.c - dmf-worker: the DMF Worker daemon.
+ *
+ * Loads dmf-worker.yml (plus environment overrides), loads the job-worker
+ * plugin named by dmf.worker.type, and runs the dispatcher until stopped.
+ */
+#include "dmf-build.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lib/config.h"
+#include "worker/dispatcher.h"
+#include "worker/executor.h"
+#include "host/host.h"
+#include "lib/log.h"
+#include "host/plugin_loader.h"
+#include "worker/poller.h"
+#include "worker/sdnotify.h"
+#include "worker/signals.h"
+#include "worker/state.h"
+#include "lib/util.h"
+
+extern char **environ;
+
+#define DEFAULT_CONFIG SYSCONFDIR "/dmf-worker/dmf-worker.yml"
+
+struct settings {
+	const char *type;
+	const char *plugin_dir;
+	const char *poller_type;
+	const char *state_type;
+	enum executor_type executor_type;
+	unsigned executor_threads;
+	long long jobs_max;
+	unsigned termination_ms;
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: dmf-worker [OPTION]...\n"
+		"The DMF Worker: runs mailbox migration jobs.\n\n"
+		"  -c, --config FILE    configuration file (default %s,\n"
+		"                       or $DMF_WORKER_CONFIG)\n"
+		"      --check-config   validate the configuration and exit\n"
+		"      --strict         with --check-config: unknown keys are "
+		"errors\n"
+		"      --print-config   print the effective configuration "
+		"(secrets hidden)\n"
+		"      --log-level L    debug, info, warn or error\n"
+		"  -V, --version        print the version and exit\n"
+		"  -h, --help           this help\n",
+		DEFAULT_CONFIG);
+}
+
+static void version(void)
+{
+	printf("dmf-worker %s (%s, branch %s, commit %s)\n"
+	       "plugin ABI %d.%d\n",
+	       PACKAGE_VERSION, DMF_GIT_DESCRIBE, DMF_GIT_BRANCH,
+	       DMF_GIT_COMMIT, DMF_ABI_MAJOR, DMF_ABI_MINOR);
+}
+
+static int bad_value(const struct config *cfg, const char *key,
+		     const char *what, char **error_r)
+{
+	const struct cfg_node *node = cfg_get(cfg->root, key);
+	char where[512];
+
+	if (node == NULL)
+		*error_r = xasprintf("%s: key '%s' (built-in default): %s",
+				     cfg->path != NULL ? cfg->path : "-", key,
+				     what);
+	else
+		*error_r = xasprintf("%s: key '%s': %s",
+				     cfg_origin(node, where, sizeof(where)),
+				     key, what);
+	return -EINVAL;
+}
+
+/* Read and check the settings main() itself needs. */
+static int read_settings(const struct config *cfg, struct settings *s,
+			 char **error_r)
+{
+	const char *err, *exec_type;
+	long long threads, term_ms;
+
+	if (cfg_get_string(cfg->root, "dmf.worker.type", "doveadm", &s->type,
+			   &err) < 0 ||
+	    cfg_get_string(cfg->root, "dmf.worker.plugin-dir", PLUGINDIR,
+			   &s->plugin_dir, &err) < 0 ||
+	    cfg_get_string(cfg->root, "dmf.worker.poller.type", "database",
+			   &s->poller_type, &err) < 0 ||
+	    cfg_get_string(cfg->root, "dmf.worker.state.type", "database",
+			   &s->state_type, &err) < 0 ||
+	    cfg_get_string(cfg->root,
+			   "micronaut.executors.worker-executor.type", "cached",
+			   &exec_type, &err) < 0 ||
+	    cfg_get_int(cfg->root,
+			"micronaut.executors.worker-executor.number-of-threads",
+			100, &threads, &err) < 0 ||
+	    cfg_get_int(cfg->root, "dmf.worker.jobs.max", 10, &s->jobs_max,
+			&err) < 0 ||
+	    cfg_get_duration_ms(cfg->root, "dmf.worker.termination.timeout",
+				30000, &term_ms, &err) < 0) {
+		*error_r = xasprintf("%s", err);
+		return -EINVAL;
+	}
+	if (!plugin_type_valid(s->type))
+		return bad_value(cfg, "dmf.worker.type",
+				 "must match ^[a-z0-9_]{1,32}$", error_r);
+	if (poller_find(s->poller_type) == NULL)
+		return bad_value(cfg, "dmf.worker.poller.type",
+				 "unknown poller type (database or simulator)",
+				 error_r);
+	if (state_find(s->state_type) == NULL)
+		return bad_value(cfg, "dmf.worker.state.type",
+				 "unknown state type (database or config)",
+				 error_r);
+	if (executor_parse_type(exec_type, &s->executor_type) < 0)
+		return bad_value(cfg,
+				 "micronaut.executors.worker-executor.type",
+				 "expected fixed or cached", error_r);
+	if (threads < 1 || threads > 100000)
+		return bad_value(
+			cfg,
+			"micronaut.executors.worker-executor.number-of-threads",
+			"must be 1 to 100000", error_r);
+	if (s->jobs_max < 1 || s->jobs_max > 100000)
+		return bad_value(cfg, "dmf.worker.jobs.max",
+				 "must be 1 to 100000", error_r);
+	if (term_ms < 0 || term_ms > 24LL * 3600 * 1000)
+		return bad_value(cfg, "dmf.worker.termination.timeout",
+				 "must be 0 to 24 hours", error_r);
+	s->executor_threads = (unsigned)threads;
+	s->termination_ms = (unsigned)term_ms;
+	return 0;
+}
+
+/* Check what the poller and state read by creating and destroying them. */
+static int check_components(const struct config *cfg,
+			    const struct settings *s, char **error_r)
+{
+	const struct state_ops *sops = state_find(s->state_type);
+	const struct poller_ops *pops = poller_find(s->poller_type);
+	struct state *state = NULL;
+	int ret;
+
+	/* The database poller and state connect on create: only the
+	 * configuration-only ones are instantiated here. */
+	if (strcmp(s->state_type, "config") == 0) {
+		ret = sops->create(cfg, &state, error_r);
+		if (ret < 0)
+			return ret;
+		sops->destroy(&state);
+	}
+	if (strcmp(s->poller_type, "simulator") == 0) {
+		struct poller *poller = NULL;
+
+		ret = pops->create(cfg, &poller, error_r);
+		if (ret < 0)
+			return ret;
+		pops->destroy(&poller);
+	}
+	return 0;
+}
+
+static int run(const struct config *cfg, const struct settings *s)
+{
+	const struct poller_ops *pops = poller_find(s->poller_type);
+	const struct state_ops *sops = state_find(s->state_type);
+	struct dispatcher_params dp = {0};
+	struct plugin *plugin = NULL;
+	struct executor *ex = NULL;
+	struct poller *poller = NULL;
+	struct state *state = NULL;
+	char *error = NULL;
+	int ret, sigfd;
+
+	sigfd = signals_setup();
+	if (sigfd < 0) {
+		log_error("cannot set up signal handling: %s",
+			  dmf_strerror(sigfd));
+		return 1;
+	}
+	ret = host_init(cfg, s->type, &error);
+	if (ret == 0)
+		ret = plugin_load(s->plugin_dir, s->type, &plugin, &error);
+	if (ret == 0)
+		ret = plugin_init(plugin, host_get(), &error);
+	if (ret < 0) {
+		log_error("%s", error);
+		goto out;
+	}
+	log_info("job worker '%s' %s loaded from %s", plugin->desc->name,
+		 plugin->desc->version != NULL ? plugin->desc->version : "",
+		 plugin->path);
+	ret = executor_create("worker-executor", s->executor_type,
+			      s->executor_threads, 60000, &ex);
+	if (ret < 0) {
+		log_error("cannot create the worker executor: %s",
+			  dmf_strerror(ret));
+		goto out;
+	}
+	if (s->executor_type == EXECUTOR_FIXED &&
+	    (long long)s->executor_threads < s->jobs_max)
+		log_warn("dmf.worker.jobs.max (%lld) is greater than "
+			 "micronaut.executors.worker-executor.number-of-threads"
+			 " (%u): jobs beyond it wait in the executor queue",
+			 s->jobs_max, s->executor_threads);
+	ret = sops->create(cfg, &state, &error);
+	if (ret == 0)
+		ret = pops->create(cfg, &poller, &error);
+	if (ret < 0) {
+		log_error("%s", error != NULL ? error : dmf_strerror(ret));
+		goto out;
+	}
+	dp.plugin = plugin;
+	dp.poller_ops = pops;
+	dp.poller = poller;
+	dp.state_ops = sops;
+	dp.state = state;
+	dp.executor = ex;
+	dp.termination_ms = s->termination_ms;
+	dp.signal_fd = sigfd;
+	log_info("dmf-worker %s started: type %s, poller %s, state %s",
+		 PACKAGE_VERSION, s->type, s->poller_type, s->state_type);
+	sd_notify_send("READY=1");
+	ret = dispatcher_run(&dp);
+	sd_notify_send("STOPPING=1");
+out:
+	executor_destroy(&ex);
+	if (poller != NULL)
+		pops->destroy(&poller);
+	if (state != NULL)
+		sops->destroy(&state);
+	plugin_unload(&plugin);
+	host_deinit();
+	free(error);
+	close(sigfd);
+	if (ret == 0)
+		log_info("dmf-worker stopped");
+	return ret == 0 ? 0 : 1;
+}
+
+int main(int argc, char **argv)
+{
+	enum { OPT_CHECK = 256, OPT_STRICT, OPT_PRINT, OPT_LOG_LEVEL };
+	static const struct option opts[] = {
+		{"config", required_argument, NULL, 'c'},
+		{"check-config", no_argument, NULL, OPT_CHECK},
+		{"strict", no_argument, NULL, OPT_STRICT},
+		{"print-config", no_argument, NULL, OPT_PRINT},
+		{"log-level", required_argument, NULL, OPT_LOG_LEVEL},
+		{"version", no_argument, NULL, 'V'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0}};
+	const char *path = getenv("DMF_WORKER_CONFIG");
+	const char *level_text = NULL, *err;
+	bool check = false, strict = false, print = false;
+	struct config *cfg = NULL;
+	struct settings s;
+	char *error = NULL;
+	int c, ret;
+
+	while ((c = getopt_long(argc, argv, "c:Vh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			path = optarg;
+			break;
+		case OPT_CHECK:
+			check = true;
+			break;
+		case OPT_STRICT:
+			strict = true;
+			break;
+		case OPT_PRINT:
+			print = true;
+			break;
+		case OPT_LOG_LEVEL:
+			level_text = optarg;
+			break;
+		case 'V':
+			version();
+			return 0;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "dmf-worker: unexpected argument '%s'\n",
+			argv[optind]);
+		usage(stderr);
+		return 2;
+	}
+	if (path == NULL || *path == '\0')
+		path = DEFAULT_CONFIG;
+
+	ret = config_load(path, environ, &cfg, &error);
+	if (ret < 0) {
+		fprintf(stderr, "dmf-worker: %s\n", error);
+		free(error);
+		return 1;
+	}
+	for (size_t i = 0; i < cfg->n_warnings; i++)
+		fprintf(stderr, "dmf-worker: warning: %s\n", cfg->warnings[i]);
+	if (strict && cfg->n_warnings > 0) {
+		fprintf(stderr,
+			"dmf-worker: %s: %zu unknown key(s), refused in "
+			"--strict mode\n",
+			path, cfg->n_warnings);
+		config_free(&cfg);
+		return 1;
+	}
+	if (print) {
+		config_print(cfg, stdout);
+		config_free(&cfg);
+		return 0;
+	}
+	ret = read_settings(cfg, &s, &error);
+	if (ret == 0 && check)
+		ret = check_components(cfg, &s, &error);
+	if (ret < 0) {
+		fprintf(stderr, "dmf-worker: %s\n", error);
+		free(error);
+		config_free(&cfg);
+		return 1;
+	}
+	if (check) {
+		fprintf(stderr, "dmf-worker: %s: configuration OK\n", path);
+		config_free(&cfg);
+		return 0;
+	}
+	if (level_text == NULL &&
+	    cfg_get_string(cfg->root, "logger.levels.root", "info",
+			   &level_text, &err) < 0) {
+		fprintf(stderr, "dmf-worker: %s\n", err);
+		config_free(&cfg);
+		return 1;
+	}
+	{
+		enum dmf_log_level level;
+
+		if (log_parse_level(level_text, &level) < 0) {
+			fprintf(stderr,
+				"dmf-worker: unknown log level '%s' (debug, "
+				"info, warn, error)\n",
+				level_text);
+			config_free(&cfg);
+			return 1;
+		}
+		log_set_level(level);
+	}
+	log_info("configuration %s", path);
+	ret = run(cfg, &s);
+	config_free(&cfg);
+	return ret;
+}
