@@ -64,7 +64,8 @@ int main(int argc, char **argv)
 		const char *p = buf, *end = buf + got;
 		while (p < end) {
 			const char *nl = memchr(p, '\n', (size_t)(end - p));
-			size_t len = nl ? (size_t)(nl - p + 1) : (size_t)(end - p);
+			size_t len =
+				nl ? (size_t)(nl - p + 1) : (size_t)(end - p);
 			analyzer_feed_line(a, p, len);
 			p += len;
 			lines++;
@@ -73,7 +74,8 @@ int main(int argc, char **argv)
 		double mbs = (double)got / 1e6 / dt;
 		if (mbs > best)
 			best = mbs;
-		printf("round %d: %.1f MB in %.3f s = %.0f MB/s, %.2f M lines/s; "
+		printf("round %d: %.1f MB in %.3f s = %.0f MB/s, %.2f M "
+		       "lines/s; "
 		       "saved=%lu expunged=%lu errors=%zu duplicates=%zu\n",
 		       r + 1, (double)got / 1e6, dt, mbs,
 		       (double)lines / 1e6 / dt, analyzer_saved_total(a),

@@ -64,7 +64,7 @@ static double plain_true(unsigned runs)
 
 static double plain_spawn_true(unsigned runs)
 {
-	char *const argv[] = {"true", NULL};
+	char *const argv[] = { "true", NULL };
 	uint64_t t0 = now_monotonic_ms();
 
 	for (unsigned i = 0; i < runs; i++) {
@@ -81,9 +81,10 @@ static double plain_spawn_true(unsigned runs)
 
 static double service_true(unsigned runs)
 {
-	const char *argv[] = {"/bin/true", NULL};
-	struct exec_request req = {.argv = argv, .abort_fd = -1,
-				   .on_line = count_line};
+	const char *argv[] = { "/bin/true", NULL };
+	struct exec_request req = { .argv = argv,
+				    .abort_fd = -1,
+				    .on_line = count_line };
 	uint64_t t0 = now_monotonic_ms();
 
 	for (unsigned i = 0; i < runs; i++) {
@@ -100,9 +101,10 @@ static double service_true(unsigned runs)
 
 static double table_true(unsigned runs)
 {
-	const char *argv[] = {"/bin/true", NULL};
+	const char *argv[] = { "/bin/true", NULL };
 	const struct dmf_host_exec *ex = host_exec_table();
-	struct dmf_exec_options o = {.size = sizeof(o), .on_line = count_line};
+	struct dmf_exec_options o = { .size = sizeof(o),
+				      .on_line = count_line };
 	struct dmf_job *job = job_new("1", "sync", "POD_1", "t");
 	struct config *cfg = NULL;
 	char *err = NULL;
@@ -147,9 +149,10 @@ static char *writer_script(unsigned mib)
 static double capture_service(unsigned mib)
 {
 	char *script = writer_script(mib);
-	const char *argv[] = {"/bin/sh", "-c", script, NULL};
-	struct exec_request req = {.argv = argv, .abort_fd = -1,
-				   .on_line = count_line};
+	const char *argv[] = { "/bin/sh", "-c", script, NULL };
+	struct exec_request req = { .argv = argv,
+				    .abort_fd = -1,
+				    .on_line = count_line };
 	struct dmf_exec_result r;
 	char *err = NULL;
 	uint64_t t0 = now_monotonic_ms(), ms;
@@ -164,7 +167,8 @@ static double capture_service(unsigned mib)
 	/* +1: the cut-off last line counts a line end it does not have */
 	if (bytes_seen != (unsigned long long)mib * 1024 * 1024 + 1)
 		fprintf(stderr, "warning: saw %llu bytes\n", bytes_seen);
-	return (double)r.output_bytes / (1e6) / ((double)(ms ? ms : 1) / 1000.0);
+	return (double)r.output_bytes / (1e6) /
+	       ((double)(ms ? ms : 1) / 1000.0);
 }
 
 static double capture_plain(unsigned mib)

@@ -25,6 +25,13 @@ run_suite() { # run_suite DIR CONFIGURE-ARGS...
 	return $rc
 }
 
+echo "== make format-check (.clang-format)"
+mkdir -p "$top/_build"
+if (cd "$top/_build" && { [ -f Makefile ] || "$top/configure" -q --enable-werror 2> >(grep -v "cannot remove 'core'" >&2); } &&
+	make format-check); then :; else
+	echo "not ok - make format-check" > "$top/_build/format.trs.txt"
+	status=1
+fi
 echo "== build and test (-Werror)"
 run_suite "$top/_build" || status=1
 echo "== build and test under ASan+UBSan"
@@ -46,7 +53,9 @@ for trs in $(find "$top/_build/tests" "$top/_build-asan/tests" -name '*.trs' 2>/
 	s=$(grep -c '^:test-result: SKIP' "$trs")
 	pass=$((pass + p)); fail=$((fail + f)); skip=$((skip + s))
 done
-[ -f "$top/_build/distcheck.trs.txt" ] && fail=$((fail + 1)) && rm -f "$top/_build/distcheck.trs.txt"
+for f in distcheck format; do
+	[ -f "$top/_build/$f.trs.txt" ] && fail=$((fail + 1)) && rm -f "$top/_build/$f.trs.txt"
+done
 [ $status -ne 0 ] && [ $fail -eq 0 ] && fail=1
 echo "$pass passed, $fail failed, $skip skipped"
 exit $status

@@ -19,8 +19,7 @@ static inline void plan_lazy(void)
 }
 
 __attribute__((format(printf, 2, 3))) static inline int ok(int cond,
-							   const char *fmt,
-							   ...)
+							   const char *fmt, ...)
 {
 	va_list ap;
 
@@ -35,34 +34,34 @@ __attribute__((format(printf, 2, 3))) static inline int ok(int cond,
 	return cond;
 }
 
-#define is_int(got, want, ...)                                                 \
-	do {                                                                   \
-		long long got_ = (long long)(got), want_ = (long long)(want);  \
-		if (!ok(got_ == want_, __VA_ARGS__))                           \
-			printf("#   got: %lld\n#   expected: %lld\n", got_,       \
-			       want_);                                         \
+#define is_int(got, want, ...)                                                \
+	do {                                                                  \
+		long long got_ = (long long)(got), want_ = (long long)(want); \
+		if (!ok(got_ == want_, __VA_ARGS__))                          \
+			printf("#   got: %lld\n#   expected: %lld\n", got_,   \
+			       want_);                                        \
 	} while (0)
 
-#define is_str(got, want, ...)                                                 \
-	do {                                                                   \
-		const char *got_ = (got), *want_ = (want);                     \
-		int same_ = (got_ == NULL && want_ == NULL) ||                 \
-			    (got_ != NULL && want_ != NULL &&                  \
-			     strcmp(got_, want_) == 0);                        \
-		if (!ok(same_, __VA_ARGS__))                                   \
-			printf("#   got: '%s'\n#   expected: '%s'\n",            \
-			       got_ ? got_ : "(null)",                         \
-			       want_ ? want_ : "(null)");                      \
+#define is_str(got, want, ...)                                        \
+	do {                                                          \
+		const char *got_ = (got), *want_ = (want);            \
+		int same_ = (got_ == NULL && want_ == NULL) ||        \
+			    (got_ != NULL && want_ != NULL &&         \
+			     strcmp(got_, want_) == 0);               \
+		if (!ok(same_, __VA_ARGS__))                          \
+			printf("#   got: '%s'\n#   expected: '%s'\n", \
+			       got_ ? got_ : "(null)",                \
+			       want_ ? want_ : "(null)");             \
 	} while (0)
 
 /* ok() that the string `hay` contains `needle`. */
-#define like(hay, needle, ...)                                                 \
-	do {                                                                   \
-		const char *hay_ = (hay), *needle_ = (needle);                 \
-		if (!ok(hay_ != NULL && strstr(hay_, needle_) != NULL,         \
-			__VA_ARGS__))                                          \
-			printf("#   '%s'\n#   does not contain '%s'\n",          \
-			       hay_ ? hay_ : "(null)", needle_);               \
+#define like(hay, needle, ...)                                          \
+	do {                                                            \
+		const char *hay_ = (hay), *needle_ = (needle);          \
+		if (!ok(hay_ != NULL && strstr(hay_, needle_) != NULL,  \
+			__VA_ARGS__))                                   \
+			printf("#   '%s'\n#   does not contain '%s'\n", \
+			       hay_ ? hay_ : "(null)", needle_);        \
 	} while (0)
 
 static inline void diag(const char *fmt, ...)

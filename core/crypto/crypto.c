@@ -64,8 +64,7 @@ static int b64_value(unsigned char c)
 	return -1;
 }
 
-int crypto_base64_decode(const char *text, unsigned char **out_r,
-			 size_t *len_r)
+int crypto_base64_decode(const char *text, unsigned char **out_r, size_t *len_r)
 {
 	size_t cap = strlen(text) / 4 * 3 + 3, n = 0;
 	unsigned char *out = malloc(cap + 1);
@@ -240,8 +239,9 @@ static int secret_bag_key(PKCS12_SAFEBAG *bag, const char *path,
 	type = PKCS12_SAFEBAG_get0_bag_type(bag);
 	value = PKCS12_SAFEBAG_get0_bag_obj(bag);
 	if (type == NULL || OBJ_obj2nid(type) != NID_pkcs8ShroudedKeyBag ||
-	    value == NULL || (value->type != V_ASN1_SEQUENCE &&
-			      value->type != V_ASN1_OCTET_STRING)) {
+	    value == NULL ||
+	    (value->type != V_ASN1_SEQUENCE &&
+	     value->type != V_ASN1_OCTET_STRING)) {
 		*error_r = xasprintf("keystore %s: entry '%s' is not a "
 				     "PKCS#8-shrouded secret key",
 				     path, alias);
@@ -414,9 +414,10 @@ int crypto_keyring_load(const struct cfg_node *storage_keys,
 		const char *file = scalar(cfg_child(e, "file"));
 
 		if (e->kind != CFG_MAP || file == NULL || *file == '\0') {
-			*error_r = xasprintf("dmf.worker.crypto.storageKeys.%s: "
-					     "needs a 'file'",
-					     e->key != NULL ? e->key : "?");
+			*error_r =
+				xasprintf("dmf.worker.crypto.storageKeys.%s: "
+					  "needs a 'file'",
+					  e->key != NULL ? e->key : "?");
 			crypto_keyring_free(&ring);
 			return -EINVAL;
 		}
@@ -525,8 +526,8 @@ static int get_key(struct crypto_keyring *ring, const char *name,
 
 int crypto_unwrap_raw(const unsigned char key[CRYPTO_KEY_LEN],
 		      const unsigned char *iv, size_t iv_len,
-		      const unsigned char *ct, size_t ct_len,
-		      char **password_r, char **error_r)
+		      const unsigned char *ct, size_t ct_len, char **password_r,
+		      char **error_r)
 {
 	EVP_CIPHER_CTX *ctx;
 	unsigned char *out;
@@ -583,8 +584,8 @@ int crypto_unwrap_raw(const unsigned char key[CRYPTO_KEY_LEN],
 		free(out);
 		*error_r = xstrdup(
 			gcm ? "wrapped password failed authentication (wrong "
-			      "key or tampered ciphertext)"
-			    : "wrapped password has bad padding (wrong key or "
+			      "key or tampered ciphertext)" :
+			      "wrapped password has bad padding (wrong key or "
 			      "tampered ciphertext)");
 		return -EBADMSG;
 	}
@@ -626,8 +627,9 @@ int crypto_unwrap(struct crypto_keyring *ring, const char *key_name,
 		ret = crypto_unwrap_raw(key, ivb, ivl, ctb, ctl, password_r,
 					&err);
 		if (ret < 0) {
-			*error_r = xasprintf("storage key '%s': %s", key_name,
-					     err != NULL ? err : strerror(-ret));
+			*error_r =
+				xasprintf("storage key '%s': %s", key_name,
+					  err != NULL ? err : strerror(-ret));
 			free(err);
 		}
 	}

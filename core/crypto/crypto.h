@@ -70,8 +70,8 @@ int crypto_wrap(struct crypto_keyring *ring, const char *key_name,
 /* The same with a raw key (also used by the tests). */
 int crypto_unwrap_raw(const unsigned char key[CRYPTO_KEY_LEN],
 		      const unsigned char *iv, size_t iv_len,
-		      const unsigned char *ct, size_t ct_len,
-		      char **password_r, char **error_r);
+		      const unsigned char *ct, size_t ct_len, char **password_r,
+		      char **error_r);
 int crypto_wrap_raw(const unsigned char key[CRYPTO_KEY_LEN],
 		    const char *password, char **iv_r, char **ciphertext_r,
 		    char **error_r);

@@ -58,7 +58,7 @@ struct db_pool {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	struct db_conn *idle; /* most recently used first */
-	unsigned n_total;     /* open + being opened */
+	unsigned n_total; /* open + being opened */
 	unsigned n_idle;
 	unsigned n_pending;
 	uint64_t backoff_until_ms;
@@ -86,7 +86,8 @@ bool db_errno_is_connection(unsigned code)
 {
 	return code == CR_SERVER_GONE_ERROR || code == CR_SERVER_LOST ||
 	       code == CR_CONNECTION_ERROR || code == CR_CONN_HOST_ERROR ||
-	       code == CR_SERVER_LOST_EXTENDED || code == CR_COMMANDS_OUT_OF_SYNC ||
+	       code == CR_SERVER_LOST_EXTENDED ||
+	       code == CR_COMMANDS_OUT_OF_SYNC ||
 	       code == 1927 /* ER_CONNECTION_KILLED */ ||
 	       code == ER_SERVER_SHUTDOWN || code == 4031 /* idle disconnect */;
 }
@@ -232,8 +233,8 @@ static int get_uint(const struct cfg_node *ds, const char *kebab,
 	return 0;
 }
 
-static int get_str(const struct cfg_node *ds, const char *key,
-		   const char **v_r, char **error_r)
+static int get_str(const struct cfg_node *ds, const char *key, const char **v_r,
+		   char **error_r)
 {
 	const char *error = NULL;
 
@@ -254,10 +255,10 @@ int db_options_from_config(const struct config *cfg, struct db_options *o_r,
 	int ret;
 
 	db_options_init(&o);
-	if (ds == NULL || get_str(ds, "url", &url, &error) < 0 ||
-	    url == NULL || *url == '\0') {
-		*error_r = error != NULL ? error
-					 : xasprintf("no database configured: "
+	if (ds == NULL || get_str(ds, "url", &url, &error) < 0 || url == NULL ||
+	    *url == '\0') {
+		*error_r = error != NULL ? error :
+					   xasprintf("no database configured: "
 						     "set "
 						     "datasources.default.url");
 		return error != NULL ? -EINVAL : -ENOENT;
@@ -311,13 +312,16 @@ int db_options_from_config(const struct config *cfg, struct db_options *o_r,
 		o.min_idle = o.max_pool_size;
 	if (o.connection_timeout_ms < 250)
 		o.connection_timeout_ms = 250;
-	if (user != NULL && *user != '\0' && (o.username = strdup(user)) == NULL)
+	if (user != NULL && *user != '\0' &&
+	    (o.username = strdup(user)) == NULL)
 		goto nomem;
-	if (pass != NULL && *pass != '\0' && (o.password = strdup(pass)) == NULL)
+	if (pass != NULL && *pass != '\0' &&
+	    (o.password = strdup(pass)) == NULL)
 		goto nomem;
 	o.connect_timeout_ms = o.url.connect_timeout_ms;
 	if (o.url.socket_timeout_ms > 0)
-		o.read_timeout_ms = o.write_timeout_ms = o.url.socket_timeout_ms;
+		o.read_timeout_ms = o.write_timeout_ms =
+			o.url.socket_timeout_ms;
 	*o_r = o;
 	return 0;
 nomem:
@@ -379,8 +383,9 @@ static struct db_conn *conn_open(const struct db_options *o, char *error)
 		snprintf(error, 512, "out of memory");
 		return NULL;
 	}
-	connect_s = ms_to_s(o->connect_timeout_ms != 0 ? o->connect_timeout_ms
-						       : o->connection_timeout_ms);
+	connect_s =
+		ms_to_s(o->connect_timeout_ms != 0 ? o->connect_timeout_ms :
+						     o->connection_timeout_ms);
 	read_s = ms_to_s(o->read_timeout_ms);
 	write_s = ms_to_s(o->write_timeout_ms);
 	mysql_optionsv(c->mysql, MYSQL_OPT_CONNECT_TIMEOUT, &connect_s);
@@ -396,20 +401,19 @@ static struct db_conn *conn_open(const struct db_options *o, char *error)
 		mysql_optionsv(c->mysql, MYSQL_OPT_SSL_VERIFY_SERVER_CERT,
 			       &verify);
 	}
-	if (mysql_real_connect(c->mysql, o->url.socket != NULL ? "localhost"
-							       : o->url.host,
-			       user, pass,
-			       o->url.create_database ? NULL : o->url.database,
-			       o->url.socket != NULL ? 0 : o->url.port,
-			       o->url.socket, flags) == NULL) {
+	if (mysql_real_connect(
+		    c->mysql, o->url.socket != NULL ? "localhost" : o->url.host,
+		    user, pass, o->url.create_database ? NULL : o->url.database,
+		    o->url.socket != NULL ? 0 : o->url.port, o->url.socket,
+		    flags) == NULL) {
 		if (o->url.socket != NULL)
 			snprintf(error, 512, "cannot connect to %s: %s (%u)",
 				 o->url.socket, mysql_error(c->mysql),
 				 mysql_errno(c->mysql));
 		else
 			snprintf(error, 512, "cannot connect to %s:%u: %s (%u)",
-				 o->url.host, o->url.port, mysql_error(c->mysql),
-				 mysql_errno(c->mysql));
+				 o->url.host, o->url.port,
+				 mysql_error(c->mysql), mysql_errno(c->mysql));
 		conn_free(c);
 		return NULL;
 	}
@@ -430,11 +434,11 @@ static struct db_conn *conn_open(const struct db_options *o, char *error)
 		 o->lock_wait_timeout_s);
 	if (mysql_query(c->mysql, sql) != 0 ||
 	    mysql_query(c->mysql,
-			o->isolation == DB_ISOLATION_REPEATABLE_READ
-				? "SET SESSION TRANSACTION ISOLATION LEVEL "
-				  "REPEATABLE READ"
-				: "SET SESSION TRANSACTION ISOLATION LEVEL "
-				  "READ COMMITTED") != 0) {
+			o->isolation == DB_ISOLATION_REPEATABLE_READ ?
+				"SET SESSION TRANSACTION ISOLATION LEVEL "
+				"REPEATABLE READ" :
+				"SET SESSION TRANSACTION ISOLATION LEVEL "
+				"READ COMMITTED") != 0) {
 		snprintf(error, 512, "session setup: %s (%u)",
 			 mysql_error(c->mysql), mysql_errno(c->mysql));
 		conn_free(c);
@@ -474,7 +478,8 @@ int db_pool_create(const struct db_options *o, struct db_pool **pool_r,
 	    (o->url.database && !p->o.url.database) ||
 	    (o->url.user && !p->o.url.user) ||
 	    (o->url.password && !p->o.url.password) ||
-	    (o->username && !p->o.username) || (o->password && !p->o.password)) {
+	    (o->username && !p->o.username) ||
+	    (o->password && !p->o.password)) {
 		db_options_clear(&p->o);
 		free(p);
 		goto nomem;
@@ -633,9 +638,9 @@ int db_conn_get(struct db_pool *p, struct db_conn **conn_r, char **error_r)
 				p->n_total--;
 				p->stats.connect_errors++;
 				p->stats.up = false;
-				p->backoff_ms = p->backoff_ms == 0
-							? BACKOFF_MIN_MS
-							: p->backoff_ms * 2;
+				p->backoff_ms = p->backoff_ms == 0 ?
+							BACKOFF_MIN_MS :
+							p->backoff_ms * 2;
 				if (p->backoff_ms > BACKOFF_MAX_MS)
 					p->backoff_ms = BACKOFF_MAX_MS;
 				p->backoff_until_ms =
@@ -663,9 +668,10 @@ int db_conn_get(struct db_pool *p, struct db_conn **conn_r, char **error_r)
 			p->stats.timeouts++;
 			pthread_mutex_unlock(&p->lock);
 			if (error_r != NULL)
-				*error_r = xasprintf("no database connection "
-						     "free after %u ms",
-						     p->o.connection_timeout_ms);
+				*error_r =
+					xasprintf("no database connection "
+						  "free after %u ms",
+						  p->o.connection_timeout_ms);
 			return -ETIMEDOUT;
 		}
 		p->n_pending--;
@@ -815,13 +821,14 @@ static int fetch_rows(struct db_conn *c, MYSQL_STMT *stmt, MYSQL_RES *meta,
 		ret = conn_fail_stmt(c, stmt);
 		goto out;
 	}
-	while ((st = mysql_stmt_fetch(stmt)) == 0 || st == MYSQL_DATA_TRUNCATED) {
+	while ((st = mysql_stmt_fetch(stmt)) == 0 ||
+	       st == MYSQL_DATA_TRUNCATED) {
 		size_t base;
 
 		if (r->n_rows == cap) {
 			size_t ncap = cap == 0 ? 16 : cap * 2;
-			char **cells = realloc(r->cells, ncap * n_cols *
-							 sizeof(char *));
+			char **cells = realloc(r->cells,
+					       ncap * n_cols * sizeof(char *));
 			size_t *lens;
 
 			if (cells == NULL)
@@ -847,7 +854,7 @@ static int fetch_rows(struct db_conn *c, MYSQL_STMT *stmt, MYSQL_RES *meta,
 			if (v == NULL)
 				goto out;
 			if (lengths[i] + 1 > bind[i].buffer_length) {
-				MYSQL_BIND one = {0};
+				MYSQL_BIND one = { 0 };
 				unsigned long len = 0;
 
 				one.buffer_type = MYSQL_TYPE_STRING;
@@ -1099,8 +1106,8 @@ static void backoff_sleep(unsigned attempt)
 	nanosleep(&ts, NULL);
 }
 
-static int run_with_retry(struct db_pool *p, db_txn_fn *fn, void *arg,
-			  bool txn, char **error_r)
+static int run_with_retry(struct db_pool *p, db_txn_fn *fn, void *arg, bool txn,
+			  char **error_r)
 {
 	struct db_conn *c = NULL;
 	int ret = 0;
@@ -1135,9 +1142,9 @@ static int run_with_retry(struct db_pool *p, db_txn_fn *fn, void *arg,
 		break;
 	}
 	if (ret < 0 && error_r != NULL)
-		*error_r = xasprintf("%s", c->error[0] != '\0'
-						   ? c->error
-						   : dmf_strerror(ret));
+		*error_r = xasprintf("%s", c->error[0] != '\0' ?
+						   c->error :
+						   dmf_strerror(ret));
 	db_conn_put(p, &c);
 	return ret;
 }

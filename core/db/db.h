@@ -32,20 +32,20 @@
 enum db_ssl_mode {
 	DB_SSL_DISABLED = 0, /* no TLS (the default, as Connector/J) */
 	DB_SSL_REQUIRED = 1, /* TLS, any certificate */
-	DB_SSL_VERIFY = 2    /* TLS, certificate and host name verified */
+	DB_SSL_VERIFY = 2 /* TLS, certificate and host name verified */
 };
 
 /* A parsed `datasources.default.url`. */
 struct db_url {
-	char *host;     /* NULL when a unix socket is used */
-	unsigned port;  /* 3306 when absent */
-	char *socket;   /* unix socket path, or NULL */
+	char *host; /* NULL when a unix socket is used */
+	unsigned port; /* 3306 when absent */
+	char *socket; /* unix socket path, or NULL */
 	char *database; /* may be NULL */
-	char *user;     /* from ?user=, NULL when absent */
+	char *user; /* from ?user=, NULL when absent */
 	char *password; /* from ?password=, NULL when absent (secret) */
-	bool create_database;       /* createDatabaseIfNotExist=true */
+	bool create_database; /* createDatabaseIfNotExist=true */
 	unsigned connect_timeout_ms; /* connectTimeout, 0 = not given */
-	unsigned socket_timeout_ms;  /* socketTimeout, 0 = not given */
+	unsigned socket_timeout_ms; /* socketTimeout, 0 = not given */
 	enum db_ssl_mode ssl_mode;
 };
 
@@ -73,18 +73,18 @@ struct db_options {
 	struct db_url url;
 	char *username; /* overrides url.user */
 	char *password; /* overrides url.password (secret) */
-	unsigned max_pool_size;         /* maximum-pool-size, default 10 */
-	unsigned min_idle;              /* minimum-idle, default max */
+	unsigned max_pool_size; /* maximum-pool-size, default 10 */
+	unsigned min_idle; /* minimum-idle, default max */
 	unsigned connection_timeout_ms; /* wait for a free connection, 30 s */
-	unsigned idle_timeout_ms;       /* close idle extras after, 10 min */
-	unsigned max_lifetime_ms;       /* retire connections after, 30 min */
+	unsigned idle_timeout_ms; /* close idle extras after, 10 min */
+	unsigned max_lifetime_ms; /* retire connections after, 30 min */
 	unsigned validation_timeout_ms; /* ping timeout, 5 s */
-	unsigned connect_timeout_ms;    /* TCP connect, default
+	unsigned connect_timeout_ms; /* TCP connect, default
 					 * connection-timeout */
-	unsigned read_timeout_ms;       /* socketTimeout, default 30 s */
-	unsigned write_timeout_ms;      /* socketTimeout, default 30 s */
-	enum db_isolation isolation;    /* transaction-isolation */
-	unsigned lock_wait_timeout_s;   /* innodb_lock_wait_timeout, 10 */
+	unsigned read_timeout_ms; /* socketTimeout, default 30 s */
+	unsigned write_timeout_ms; /* socketTimeout, default 30 s */
+	enum db_isolation isolation; /* transaction-isolation */
+	unsigned lock_wait_timeout_s; /* innodb_lock_wait_timeout, 10 */
 };
 
 /*
@@ -106,22 +106,22 @@ struct db_conn;
 
 /* Statistics for the metrics endpoint (names follow HikariCP's). */
 struct db_pool_stats {
-	unsigned total;   /* open connections */
-	unsigned active;  /* handed out */
-	unsigned idle;    /* open and free */
+	unsigned total; /* open connections */
+	unsigned active; /* handed out */
+	unsigned idle; /* open and free */
 	unsigned pending; /* threads waiting for a connection */
 	unsigned max;
 	unsigned min;
-	uint64_t created;         /* connections opened, ever */
-	uint64_t closed;          /* connections closed, ever */
-	uint64_t connect_errors;  /* failed connection attempts */
-	uint64_t timeouts;        /* db_conn_get timed out */
-	uint64_t acquired;        /* successful db_conn_get calls */
-	uint64_t acquire_ms_sum;  /* time spent waiting in db_conn_get */
-	uint64_t usage_ms_sum;    /* time connections were held */
-	uint64_t retries;         /* transactions retried (1213/1205/1020) */
-	uint64_t reconnects;      /* connections replaced after a break */
-	bool up;                  /* the last connect attempt succeeded */
+	uint64_t created; /* connections opened, ever */
+	uint64_t closed; /* connections closed, ever */
+	uint64_t connect_errors; /* failed connection attempts */
+	uint64_t timeouts; /* db_conn_get timed out */
+	uint64_t acquired; /* successful db_conn_get calls */
+	uint64_t acquire_ms_sum; /* time spent waiting in db_conn_get */
+	uint64_t usage_ms_sum; /* time connections were held */
+	uint64_t retries; /* transactions retried (1213/1205/1020) */
+	uint64_t reconnects; /* connections replaced after a break */
+	bool up; /* the last connect attempt succeeded */
 };
 
 /* Create a pool (no connection is opened yet).  Copies `o`. */
@@ -163,26 +163,28 @@ struct db_value {
 	size_t len;
 };
 
-#define DB_NULL ((struct db_value){.type = DB_T_NULL})
-#define DB_INT(x) ((struct db_value){.type = DB_T_INT, .i = (long long)(x)})
+#define DB_NULL ((struct db_value){ .type = DB_T_NULL })
+#define DB_INT(x) ((struct db_value){ .type = DB_T_INT, .i = (long long)(x) })
 /* A string, or SQL NULL when s is NULL. */
 static inline struct db_value db_str(const char *s)
 {
-	struct db_value v = {.type = s == NULL ? DB_T_NULL : DB_T_STR, .s = s};
+	struct db_value v = { .type = s == NULL ? DB_T_NULL : DB_T_STR,
+			      .s = s };
 
 	v.len = s == NULL ? 0 : strlen(s);
 	return v;
 }
 #define DB_STR(x) db_str(x)
-#define DB_BLOB(p, n) ((struct db_value){.type = DB_T_BLOB, .s = (p), .len = (n)})
+#define DB_BLOB(p, n) \
+	((struct db_value){ .type = DB_T_BLOB, .s = (p), .len = (n) })
 
 /* A result set: every cell as text (NULL for SQL NULL). */
 struct db_rows {
 	size_t n_rows;
 	size_t n_cols;
-	char **names;  /* column names [n_cols] */
-	char **cells;  /* [n_rows * n_cols] */
-	size_t *lens;  /* [n_rows * n_cols] */
+	char **names; /* column names [n_cols] */
+	char **cells; /* [n_rows * n_cols] */
+	size_t *lens; /* [n_rows * n_cols] */
 };
 
 /* The cell at row, col (NULL for SQL NULL or out of range). */

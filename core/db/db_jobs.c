@@ -74,8 +74,9 @@ int db_jobs_candidates(struct db_pool *pool, const char *target,
 		       struct db_candidate **cands_r, size_t *n_r,
 		       char **error_r)
 {
-	struct cand_ctx x = {.target = target, .sources = sources,
-			     .limit = limit};
+	struct cand_ctx x = { .target = target,
+			      .sources = sources,
+			      .limit = limit };
 	struct db_candidate *cands = NULL;
 	size_t n = 0;
 	int ret;
@@ -284,28 +285,29 @@ static int claim_fn(struct db_conn *c, void *arg)
 		for (size_t j = 0; locked != NULL && j < locked->n_rows; j++)
 			if (db_cell_ll(locked, j, 0, -1) == q->ids[i])
 				seen = true;
-		if (!seen && push_id(&x->res.gone, &x->res.n_gone, q->ids[i]) < 0) {
+		if (!seen &&
+		    push_id(&x->res.gone, &x->res.n_gone, q->ids[i]) < 0) {
 			ret = -ENOMEM;
 			goto out;
 		}
 	}
-	uids = calloc((locked != NULL ? locked->n_rows : 0) + 1, sizeof(char *));
+	uids = calloc((locked != NULL ? locked->n_rows : 0) + 1,
+		      sizeof(char *));
 	if (uids == NULL) {
 		ret = -ENOMEM;
 		goto out;
 	}
-	for (size_t j = 0; locked != NULL && j < locked->n_rows &&
-			   n_claimed < q->want;
-	     j++) {
+	for (size_t j = 0;
+	     locked != NULL && j < locked->n_rows && n_claimed < q->want; j++) {
 		int64_t id = db_cell_ll(locked, j, 0, -1);
 		const char *uid = db_cell(locked, j, 1);
 		uint64_t affected = 0;
-		struct db_value p[5] = {DB_STR(q->owner), DB_STR(q->backend),
-					DB_INT((long long)q->lease_ms * 1000),
-					DB_INT(id)};
+		struct db_value p[5] = { DB_STR(q->owner), DB_STR(q->backend),
+					 DB_INT((long long)q->lease_ms * 1000),
+					 DB_INT(id) };
 
-		if (uid != NULL && (str_in(q->skip_uids, uid) ||
-				    str_in(uids, uid))) {
+		if (uid != NULL &&
+		    (str_in(q->skip_uids, uid) || str_in(uids, uid))) {
 			if (push_id(&x->res.busy, &x->res.n_busy, id) < 0) {
 				ret = -ENOMEM;
 				goto out;
@@ -364,18 +366,19 @@ static int claim_fn(struct db_conn *c, void *arg)
 	free(list);
 	free(sql);
 	list = id_list(claimed, n_claimed);
-	sql = list == NULL ? NULL
-			   : xasprintf("SELECT j.*, s.name IS NOT NULL AS "
-				       "source_known, sh.name IS NOT NULL AS "
-				       "sourcehost_known, sh.host AS sh_host, "
-				       "sh.port AS sh_port, sh.ssl AS sh_ssl, "
-				       "sh.commands AS sh_commands "
-				       "FROM jobs j "
-				       "LEFT JOIN sources s ON s.name = j.source "
-				       "LEFT JOIN sourcehosts sh "
-				       "ON sh.name = j.sourcehost "
-				       "WHERE j.id IN (%s)",
-				       list);
+	sql = list == NULL ?
+		      NULL :
+		      xasprintf("SELECT j.*, s.name IS NOT NULL AS "
+				"source_known, sh.name IS NOT NULL AS "
+				"sourcehost_known, sh.host AS sh_host, "
+				"sh.port AS sh_port, sh.ssl AS sh_ssl, "
+				"sh.commands AS sh_commands "
+				"FROM jobs j "
+				"LEFT JOIN sources s ON s.name = j.source "
+				"LEFT JOIN sourcehosts sh "
+				"ON sh.name = j.sourcehost "
+				"WHERE j.id IN (%s)",
+				list);
 	if (sql == NULL) {
 		ret = -ENOMEM;
 		goto out;
@@ -413,7 +416,7 @@ out:
 int db_jobs_claim(struct db_pool *pool, const struct db_claim_req *req,
 		  struct db_claim_res *res_r, char **error_r)
 {
-	struct claim_ctx x = {.req = req};
+	struct claim_ctx x = { .req = req };
 	int ret;
 
 	memset(res_r, 0, sizeof(*res_r));
@@ -442,12 +445,13 @@ static void ms_text(char *buf, size_t size, long long ms)
 
 static int check_written(struct db_conn *c, const struct db_job_result *r)
 {
-	struct db_value p[1] = {DB_INT(r->id)};
+	struct db_value p[1] = { DB_INT(r->id) };
 	struct db_rows *rows = NULL;
 	const char *status, *owner;
 	int ret;
 
-	ret = db_exec(c, "SELECT status, owner, attempts FROM jobs WHERE id = ?",
+	ret = db_exec(c,
+		      "SELECT status, owner, attempts FROM jobs WHERE id = ?",
 		      p, 1, &rows, NULL);
 	if (ret < 0)
 		return ret;
@@ -477,9 +481,9 @@ static int complete_fn(struct db_conn *c, void *arg)
 	p[np++] = DB_STR(r->status);
 	p[np++] = r->started_ms > 0 ? DB_STR(started) : DB_NULL;
 	p[np++] = r->finished_ms > 0 ? DB_STR(finished) : DB_NULL;
-	p[np++] = r->started_ms > 0 && r->finished_ms >= r->started_ms
-			  ? DB_INT(r->finished_ms - r->started_ms)
-			  : DB_NULL;
+	p[np++] = r->started_ms > 0 && r->finished_ms >= r->started_ms ?
+			  DB_INT(r->finished_ms - r->started_ms) :
+			  DB_NULL;
 	p[np++] = DB_STR(r->details);
 	for (int i = 0; i < 6; i++)
 		p[np++] = r->count_set[i] ? DB_INT(r->counts[i]) : DB_NULL;
@@ -487,15 +491,16 @@ static int complete_fn(struct db_conn *c, void *arg)
 	p[np++] = DB_INT(r->id);
 	p[np++] = DB_STR(r->owner);
 	p[np++] = DB_INT(r->attempt);
-	ret = db_exec(c,
-		      "UPDATE jobs SET status = ?, lease_until = NULL, "
-		      "started = FROM_UNIXTIME(?), finished = FROM_UNIXTIME(?), "
-		      "duration_ms = ?, details = ?, sync_saved = ?, "
-		      "sync_expunged = ?, target_messages = ?, target_size = ?, "
-		      "origin_messages = ?, origin_size = ?, error = ? "
-		      "WHERE id = ? AND owner = ? AND attempts = ? "
-		      "AND status = 'RUNNING'",
-		      p, np, NULL, &affected);
+	ret = db_exec(
+		c,
+		"UPDATE jobs SET status = ?, lease_until = NULL, "
+		"started = FROM_UNIXTIME(?), finished = FROM_UNIXTIME(?), "
+		"duration_ms = ?, details = ?, sync_saved = ?, "
+		"sync_expunged = ?, target_messages = ?, target_size = ?, "
+		"origin_messages = ?, origin_size = ?, error = ? "
+		"WHERE id = ? AND owner = ? AND attempts = ? "
+		"AND status = 'RUNNING'",
+		p, np, NULL, &affected);
 	if (ret < 0)
 		return ret;
 	if (affected == 0)
@@ -512,7 +517,7 @@ static int complete_fn(struct db_conn *c, void *arg)
 int db_jobs_complete(struct db_pool *pool, const struct db_job_result *r,
 		     char **error_r)
 {
-	struct complete_ctx x = {.r = r};
+	struct complete_ctx x = { .r = r };
 	int ret;
 
 	ret = db_transaction(pool, complete_fn, &x, NULL);
@@ -541,18 +546,19 @@ struct release_ctx {
 static int release_fn(struct db_conn *c, void *arg)
 {
 	struct release_ctx *x = arg;
-	struct db_value p[5] = {DB_STR(x->status), DB_STR(x->error),
-				DB_INT(x->id), DB_STR(x->owner),
-				DB_INT(x->attempt)};
+	struct db_value p[5] = { DB_STR(x->status), DB_STR(x->error),
+				 DB_INT(x->id), DB_STR(x->owner),
+				 DB_INT(x->attempt) };
 	uint64_t affected = 0;
 	int ret;
 
-	ret = db_exec(c,
-		      "UPDATE jobs SET status = ?, error = ?, lease_until = NULL, "
-		      "finished = IF(status = 'QUEUED', NULL, NOW(3)) "
-		      "WHERE id = ? AND owner = ? AND attempts = ? "
-		      "AND status = 'RUNNING'",
-		      p, 5, NULL, &affected);
+	ret = db_exec(
+		c,
+		"UPDATE jobs SET status = ?, error = ?, lease_until = NULL, "
+		"finished = IF(status = 'QUEUED', NULL, NOW(3)) "
+		"WHERE id = ? AND owner = ? AND attempts = ? "
+		"AND status = 'RUNNING'",
+		p, 5, NULL, &affected);
 	if (ret < 0)
 		return ret;
 	if (affected == 0)
@@ -569,7 +575,9 @@ static int release_fn(struct db_conn *c, void *arg)
 int db_jobs_release(struct db_pool *pool, int64_t id, const char *owner,
 		    unsigned attempt, char **error_r)
 {
-	struct release_ctx x = {id, owner, attempt, "QUEUED", NULL, "RELEASED"};
+	struct release_ctx x = {
+		id, owner, attempt, "QUEUED", NULL, "RELEASED"
+	};
 
 	return db_transaction(pool, release_fn, &x, error_r);
 }
@@ -577,7 +585,9 @@ int db_jobs_release(struct db_pool *pool, int64_t id, const char *owner,
 int db_jobs_fail(struct db_pool *pool, int64_t id, const char *owner,
 		 unsigned attempt, const char *error, char **error_r)
 {
-	struct release_ctx x = {id, owner, attempt, "FAILURE", error, "FAILURE"};
+	struct release_ctx x = {
+		id, owner, attempt, "FAILURE", error, "FAILURE"
+	};
 
 	return db_transaction(pool, release_fn, &x, error_r);
 }
@@ -596,8 +606,8 @@ static int hb_fn(struct db_conn *c, void *arg)
 	int ret;
 
 	if (x->backend != NULL) {
-		struct db_value p[3] = {DB_INT((long long)x->lease_ms * 1000),
-					DB_STR(x->backend), DB_STR(x->owner)};
+		struct db_value p[3] = { DB_INT((long long)x->lease_ms * 1000),
+					 DB_STR(x->backend), DB_STR(x->owner) };
 
 		ret = db_exec(c,
 			      "UPDATE backends b LEFT JOIN jobs j "
@@ -607,8 +617,8 @@ static int hb_fn(struct db_conn *c, void *arg)
 			      "WHERE b.name = ? AND b.boot_id = ?",
 			      p, 3, NULL, NULL);
 	} else {
-		struct db_value p[2] = {DB_INT((long long)x->lease_ms * 1000),
-					DB_STR(x->owner)};
+		struct db_value p[2] = { DB_INT((long long)x->lease_ms * 1000),
+					 DB_STR(x->owner) };
 
 		ret = db_exec(c,
 			      "UPDATE jobs SET lease_until = "
@@ -619,13 +629,14 @@ static int hb_fn(struct db_conn *c, void *arg)
 	if (ret < 0)
 		return ret;
 	{
-		struct db_value p[1] = {DB_STR(x->owner)};
+		struct db_value p[1] = { DB_STR(x->owner) };
 
 		db_rows_free(&x->rows);
-		return db_exec(c,
-			       "SELECT id, attempts, cancel_requested FROM jobs "
-			       "WHERE owner = ? AND status = 'RUNNING'",
-			       p, 1, &x->rows, NULL);
+		return db_exec(
+			c,
+			"SELECT id, attempts, cancel_requested FROM jobs "
+			"WHERE owner = ? AND status = 'RUNNING'",
+			p, 1, &x->rows, NULL);
 	}
 }
 
@@ -633,7 +644,7 @@ int db_jobs_heartbeat(struct db_pool *pool, const char *backend,
 		      const char *owner, unsigned lease_ms,
 		      struct db_held **held_r, size_t *n_r, char **error_r)
 {
-	struct hb_ctx x = {backend, owner, lease_ms, NULL};
+	struct hb_ctx x = { backend, owner, lease_ms, NULL };
 	struct db_held *held = NULL;
 	size_t n = 0;
 	int ret;
@@ -696,8 +707,8 @@ static int rescue_rows(struct db_conn *c, struct rescue_ctx *x,
 				       "error = ?, rescues = rescues + 1, "
 				       "lease_until = NULL, finished = NOW(3) "
 				       "WHERE id = ? AND attempts = ? "
-				       "AND status = 'RUNNING'"
-				     : "UPDATE jobs SET status = 'QUEUED', "
+				       "AND status = 'RUNNING'" :
+				       "UPDATE jobs SET status = 'QUEUED', "
 				       "owner = NULL, rescues = rescues + 1, "
 				       "lease_until = NULL, error = ? "
 				       "WHERE id = ? AND attempts = ? "
@@ -728,7 +739,7 @@ static int rescue_rows(struct db_conn *c, struct rescue_ctx *x,
 static int rescue_fn(struct db_conn *c, void *arg)
 {
 	struct rescue_ctx *x = arg;
-	struct db_value p[1] = {DB_STR(x->target)};
+	struct db_value p[1] = { DB_STR(x->target) };
 	struct db_rows *rows = NULL;
 	int ret;
 
@@ -748,7 +759,7 @@ static int rescue_fn(struct db_conn *c, void *arg)
 int db_jobs_rescue(struct db_pool *pool, const char *target, unsigned limit,
 		   unsigned *requeued_r, unsigned *failed_r, char **error_r)
 {
-	struct rescue_ctx x = {.target = target, .limit = limit};
+	struct rescue_ctx x = { .target = target, .limit = limit };
 	int ret = db_transaction(pool, rescue_fn, &x, error_r);
 
 	if (ret == 0) {
@@ -761,7 +772,7 @@ int db_jobs_rescue(struct db_pool *pool, const char *target, unsigned limit,
 static int recover_fn(struct db_conn *c, void *arg)
 {
 	struct rescue_ctx *x = arg;
-	struct db_value p[2] = {DB_STR(x->backend), DB_STR(x->owner)};
+	struct db_value p[2] = { DB_STR(x->backend), DB_STR(x->owner) };
 	struct db_rows *rows = NULL;
 	int ret;
 
@@ -781,8 +792,9 @@ int db_jobs_recover(struct db_pool *pool, const char *backend,
 		    const char *owner, unsigned limit, unsigned *requeued_r,
 		    unsigned *failed_r, char **error_r)
 {
-	struct rescue_ctx x = {.backend = backend, .owner = owner,
-			       .limit = limit};
+	struct rescue_ctx x = { .backend = backend,
+				.owner = owner,
+				.limit = limit };
 	int ret = db_transaction(pool, recover_fn, &x, error_r);
 
 	if (ret == 0) {

@@ -57,13 +57,13 @@ void db_job_row_clear(struct db_job_row *row);
 
 struct db_claim_req {
 	const char *target;
-	const char *owner;   /* boot id */
+	const char *owner; /* boot id */
 	const char *backend; /* target/memberid */
 	unsigned lease_ms;
 	const int64_t *ids; /* candidates, in order */
 	size_t n_ids;
-	size_t want;             /* claim at most this many */
-	char *const *skip_uids;  /* uids running here now (NULL ended) */
+	size_t want; /* claim at most this many */
+	char *const *skip_uids; /* uids running here now (NULL ended) */
 };
 
 struct db_claim_res {
@@ -87,7 +87,7 @@ struct db_job_result {
 	const char *owner;
 	unsigned attempt;
 	const char *status; /* SUCCESS, FAILURE or CANCELED */
-	const char *error;  /* may be NULL */
+	const char *error; /* may be NULL */
 	const char *details; /* JSON text, may be NULL */
 	long long counts[6]; /* sync saved, expunged, target msgs, size,
 			      * origin msgs, size */

@@ -39,7 +39,8 @@ int db_schema_version(struct db_conn *conn, unsigned *version_r)
 		return 0;
 	}
 	db_rows_free(&rows);
-	ret = db_exec(conn, "SELECT COALESCE(MAX(version), 0) FROM schema_version",
+	ret = db_exec(conn,
+		      "SELECT COALESCE(MAX(version), 0) FROM schema_version",
 		      NULL, 0, &rows, NULL);
 	if (ret < 0)
 		return ret;
@@ -234,7 +235,8 @@ static char *next_statement(const char **pos)
 
 		while (s < e && (*s == ' ' || *s == '\t'))
 			s++;
-		while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
+		while (e > s &&
+		       (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
 			e--;
 		p = *eol != '\0' ? eol + 1 : eol;
 		if (e - s >= 2 && s[0] == '-' && s[1] == '-')
@@ -292,8 +294,8 @@ static int apply_file(struct db_conn *conn, const struct schema_file *f,
 		n++;
 		ret = db_exec_text(conn, stmt);
 		if (ret < 0)
-			*error_r = xasprintf("%s: statement %u: %s", f->name,
-					     n, db_conn_error(conn));
+			*error_r = xasprintf("%s: statement %u: %s", f->name, n,
+					     db_conn_error(conn));
 		free(stmt);
 	}
 	if (ret == 0)
@@ -320,8 +322,8 @@ int db_schema_migrate(struct db_pool *pool, const char *dir, unsigned *from_r,
 	if (ret < 0)
 		return ret;
 	if (n == 0) {
-		*error_r = xasprintf("no schema files (NNN_name.sql) in %s",
-				     dir);
+		*error_r =
+			xasprintf("no schema files (NNN_name.sql) in %s", dir);
 		free_files(files, n);
 		return -ENOENT;
 	}

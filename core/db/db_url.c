@@ -95,8 +95,7 @@ static int set_option(struct db_url *u, const char *key, const char *value,
 		return u->password == NULL ? -ENOMEM : 0;
 	}
 	if (strcmp(key, "localSocket") == 0 || strcmp(key, "socket") == 0 ||
-	    strcmp(key, "unix_socket") == 0 ||
-	    strcmp(key, "unixSocket") == 0) {
+	    strcmp(key, "unix_socket") == 0 || strcmp(key, "unixSocket") == 0) {
 		if (value[0] != '/') {
 			*error_r = xasprintf("option %s: the socket path must "
 					     "be absolute",
@@ -163,8 +162,8 @@ static int set_option(struct db_url *u, const char *key, const char *value,
 	}
 	return 0; /* other Connector/J options do not apply */
 bad_bool:
-	*error_r = xasprintf("option %s: '%s' is not true or false", key,
-			     value);
+	*error_r =
+		xasprintf("option %s: '%s' is not true or false", key, value);
 	return -EINVAL;
 bad_ms:
 	*error_r = xasprintf("option %s: '%s' is not a number of "
@@ -186,15 +185,15 @@ static int parse_options(struct db_url *u, const char *q, char **error_r)
 			continue;
 		}
 		key = pct_decode(q, (size_t)((eq != NULL ? eq : end) - q));
-		value = eq != NULL ? pct_decode(eq + 1, (size_t)(end - eq - 1))
-				   : strdup("true");
+		value = eq != NULL ?
+				pct_decode(eq + 1, (size_t)(end - eq - 1)) :
+				strdup("true");
 		if (key == NULL || value == NULL) {
 			free(key);
 			secret_free(&value);
-			*error_r = xasprintf("bad %%-escape in option '%.*s'",
-					     (int)(eq != NULL ? eq - q
-							      : end - q),
-					     q);
+			*error_r = xasprintf(
+				"bad %%-escape in option '%.*s'",
+				(int)(eq != NULL ? eq - q : end - q), q);
 			return -EINVAL;
 		}
 		ret = set_option(u, key, value, error_r);
@@ -209,8 +208,9 @@ static int parse_options(struct db_url *u, const char *q, char **error_r)
 
 static int parse_url(const char *url, struct db_url *u, char **error_r)
 {
-	static const char *const schemes[] = {
-		"jdbc:mysql://", "jdbc:mariadb://", "mysql://", "mariadb://"};
+	static const char *const schemes[] = { "jdbc:mysql://",
+					       "jdbc:mariadb://", "mysql://",
+					       "mariadb://" };
 	const char *p = NULL, *auth_end, *host_end, *q;
 	size_t i;
 
@@ -236,8 +236,8 @@ static int parse_url(const char *url, struct db_url *u, char **error_r)
 
 		u->user = pct_decode(p, (size_t)((colon ? colon : q) - p));
 		if (colon != NULL)
-			u->password = pct_decode(colon + 1,
-						 (size_t)(q - colon - 1));
+			u->password =
+				pct_decode(colon + 1, (size_t)(q - colon - 1));
 		if (u->user == NULL || (colon != NULL && u->password == NULL)) {
 			*error_r = xasprintf("bad user or password in the URL");
 			return -EINVAL;
@@ -262,8 +262,8 @@ static int parse_url(const char *url, struct db_url *u, char **error_r)
 					     "supported");
 			return -EINVAL;
 		}
-		u->host = host_end > p ? strndup(p, (size_t)(host_end - p))
-				       : strdup("localhost");
+		u->host = host_end > p ? strndup(p, (size_t)(host_end - p)) :
+					 strdup("localhost");
 	}
 	if (u->host == NULL)
 		return -ENOMEM;
@@ -316,7 +316,7 @@ static int parse_url(const char *url, struct db_url *u, char **error_r)
 
 int db_url_parse(const char *url, struct db_url *url_r, char **error_r)
 {
-	struct db_url u = {.port = 3306};
+	struct db_url u = { .port = 3306 };
 	char *error = NULL;
 	int ret;
 

@@ -84,8 +84,8 @@ static int ctx_create(const struct config *cfg, struct worker_ctx **c_r,
 			   &target, &error) < 0 ||
 	    cfg_get_string(cfg->root, "dmf.worker.identity.memberid", NULL,
 			   &memberid, &error) < 0 ||
-	    cfg_get_strv(cfg->root, "dmf.worker.sources", &c->sources,
-			 &error) < 0) {
+	    cfg_get_strv(cfg->root, "dmf.worker.sources", &c->sources, &error) <
+		    0) {
 		*error_r = xasprintf("%s", error);
 		ctx_free(c);
 		return -EINVAL;
@@ -93,8 +93,8 @@ static int ctx_create(const struct config *cfg, struct worker_ctx **c_r,
 	if (c->sources[0] == NULL) {
 		cfg_strv_free(&c->sources);
 		c->sources = calloc(2, sizeof(char *));
-		if (c->sources == NULL || (c->sources[0] = strdup("default")) ==
-						  NULL) {
+		if (c->sources == NULL ||
+		    (c->sources[0] = strdup("default")) == NULL) {
 			ctx_free(c);
 			return -ENOMEM;
 		}

@@ -18,9 +18,9 @@
 
 struct db_worker {
 	struct db_pool *pool;
-	char *target;   /* dmf.worker.identity.target */
+	char *target; /* dmf.worker.identity.target */
 	char *memberid; /* dmf.worker.identity.memberid (host name if empty) */
-	char *name;     /* "target/memberid", the backend's name */
+	char *name; /* "target/memberid", the backend's name */
 	char owner[33]; /* boot id: 32 random hex digits, new every start */
 };
 

@@ -39,7 +39,8 @@ int ctl_error(int code, const char *fmt, ...)
 bool ctl_wants_help(int argc, char **argv)
 {
 	for (int i = 1; i < argc; i++)
-		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+		if (strcmp(argv[i], "--help") == 0 ||
+		    strcmp(argv[i], "-h") == 0)
 			return true;
 	return false;
 }
@@ -58,8 +59,8 @@ static int load_config(struct ctl *ctl)
 	if (path == NULL || *path == '\0')
 		path = DEFAULT_CONFIG;
 	if (!explicit && access(path, F_OK) != 0)
-		ret = config_load_string("{}", "environment", environ, &ctl->cfg,
-					 &error);
+		ret = config_load_string("{}", "environment", environ,
+					 &ctl->cfg, &error);
 	else
 		ret = config_load(path, environ, &ctl->cfg, &error);
 	if (ret < 0) {
@@ -213,7 +214,8 @@ static int db_cmd(struct ctl *ctl, int argc, char **argv)
 	int ret;
 
 	if (sub == NULL || ctl_wants_help(argc, argv)) {
-		printf("Usage: dmfctl db migrate   create or upgrade the schema "
+		printf("Usage: dmfctl db migrate   create or upgrade the "
+		       "schema "
 		       "(idempotent)\n"
 		       "       dmfctl db status    server, schema version and "
 		       "job counts\n"
@@ -226,12 +228,13 @@ static int db_cmd(struct ctl *ctl, int argc, char **argv)
 	if (ret != CTL_OK)
 		return ret;
 	if (strcmp(sub, "migrate") == 0) {
-		ret = db_schema_migrate(ctl->pool, db_schema_dir(ctl->schema_dir),
-					&from, &to, stdout, &error);
+		ret = db_schema_migrate(ctl->pool,
+					db_schema_dir(ctl->schema_dir), &from,
+					&to, stdout, &error);
 		if (ret < 0) {
-			ret = ctl_error(ret == -ENOENT || ret == -EINVAL
-						? CTL_USAGE
-						: CTL_DB,
+			ret = ctl_error(ret == -ENOENT || ret == -EINVAL ?
+						CTL_USAGE :
+						CTL_DB,
 					"db migrate: %s", error);
 			free(error);
 			return ret;
@@ -264,10 +267,11 @@ static int db_cmd(struct ctl *ctl, int argc, char **argv)
 		}
 		printf("schema: version %u (this build: %u)%s\n", version,
 		       DB_SCHEMA_VERSION,
-		       version == DB_SCHEMA_VERSION ? ""
-		       : version < DB_SCHEMA_VERSION
-			       ? ": run 'dmfctl db migrate'"
-			       : ": unknown to this build");
+		       version == DB_SCHEMA_VERSION ?
+			       "" :
+		       version < DB_SCHEMA_VERSION ?
+			       ": run 'dmfctl db migrate'" :
+			       ": unknown to this build");
 		if (version > 0 &&
 		    db_exec(conn,
 			    "SELECT status, COUNT(*) FROM jobs GROUP BY status "
@@ -281,16 +285,16 @@ static int db_cmd(struct ctl *ctl, int argc, char **argv)
 		db_conn_put(ctl->pool, &conn);
 		return version == DB_SCHEMA_VERSION ? CTL_OK : CTL_DB;
 	}
-	return ctl_error(CTL_USAGE, "db: unknown command '%s' (migrate, "
-				    "status)",
+	return ctl_error(CTL_USAGE,
+			 "db: unknown command '%s' (migrate, "
+			 "status)",
 			 sub);
 }
 
 /* ------------------------------------------------ target and source --- */
 
 /* `target` and `source` are the same shape: name + description. */
-static int named_cmd(struct ctl *ctl, int argc, char **argv,
-		     const char *table)
+static int named_cmd(struct ctl *ctl, int argc, char **argv, const char *table)
 {
 	const char *sub = argc > 1 ? argv[1] : NULL;
 	char sql[256];
@@ -307,19 +311,22 @@ static int named_cmd(struct ctl *ctl, int argc, char **argv,
 		int ret;
 
 		for (int i = 2; i < argc; i++) {
-			if (strcmp(argv[i], "--description") == 0 && i + 1 < argc)
+			if (strcmp(argv[i], "--description") == 0 &&
+			    i + 1 < argc)
 				desc = argv[++i];
 			else if (argv[i][0] != '-' && name == NULL)
 				name = argv[i];
 			else
-				return ctl_error(CTL_USAGE, "%s add: unexpected "
-							    "'%s'",
+				return ctl_error(CTL_USAGE,
+						 "%s add: unexpected "
+						 "'%s'",
 						 argv[0], argv[i]);
 		}
 		if (name == NULL || *name == '\0' || strlen(name) > 64 ||
 		    strchr(name, '/') != NULL)
-			return ctl_error(CTL_USAGE, "%s add: give a NAME of 1-64 "
-						    "characters without '/'",
+			return ctl_error(CTL_USAGE,
+					 "%s add: give a NAME of 1-64 "
+					 "characters without '/'",
 					 argv[0]);
 		p[0] = DB_STR(name);
 		p[1] = DB_STR(desc);
@@ -386,11 +393,12 @@ static void usage(FILE *out)
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"config", required_argument, NULL, 'c'},
-		{"schema-dir", required_argument, NULL, 's'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0}};
-	struct ctl ctl = {0};
+		{ "config", required_argument, NULL, 'c' },
+		{ "schema-dir", required_argument, NULL, 's' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct ctl ctl = { 0 };
 	const char *cmd;
 	int c, ret;
 

@@ -11,8 +11,8 @@
 
 /* ------------------------------------------------------- sourcehost --- */
 
-static const char *const sh_numeric[] = {"port", NULL};
-static const char *const sh_json[] = {"commands", NULL};
+static const char *const sh_numeric[] = { "port", NULL };
+static const char *const sh_json[] = { "commands", NULL };
 
 static int sourcehost_add(struct ctl *ctl, int argc, char **argv)
 {
@@ -29,8 +29,9 @@ static int sourcehost_add(struct ctl *ctl, int argc, char **argv)
 		else if (strcmp(a, "--port") == 0 && i + 1 < argc) {
 			if (parse_ll(argv[++i], &port) < 0 || port < 1 ||
 			    port > 65535)
-				return ctl_error(CTL_USAGE, "sourcehost add: bad "
-							    "--port '%s'",
+				return ctl_error(CTL_USAGE,
+						 "sourcehost add: bad "
+						 "--port '%s'",
 						 argv[i]);
 		} else if (strcmp(a, "--ssl") == 0 && i + 1 < argc)
 			ssl = argv[++i];
@@ -39,26 +40,30 @@ static int sourcehost_add(struct ctl *ctl, int argc, char **argv)
 		else if (a[0] != '-' && name == NULL)
 			name = a;
 		else
-			return ctl_error(CTL_USAGE, "sourcehost add: unexpected "
-						    "'%s'",
+			return ctl_error(CTL_USAGE,
+					 "sourcehost add: unexpected "
+					 "'%s'",
 					 a);
 	}
 	if (name == NULL)
 		return ctl_error(CTL_USAGE, "sourcehost add: give a NAME");
 	if (strcmp(ssl, "no") != 0 && strcmp(ssl, "imaps") != 0 &&
 	    strcmp(ssl, "starttls") != 0)
-		return ctl_error(CTL_USAGE, "sourcehost add: --ssl is no, imaps "
-					    "or starttls");
+		return ctl_error(CTL_USAGE,
+				 "sourcehost add: --ssl is no, imaps "
+				 "or starttls");
 	if (commands != NULL) {
 		json_error_t jerr;
 		json_t *j = json_loads(commands, 0, &jerr);
 
 		if (j == NULL || !json_is_object(j)) {
 			json_decref(j);
-			return ctl_error(CTL_USAGE, "sourcehost add: --commands "
-						    "must be a JSON object of "
-						    "phase: command (%s)",
-					 j == NULL ? jerr.text : "not an object");
+			return ctl_error(CTL_USAGE,
+					 "sourcehost add: --commands "
+					 "must be a JSON object of "
+					 "phase: command (%s)",
+					 j == NULL ? jerr.text :
+						     "not an object");
 		}
 		json_decref(j);
 	}
@@ -102,13 +107,14 @@ int ctl_sourcehost(struct ctl *ctl, int argc, char **argv)
 	if (strcmp(sub, "list") == 0) {
 		bool as_json = argc > 2 && strcmp(argv[2], "--json") == 0;
 
-		ret = ctl_exec(ctl,
-			       as_json ? "SELECT name, host, port, `ssl`, "
-					 "commands FROM sourcehosts ORDER BY name"
-				       : "SELECT name, host, port, `ssl`, "
-					 "commands IS NOT NULL AS has_commands "
-					 "FROM sourcehosts ORDER BY name",
-			       NULL, 0, &rows, NULL);
+		ret = ctl_exec(
+			ctl,
+			as_json ? "SELECT name, host, port, `ssl`, "
+				  "commands FROM sourcehosts ORDER BY name" :
+				  "SELECT name, host, port, `ssl`, "
+				  "commands IS NOT NULL AS has_commands "
+				  "FROM sourcehosts ORDER BY name",
+			NULL, 0, &rows, NULL);
 		if (ret != CTL_OK)
 			return ret;
 		return ctl_print_rows(&rows, as_json, sh_numeric, sh_json);
@@ -120,10 +126,11 @@ int ctl_sourcehost(struct ctl *ctl, int argc, char **argv)
 			return ctl_error(CTL_USAGE, "sourcehost show: give one "
 						    "NAME");
 		p[0] = DB_STR(argv[2]);
-		ret = ctl_exec(ctl,
-			       "SELECT name, host, port, `ssl`, commands, "
-			       "created, updated FROM sourcehosts WHERE name = ?",
-			       p, 1, &rows, NULL);
+		ret = ctl_exec(
+			ctl,
+			"SELECT name, host, port, `ssl`, commands, "
+			"created, updated FROM sourcehosts WHERE name = ?",
+			p, 1, &rows, NULL);
 		if (ret != CTL_OK)
 			return ret;
 		if (rows->n_rows == 0) {
@@ -137,23 +144,25 @@ int ctl_sourcehost(struct ctl *ctl, int argc, char **argv)
 		db_rows_free(&rows);
 		return CTL_OK;
 	}
-	return ctl_error(CTL_USAGE, "sourcehost: unknown command '%s' (add, "
-				    "list, show)",
+	return ctl_error(CTL_USAGE,
+			 "sourcehost: unknown command '%s' (add, "
+			 "list, show)",
 			 sub);
 }
 
 /* ---------------------------------------------------------- backend --- */
 
-static const char *const be_numeric[] = {"initialState", "maxThreads",
-					 "status", "threads", "pid", NULL};
+static const char *const be_numeric[] = { "initialState", "maxThreads",
+					  "status",	  "threads",
+					  "pid",	  NULL };
 
-#define BACKEND_COLUMNS                                                        \
-	"b.name, b.target, b.memberid, b.initial_state AS initialState, "      \
-	"b.max_threads AS maxThreads, b.status, b.threads, b.command, "        \
-	"DATE_FORMAT(b.updated, '%Y-%m-%dT%H:%i:%s.%fZ') AS updated, "         \
-	"DATE_FORMAT(b.heartbeat, '%Y-%m-%dT%H:%i:%s.%fZ') AS heartbeat, "     \
-	"b.boot_id AS bootId, b.host, b.pid, b.version, "                      \
-	"(SELECT GROUP_CONCAT(s.source ORDER BY s.source SEPARATOR ',') "      \
+#define BACKEND_COLUMNS                                                    \
+	"b.name, b.target, b.memberid, b.initial_state AS initialState, "  \
+	"b.max_threads AS maxThreads, b.status, b.threads, b.command, "    \
+	"DATE_FORMAT(b.updated, '%Y-%m-%dT%H:%i:%s.%fZ') AS updated, "     \
+	"DATE_FORMAT(b.heartbeat, '%Y-%m-%dT%H:%i:%s.%fZ') AS heartbeat, " \
+	"b.boot_id AS bootId, b.host, b.pid, b.version, "                  \
+	"(SELECT GROUP_CONCAT(s.source ORDER BY s.source SEPARATOR ',') "  \
 	"FROM backend_sources s WHERE s.backend = b.name) AS sources "
 
 /* backends.sources as a JSON array instead of "a,b" */
@@ -162,7 +171,8 @@ static void split_sources(json_t *arr)
 	size_t i;
 	json_t *obj;
 
-	json_array_foreach(arr, i, obj) {
+	json_array_foreach(arr, i, obj)
+	{
 		json_t *s = json_object_get(obj, "sources");
 		json_t *list = json_array();
 
@@ -200,8 +210,9 @@ static int backend_list(struct ctl *ctl, int argc, char **argv, bool one)
 			if (strcmp(argv[i], "--json") == 0)
 				as_json = true;
 			else
-				return ctl_error(CTL_USAGE, "backend list: "
-							    "unexpected '%s'",
+				return ctl_error(CTL_USAGE,
+						 "backend list: "
+						 "unexpected '%s'",
 						 argv[i]);
 		}
 		ret = ctl_exec(ctl,
@@ -239,8 +250,8 @@ static int backend_command(struct ctl *ctl, int argc, char **argv,
 				 argv[1]);
 	p[0] = DB_STR(command);
 	p[1] = DB_STR(argv[2]);
-	ret = ctl_exec(ctl, "UPDATE backends SET command = ? WHERE name = ?",
-		       p, 2, NULL, &affected);
+	ret = ctl_exec(ctl, "UPDATE backends SET command = ? WHERE name = ?", p,
+		       2, NULL, &affected);
 	if (ret != CTL_OK)
 		return ret;
 	if (affected == 0)
@@ -257,7 +268,7 @@ struct set_sources_ctx {
 static int set_sources_fn(struct db_conn *c, void *arg)
 {
 	struct set_sources_ctx *x = arg;
-	struct db_value p[2] = {DB_STR(x->name)};
+	struct db_value p[2] = { DB_STR(x->name) };
 	char *copy = strdup(x->list), *save = NULL;
 	int ret;
 
@@ -278,8 +289,9 @@ static int set_sources_fn(struct db_conn *c, void *arg)
 			      p, 2, NULL, NULL);
 	}
 	if (ret == 0)
-		ret = db_exec(c, "UPDATE backends SET updated = updated "
-				 "WHERE name = ?",
+		ret = db_exec(c,
+			      "UPDATE backends SET updated = updated "
+			      "WHERE name = ?",
 			      p, 1, NULL, NULL);
 	free(copy);
 	return ret;
@@ -300,29 +312,33 @@ static int backend_set(struct ctl *ctl, int argc, char **argv)
 		if (strcmp(a, "--max-threads") == 0 && i + 1 < argc) {
 			if (parse_ll(argv[++i], &max_threads) < 0 ||
 			    max_threads < 0 || max_threads > 100000)
-				return ctl_error(CTL_USAGE, "backend set: bad "
-							    "--max-threads "
-							    "'%s'",
+				return ctl_error(CTL_USAGE,
+						 "backend set: bad "
+						 "--max-threads "
+						 "'%s'",
 						 argv[i]);
 		} else if (strcmp(a, "--initial-state") == 0 && i + 1 < argc) {
 			const char *v = argv[++i];
 
-			if (strcasecmp(v, "started") == 0 || strcmp(v, "1") == 0)
+			if (strcasecmp(v, "started") == 0 ||
+			    strcmp(v, "1") == 0)
 				initial = 1;
 			else if (strcasecmp(v, "stopped") == 0 ||
 				 strcmp(v, "0") == 0)
 				initial = 0;
 			else
-				return ctl_error(CTL_USAGE, "backend set: "
-							    "--initial-state is "
-							    "started or stopped");
+				return ctl_error(CTL_USAGE,
+						 "backend set: "
+						 "--initial-state is "
+						 "started or stopped");
 		} else if (strcmp(a, "--sources") == 0 && i + 1 < argc)
 			sources = argv[++i];
 		else if (a[0] != '-' && name == NULL)
 			name = a;
 		else
-			return ctl_error(CTL_USAGE, "backend set: unexpected "
-						    "'%s'",
+			return ctl_error(CTL_USAGE,
+					 "backend set: unexpected "
+					 "'%s'",
 					 a);
 	}
 	if (name == NULL)
@@ -354,7 +370,7 @@ static int backend_set(struct ctl *ctl, int argc, char **argv)
 			return ret;
 	}
 	if (sources != NULL) {
-		struct set_sources_ctx x = {name, (char *)sources};
+		struct set_sources_ctx x = { name, (char *)sources };
 
 		if (db_transaction(ctl->pool, set_sources_fn, &x, &error) < 0) {
 			ret = ctl_error(CTL_DB, "%s", error);

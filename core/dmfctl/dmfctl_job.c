@@ -14,26 +14,41 @@
 #include "crypto/crypto.h"
 #include "dmfctl/dmfctl.h"
 
-static const char *const job_numeric[] = {
-	"id", "sourceport", "priority", "attempts", "rescues", "durationMs",
-	"syncSaved", "syncExpunged", "targetMessages", "targetSize",
-	"originMessages", "originSize", "cancelRequested", NULL};
-static const char *const job_json[] = {"details", NULL};
+static const char *const job_numeric[] = { "id",
+					   "sourceport",
+					   "priority",
+					   "attempts",
+					   "rescues",
+					   "durationMs",
+					   "syncSaved",
+					   "syncExpunged",
+					   "targetMessages",
+					   "targetSize",
+					   "originMessages",
+					   "originSize",
+					   "cancelRequested",
+					   NULL };
+static const char *const job_json[] = { "details", NULL };
 
 #define TS(col) "DATE_FORMAT(" col ", '%Y-%m-%dT%H:%i:%s.%fZ')"
 
-#define JOB_COLUMNS                                                            \
-	"id, target, source, uid, ruid, email, sourcehost, sourceport, "       \
-	"imapc_ssl AS imapcSsl, imapoptions, exclude, phase, priority, "       \
-	"status, attempts, rescues, cancel_requested AS cancelRequested, "     \
-	"password IS NOT NULL AS hasPassword, password_key AS passwordKey, "   \
-	"owner, backend, " TS("submitted") " AS submitted, " TS(               \
-		"claimed") " AS claimed, " TS("lease_until") " AS leaseUntil, " \
-		   TS("started") " AS started, " TS("finished") " AS finished, " \
-	"duration_ms AS durationMs, sync_saved AS syncSaved, "                 \
-	"sync_expunged AS syncExpunged, target_messages AS targetMessages, "   \
-	"target_size AS targetSize, origin_messages AS originMessages, "       \
+/* clang-format off */
+#define JOB_COLUMNS \
+	"id, target, source, uid, ruid, email, sourcehost, sourceport, " \
+	"imapc_ssl AS imapcSsl, imapoptions, exclude, phase, priority, " \
+	"status, attempts, rescues, cancel_requested AS cancelRequested, " \
+	"password IS NOT NULL AS hasPassword, password_key AS passwordKey, " \
+	"owner, backend, " \
+	TS("submitted") " AS submitted, " \
+	TS("claimed") " AS claimed, " \
+	TS("lease_until") " AS leaseUntil, " \
+	TS("started") " AS started, " \
+	TS("finished") " AS finished, " \
+	"duration_ms AS durationMs, sync_saved AS syncSaved, " \
+	"sync_expunged AS syncExpunged, target_messages AS targetMessages, " \
+	"target_size AS targetSize, origin_messages AS originMessages, " \
 	"origin_size AS originSize, error, details "
+/* clang-format on */
 
 static int parse_id(const char *s, long long *id_r)
 {
@@ -63,9 +78,9 @@ static int wrap_password(struct ctl *ctl, const char *key, char **iv_r,
 	char *password, *error = NULL;
 	int ret;
 
-	ret = crypto_keyring_load(cfg_get(ctl->cfg->root,
-					  "dmf.worker.crypto.storageKeys"),
-				  &ring, &error);
+	ret = crypto_keyring_load(
+		cfg_get(ctl->cfg->root, "dmf.worker.crypto.storageKeys"), &ring,
+		&error);
 	if (ret < 0) {
 		ret = ctl_error(CTL_USAGE, "%s", error);
 		free(error);
@@ -93,7 +108,7 @@ static int exists(struct ctl *ctl, const char *table, const char *name,
 		  bool *found_r)
 {
 	struct db_rows *rows = NULL;
-	struct db_value p[1] = {DB_STR(name)};
+	struct db_value p[1] = { DB_STR(name) };
 	char sql[128];
 	int ret;
 
@@ -117,12 +132,13 @@ static int insert_fn(struct db_conn *c, void *arg)
 	struct insert_ctx *x = arg;
 	int ret;
 
-	ret = db_exec(c,
-		      "INSERT INTO jobs (target, source, uid, ruid, email, "
-		      "sourcehost, sourceport, imapc_ssl, imapoptions, exclude, "
-		      "password, password_key, password_iv, phase, priority) "
-		      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-		      x->p, x->np, NULL, NULL);
+	ret = db_exec(
+		c,
+		"INSERT INTO jobs (target, source, uid, ruid, email, "
+		"sourcehost, sourceport, imapc_ssl, imapoptions, exclude, "
+		"password, password_key, password_iv, phase, priority) "
+		"VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		x->p, x->np, NULL, NULL);
 	if (ret == 0)
 		ret = db_exec(c, "SELECT LAST_INSERT_ID()", NULL, 0, &x->rows,
 			      NULL);
@@ -153,8 +169,9 @@ static int job_add(struct ctl *ctl, int argc, char **argv)
 			continue;
 		}
 		if (v == NULL)
-			return ctl_error(CTL_USAGE, "job add: '%s' needs a "
-						    "value",
+			return ctl_error(CTL_USAGE,
+					 "job add: '%s' needs a "
+					 "value",
 					 a);
 		if (strcmp(a, "--source") == 0)
 			dst = &source;
@@ -181,18 +198,21 @@ static int job_add(struct ctl *ctl, int argc, char **argv)
 		else if (strcmp(a, "--sourceport") == 0) {
 			if (parse_ll(v, &sourceport) < 0 || sourceport < 1 ||
 			    sourceport > 65535)
-				return ctl_error(CTL_USAGE, "job add: bad "
-							    "--sourceport '%s'",
+				return ctl_error(CTL_USAGE,
+						 "job add: bad "
+						 "--sourceport '%s'",
 						 v);
 		} else if (strcmp(a, "--priority") == 0) {
 			if (parse_ll(v, &priority) < 0 ||
 			    priority < -1000000000 || priority > 1000000000)
-				return ctl_error(CTL_USAGE, "job add: bad "
-							    "--priority '%s'",
+				return ctl_error(CTL_USAGE,
+						 "job add: bad "
+						 "--priority '%s'",
 						 v);
 		} else
-			return ctl_error(CTL_USAGE, "job add: unknown option "
-						    "'%s' (see --help)",
+			return ctl_error(CTL_USAGE,
+					 "job add: unknown option "
+					 "'%s' (see --help)",
 					 a);
 		if (dst != NULL)
 			*dst = v;
@@ -205,12 +225,14 @@ static int job_add(struct ctl *ctl, int argc, char **argv)
 		return ctl_error(CTL_USAGE, "job add: --phase is sync or "
 					    "cutover");
 	if (imapc_ssl != NULL && strcmp(imapc_ssl, "no") != 0 &&
-	    strcmp(imapc_ssl, "imaps") != 0 && strcmp(imapc_ssl, "starttls") != 0)
+	    strcmp(imapc_ssl, "imaps") != 0 &&
+	    strcmp(imapc_ssl, "starttls") != 0)
 		return ctl_error(CTL_USAGE, "job add: --imapc-ssl is no, imaps "
 					    "or starttls");
 	if (password_stdin != (key != NULL))
-		return ctl_error(CTL_USAGE, "job add: --password-stdin and --key "
-					    "NAME go together");
+		return ctl_error(CTL_USAGE,
+				 "job add: --password-stdin and --key "
+				 "NAME go together");
 	ret = ctl_connect(ctl);
 	if (ret != CTL_OK)
 		return ret;
@@ -222,24 +244,27 @@ static int job_add(struct ctl *ctl, int argc, char **argv)
 	if (ret != CTL_OK)
 		return ret;
 	if (!found)
-		return ctl_error(CTL_NOT_FOUND, "unknown target '%s' (dmfctl "
-						"target add %s)",
+		return ctl_error(CTL_NOT_FOUND,
+				 "unknown target '%s' (dmfctl "
+				 "target add %s)",
 				 target, target);
 	ret = exists(ctl, "sources", source, &found);
 	if (ret != CTL_OK)
 		return ret;
 	if (!found)
-		return ctl_error(CTL_NOT_FOUND, "unknown source '%s' (dmfctl "
-						"source add %s)",
+		return ctl_error(CTL_NOT_FOUND,
+				 "unknown source '%s' (dmfctl "
+				 "source add %s)",
 				 source, source);
 	if (sourcehost != NULL) {
 		ret = exists(ctl, "sourcehosts", sourcehost, &found);
 		if (ret != CTL_OK)
 			return ret;
 		if (!found)
-			return ctl_error(CTL_NOT_FOUND, "unknown sourcehost "
-							"'%s' (dmfctl "
-							"sourcehost add)",
+			return ctl_error(CTL_NOT_FOUND,
+					 "unknown sourcehost "
+					 "'%s' (dmfctl "
+					 "sourcehost add)",
 					 sourcehost);
 	}
 	if (password_stdin) {
@@ -263,7 +288,7 @@ static int job_add(struct ctl *ctl, int argc, char **argv)
 	p[np++] = DB_STR(phase);
 	p[np++] = DB_INT(priority);
 	{
-		struct insert_ctx x = {p, np, NULL};
+		struct insert_ctx x = { p, np, NULL };
 		char *err = NULL;
 
 		/* INSERT and LAST_INSERT_ID() on one connection (MySQL 8
@@ -307,10 +332,10 @@ static int job_show(struct ctl *ctl, int argc, char **argv)
 		json_t *obj = json_array_get(j, 0);
 		json_t *hp = json_object_get(obj, "hasPassword");
 
-		json_object_set_new(obj, "hasPassword",
-				    json_boolean(json_is_string(hp) &&
-						 strcmp(json_string_value(hp),
-							"1") == 0));
+		json_object_set_new(
+			obj, "hasPassword",
+			json_boolean(json_is_string(hp) &&
+				     strcmp(json_string_value(hp), "1") == 0));
 		ctl_print_json(obj);
 	}
 	json_decref(j);
@@ -356,23 +381,24 @@ static int job_list(struct ctl *ctl, int argc, char **argv)
 	p[1] = DB_STR(target);
 	p[2] = DB_STR(source);
 	p[3] = DB_INT(limit);
-	ret = ctl_exec(ctl,
-		       as_json ? "SELECT " JOB_COLUMNS "FROM jobs "
-				 "WHERE (? IS NULL OR status = ?) "
-				 "AND (? IS NULL OR target = ?) "
-				 "AND (? IS NULL OR source = ?) "
-				 "ORDER BY id LIMIT ?"
-			       : "SELECT id, target, source, uid, phase, "
-				 "priority, status, attempts, backend, "
-				 TS("finished") " AS finished, "
-				 "LEFT(error, 60) AS error FROM jobs "
-				 "WHERE (? IS NULL OR status = ?) "
-				 "AND (? IS NULL OR target = ?) "
-				 "AND (? IS NULL OR source = ?) "
-				 "ORDER BY id LIMIT ?",
-		       (struct db_value[]){p[0], p[0], p[1], p[1], p[2], p[2],
-					   p[3]},
-		       7, &rows, NULL);
+	ret = ctl_exec(
+		ctl,
+		as_json ? "SELECT " JOB_COLUMNS "FROM jobs "
+			  "WHERE (? IS NULL OR status = ?) "
+			  "AND (? IS NULL OR target = ?) "
+			  "AND (? IS NULL OR source = ?) "
+			  "ORDER BY id LIMIT ?" :
+			  "SELECT id, target, source, uid, phase, "
+			  "priority, status, attempts, backend, " TS(
+				  "finished") " AS finished, "
+					      "LEFT(error, 60) AS error FROM "
+					      "jobs "
+					      "WHERE (? IS NULL OR status = ?) "
+					      "AND (? IS NULL OR target = ?) "
+					      "AND (? IS NULL OR source = ?) "
+					      "ORDER BY id LIMIT ?",
+		(struct db_value[]){ p[0], p[0], p[1], p[1], p[2], p[2], p[3] },
+		7, &rows, NULL);
 	if (ret != CTL_OK)
 		return ret;
 	return ctl_print_rows(&rows, as_json, job_numeric, job_json);
@@ -402,14 +428,16 @@ static int job_wait(struct ctl *ctl, int argc, char **argv)
 			n++;
 		} else {
 			free(ids);
-			return ctl_error(CTL_USAGE, "job wait: '%s' is not a job "
-						    "ID",
+			return ctl_error(CTL_USAGE,
+					 "job wait: '%s' is not a job "
+					 "ID",
 					 argv[i]);
 		}
 	}
 	if (n == 0) {
 		free(ids);
-		return ctl_error(CTL_USAGE, "job wait: give one or more job IDs");
+		return ctl_error(CTL_USAGE,
+				 "job wait: give one or more job IDs");
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (;;) {
@@ -417,10 +445,11 @@ static int job_wait(struct ctl *ctl, int argc, char **argv)
 
 		for (size_t i = 0; i < n && ret == CTL_OK; i++) {
 			struct db_rows *rows = NULL;
-			struct db_value p[1] = {DB_INT(ids[i])};
+			struct db_value p[1] = { DB_INT(ids[i]) };
 			const char *st;
 
-			ret = ctl_exec(ctl, "SELECT status FROM jobs WHERE id = ?",
+			ret = ctl_exec(ctl,
+				       "SELECT status FROM jobs WHERE id = ?",
 				       p, 1, &rows, NULL);
 			if (ret != CTL_OK)
 				break;
@@ -436,8 +465,9 @@ static int job_wait(struct ctl *ctl, int argc, char **argv)
 				done++;
 				if (strcmp(st, "SUCCESS") != 0) {
 					failed++;
-					fprintf(stderr, "dmfctl: job %lld "
-							"ended %s\n",
+					fprintf(stderr,
+						"dmfctl: job %lld "
+						"ended %s\n",
 						ids[i], st);
 				}
 			}
@@ -454,12 +484,13 @@ static int job_wait(struct ctl *ctl, int argc, char **argv)
 		    (double)(now.tv_sec - t0.tv_sec) +
 				    (double)(now.tv_nsec - t0.tv_nsec) / 1e9 >=
 			    timeout) {
-			ret = ctl_error(CTL_FAILED, "job wait: timed out after "
-						    "%g s (%zu of %zu ended)",
+			ret = ctl_error(CTL_FAILED,
+					"job wait: timed out after "
+					"%g s (%zu of %zu ended)",
 					timeout, done, n);
 			break;
 		}
-		nanosleep(&(struct timespec){0, 200000000L}, NULL);
+		nanosleep(&(struct timespec){ 0, 200000000L }, NULL);
 	}
 	free(ids);
 	return ret;
@@ -468,7 +499,7 @@ static int job_wait(struct ctl *ctl, int argc, char **argv)
 static int job_status_of(struct ctl *ctl, long long id, char **status_r)
 {
 	struct db_rows *rows = NULL;
-	struct db_value p[1] = {DB_INT(id)};
+	struct db_value p[1] = { DB_INT(id) };
 	int ret;
 
 	ret = ctl_exec(ctl, "SELECT status FROM jobs WHERE id = ?", p, 1, &rows,
@@ -510,8 +541,9 @@ static int job_requeue(struct ctl *ctl, int argc, char **argv)
 	ret = job_status_of(ctl, id, &status);
 	if (ret != CTL_OK)
 		return ret;
-	ret = ctl_error(CTL_USAGE, "job %lld is %s: only ended jobs can be "
-				   "requeued",
+	ret = ctl_error(CTL_USAGE,
+			"job %lld is %s: only ended jobs can be "
+			"requeued",
 			id, status != NULL ? status : "?");
 	free(status);
 	return ret;
@@ -528,11 +560,12 @@ static int job_cancel(struct ctl *ctl, int argc, char **argv)
 	if (argc != 3 || parse_id(argv[2], &id) < 0)
 		return ctl_error(CTL_USAGE, "job cancel: give one job ID");
 	p[0] = DB_INT(id);
-	ret = ctl_exec(ctl,
-		       "UPDATE jobs SET status = 'CANCELED', finished = NOW(3), "
-		       "error = 'canceled before it ran' "
-		       "WHERE id = ? AND status = 'QUEUED'",
-		       p, 1, NULL, &affected);
+	ret = ctl_exec(
+		ctl,
+		"UPDATE jobs SET status = 'CANCELED', finished = NOW(3), "
+		"error = 'canceled before it ran' "
+		"WHERE id = ? AND status = 'QUEUED'",
+		p, 1, NULL, &affected);
 	if (ret != CTL_OK)
 		return ret;
 	if (affected == 1) {
@@ -572,17 +605,22 @@ int ctl_job(struct ctl *ctl, int argc, char **argv)
 		       "no|imaps|starttls]\n"
 		       "        [--imapoptions O] [--exclude X] [--phase "
 		       "sync|cutover] [--priority N]\n"
-		       "        [--password-stdin --key NAME]     prints the new "
+		       "        [--password-stdin --key NAME]     prints the "
+		       "new "
 		       "job id\n"
 		       "  dmfctl job show ID                       the job as "
 		       "JSON, with its response details\n"
-		       "  dmfctl job list [--status S] [--target T] [--source S] "
+		       "  dmfctl job list [--status S] [--target T] [--source "
+		       "S] "
 		       "[--limit N] [--json]\n"
-		       "  dmfctl job wait ID... [--timeout SECONDS]  exit 0 when "
+		       "  dmfctl job wait ID... [--timeout SECONDS]  exit 0 "
+		       "when "
 		       "all ended in SUCCESS, 4 otherwise\n"
-		       "  dmfctl job requeue ID                    queue an ended "
+		       "  dmfctl job requeue ID                    queue an "
+		       "ended "
 		       "job again\n"
-		       "  dmfctl job cancel ID                     cancel a queued "
+		       "  dmfctl job cancel ID                     cancel a "
+		       "queued "
 		       "job, or ask a running one to stop\n"
 		       "Status values: QUEUED, RUNNING, SUCCESS, FAILURE, "
 		       "CANCELED.\n"
@@ -604,7 +642,8 @@ int ctl_job(struct ctl *ctl, int argc, char **argv)
 		return job_requeue(ctl, argc, argv);
 	if (strcmp(sub, "cancel") == 0)
 		return job_cancel(ctl, argc, argv);
-	return ctl_error(CTL_USAGE, "job: unknown command '%s' (add, show, "
-				    "list, wait, requeue, cancel)",
+	return ctl_error(CTL_USAGE,
+			 "job: unknown command '%s' (add, show, "
+			 "list, wait, requeue, cancel)",
 			 sub);
 }

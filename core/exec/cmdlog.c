@@ -32,15 +32,16 @@ struct cmdlog {
 int cmdlog_settings_load(const struct cfg_node *root,
 			 struct cmdlog_settings *settings_r, char **error_r)
 {
-	const struct cfg_node *base = cfg_get(root, "dmf.worker.command.logging");
+	const struct cfg_node *base =
+		cfg_get(root, "dmf.worker.command.logging");
 	const char *type = "file", *format = DEFAULT_FORMAT,
 		   *location = DEFAULT_LOCATION, *err = NULL;
 	bool del = false;
-	struct cmdlog_settings s = {0};
+	struct cmdlog_settings s = { 0 };
 
 	if (cfg_get_string(base, "type", "file", &type, &err) < 0 ||
-	    cfg_get_string(base, "file.format", DEFAULT_FORMAT, &format,
-			   &err) < 0 ||
+	    cfg_get_string(base, "file.format", DEFAULT_FORMAT, &format, &err) <
+		    0 ||
 	    cfg_get_string(base, "file.location", DEFAULT_LOCATION, &location,
 			   &err) < 0 ||
 	    cfg_get_bool(base, "file.delete-on-success", false, &del, &err) <
@@ -119,9 +120,9 @@ int cmdlog_file_name(const char *format, const char *source, const char *user,
 		     const char *phase, const char *job_id, const char *date,
 		     char *buf, size_t size, const char **bad_r)
 {
-	static const char *const names[] = {"source", "user", "phase", "job",
-					    "date", NULL};
-	const char *values[] = {source, user, phase, job_id, date};
+	static const char *const names[] = { "source", "user", "phase",
+					     "job",    "date", NULL };
+	const char *values[] = { source, user, phase, job_id, date };
 	char *o = buf, *end = buf + size - 1;
 	const char *p = format;
 
@@ -180,20 +181,21 @@ struct cmdlog *cmdlog_open(const struct cmdlog_settings *settings,
 	log->fd = -1;
 	log->job = job;
 	log->type = settings != NULL ? settings->type : CMDLOG_OFF;
-	log->delete_on_success = settings != NULL && settings->delete_on_success;
+	log->delete_on_success =
+		settings != NULL && settings->delete_on_success;
 	if (log->type != CMDLOG_FILE)
 		return log;
 	localtime_r(&now, &tm);
 	strftime(date, sizeof(date), "%Y-%m-%d", &tm);
-	ret = cmdlog_file_name(settings->format,
-			       job != NULL ? job->source : NULL,
-			       job != NULL ? job_get_property(job, "uid") : NULL,
-			       job != NULL ? job->phase : NULL,
-			       job != NULL ? job->id : NULL, date, name,
-			       sizeof(name), NULL);
+	ret = cmdlog_file_name(
+		settings->format, job != NULL ? job->source : NULL,
+		job != NULL ? job_get_property(job, "uid") : NULL,
+		job != NULL ? job->phase : NULL, job != NULL ? job->id : NULL,
+		date, name, sizeof(name), NULL);
 	if (ret < 0) {
 		log->error = xasprintf("command log: bad file name format "
-				       "'%s'", settings->format);
+				       "'%s'",
+				       settings->format);
 		return log;
 	}
 	log->path = xasprintf("%s/%s", settings->location, name);
@@ -277,8 +279,9 @@ void cmdlog_end(struct cmdlog *log, const struct dmf_exec_result *r)
 	if (log == NULL)
 		return;
 	if (r->signal != 0)
-		snprintf(line, sizeof(line), "killed by signal %d%s%s after %lld ms",
-			 r->signal, r->timed_out ? " (timeout)" : "",
+		snprintf(line, sizeof(line),
+			 "killed by signal %d%s%s after %lld ms", r->signal,
+			 r->timed_out ? " (timeout)" : "",
 			 r->aborted ? " (job aborted)" : "", r->duration_ms);
 	else
 		snprintf(line, sizeof(line), "exit status %d after %lld ms",

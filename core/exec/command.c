@@ -19,8 +19,8 @@ struct builder {
 };
 
 DMF_PRINTF(3, 4)
-static int fail(struct builder *b, const struct cfg_node *node,
-		const char *fmt, ...)
+static int fail(struct builder *b, const struct cfg_node *node, const char *fmt,
+		...)
 {
 	char origin[256], path[512], msg[512];
 	va_list ap;
@@ -136,13 +136,16 @@ static int add_option(struct builder *b, const struct cfg_node *opt)
 	int ret;
 
 	if (opt->kind != CFG_MAP)
-		return fail(b, opt, "an option must be a map with name and value");
+		return fail(b, opt,
+			    "an option must be a map with name and value");
 	for (size_t i = 0; i < opt->n_children; i++) {
 		const char *k = opt->children[i]->key;
 
-		if (k == NULL || (strcmp(k, "name") != 0 && strcmp(k, "value") != 0))
-			return fail(b, opt->children[i],
-				    "unknown option key (expected name, value)");
+		if (k == NULL ||
+		    (strcmp(k, "name") != 0 && strcmp(k, "value") != 0))
+			return fail(
+				b, opt->children[i],
+				"unknown option key (expected name, value)");
 	}
 	name = cfg_child(opt, "name");
 	value = cfg_child(opt, "value");
@@ -177,7 +180,8 @@ static int add_options(struct builder *b, const struct cfg_node *node)
 	if (node == NULL || node->kind == CFG_NULL)
 		return 0;
 	if (node->kind != CFG_LIST)
-		return fail(b, node, "options must be a list of name/value maps");
+		return fail(b, node,
+			    "options must be a list of name/value maps");
 	for (size_t i = 0; i < node->n_children; i++) {
 		ret = add_option(b, node->children[i]);
 		if (ret < 0)
@@ -186,8 +190,8 @@ static int add_options(struct builder *b, const struct cfg_node *node)
 	return 0;
 }
 
-static const char *const known_keys[] = {"name", "flags", "options",
-					 "arguments", "sub-command", NULL};
+static const char *const known_keys[] = { "name",      "flags",	      "options",
+					  "arguments", "sub-command", NULL };
 
 static int add_level(struct builder *b, const struct cfg_node *def, bool sub,
 		     unsigned depth)
@@ -198,7 +202,8 @@ static int add_level(struct builder *b, const struct cfg_node *def, bool sub,
 	if (depth > 8)
 		return fail(b, def, "sub-commands nested too deeply");
 	if (def->kind != CFG_MAP)
-		return fail(b, def, "a command must be a map with at least a name");
+		return fail(b, def,
+			    "a command must be a map with at least a name");
 	for (size_t i = 0; i < def->n_children; i++) {
 		const char *k = def->children[i]->key;
 		bool found = false;
@@ -206,9 +211,10 @@ static int add_level(struct builder *b, const struct cfg_node *def, bool sub,
 		for (size_t j = 0; k != NULL && known_keys[j] != NULL; j++)
 			found = found || strcmp(k, known_keys[j]) == 0;
 		if (!found)
-			return fail(b, def->children[i],
-				    "unknown command key (expected name, flags, "
-				    "options, arguments, sub-command)");
+			return fail(
+				b, def->children[i],
+				"unknown command key (expected name, flags, "
+				"options, arguments, sub-command)");
 	}
 	name = cfg_child(def, "name");
 	if (name == NULL || name->kind != CFG_SCALAR || name->value[0] == '\0')
@@ -235,7 +241,7 @@ static int add_level(struct builder *b, const struct cfg_node *def, bool sub,
 int command_parse(const struct cfg_node *def, struct command_template **tpl_r,
 		  char **error_r)
 {
-	struct builder b = {0};
+	struct builder b = { 0 };
 	int ret;
 
 	if (def == NULL || def->kind == CFG_NULL) {
@@ -268,8 +274,8 @@ void command_template_free(struct command_template **tpl)
 	*tpl = NULL;
 }
 
-static const char *const secret_words[] = {"password", "passwd", "secret",
-					   "token", NULL};
+static const char *const secret_words[] = { "password", "passwd", "secret",
+					    "token", NULL };
 
 bool command_name_is_secret(const char *name, size_t len)
 {

@@ -24,8 +24,8 @@
 #include "lib/config.h"
 
 struct command_arg {
-	char *text;            /* the template text of this element */
-	const char *option;    /* option name when this is an option's value
+	char *text; /* the template text of this element */
+	const char *option; /* option name when this is an option's value
 				* (points into the definition), else NULL */
 };
 

@@ -71,8 +71,8 @@ static void take(const struct exec_request *req, struct stream *s,
 }
 
 /* Read what is there; returns false at EOF or on a hard error. */
-static bool drain(const struct exec_request *req, struct stream *s,
-		  char *chunk, size_t chunk_size, unsigned long long *bytes)
+static bool drain(const struct exec_request *req, struct stream *s, char *chunk,
+		  size_t chunk_size, unsigned long long *bytes)
 {
 	for (;;) {
 		ssize_t n = read(s->fd, chunk, chunk_size);
@@ -132,11 +132,12 @@ static bool feed(int fd, const char *data, size_t len, size_t *off)
 		if (n < 0 && errno == EAGAIN)
 			break;
 		if (n < 0 && errno == EPIPE) {
-			struct timespec zero = {0, 0};
+			struct timespec zero = { 0, 0 };
 
 			/* consume the SIGPIPE raised for this thread */
 			if (!sigismember(&old, SIGPIPE))
-				while (sigtimedwait(&pipe_set, NULL, &zero) < 0 &&
+				while (sigtimedwait(&pipe_set, NULL, &zero) <
+					       0 &&
 				       errno == EINTR)
 					;
 		}
@@ -149,17 +150,17 @@ static bool feed(int fd, const char *data, size_t len, size_t *off)
 	return more;
 }
 
-static int spawn(const struct exec_request *req, int out_w, int err_w,
-		 int in_r, pid_t *pid_r)
+static int spawn(const struct exec_request *req, int out_w, int err_w, int in_r,
+		 pid_t *pid_r)
 {
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
 	sigset_t none, defaults;
-	static const int reset[] = {SIGPIPE, SIGINT,  SIGTERM, SIGHUP,
-				    SIGQUIT, SIGUSR1, SIGUSR2, SIGCHLD,
-				    SIGALRM, SIGTTIN, SIGTTOU, SIGXFSZ};
-	char *const *envp = req->envp != NULL ? (char *const *)req->envp
-					      : environ;
+	static const int reset[] = { SIGPIPE, SIGINT,  SIGTERM, SIGHUP,
+				     SIGQUIT, SIGUSR1, SIGUSR2, SIGCHLD,
+				     SIGALRM, SIGTTIN, SIGTTOU, SIGXFSZ };
+	char *const *envp =
+		req->envp != NULL ? (char *const *)req->envp : environ;
 	int ret;
 
 	posix_spawn_file_actions_init(&fa);
@@ -214,11 +215,11 @@ static long long ms_left(uint64_t deadline)
 int exec_run(const struct exec_request *req, struct dmf_exec_result *result_r,
 	     char **error_r)
 {
-	int outp[2] = {-1, -1}, errp[2] = {-1, -1}, inp[2] = {-1, -1};
+	int outp[2] = { -1, -1 }, errp[2] = { -1, -1 }, inp[2] = { -1, -1 };
 	int pidfd = -1, ret, status = 0;
-	struct stream out = {.which = DMF_EXEC_STDOUT},
-		      err = {.which = DMF_EXEC_STDERR};
-	struct dmf_exec_result res = {.exit_code = -1};
+	struct stream out = { .which = DMF_EXEC_STDOUT },
+		      err = { .which = DMF_EXEC_STDERR };
+	struct dmf_exec_result res = { .exit_code = -1 };
 	uint64_t start = now_monotonic_ms(), deadline = 0, drain_until = 0,
 		 coalesce_until = 0;
 	size_t in_off = 0;
@@ -275,23 +276,23 @@ int exec_run(const struct exec_request *req, struct dmf_exec_result *result_r,
 
 		if (out.fd >= 0 && !resting) {
 			i_out = n;
-			pfd[n++] = (struct pollfd){out.fd, POLLIN, 0};
+			pfd[n++] = (struct pollfd){ out.fd, POLLIN, 0 };
 		}
 		if (err.fd >= 0 && !resting) {
 			i_err = n;
-			pfd[n++] = (struct pollfd){err.fd, POLLIN, 0};
+			pfd[n++] = (struct pollfd){ err.fd, POLLIN, 0 };
 		}
 		if (inp[1] >= 0) {
 			i_in = n;
-			pfd[n++] = (struct pollfd){inp[1], POLLOUT, 0};
+			pfd[n++] = (struct pollfd){ inp[1], POLLOUT, 0 };
 		}
 		if (watch_abort && !killed) {
 			i_abort = n;
-			pfd[n++] = (struct pollfd){req->abort_fd, POLLIN, 0};
+			pfd[n++] = (struct pollfd){ req->abort_fd, POLLIN, 0 };
 		}
 		if (pidfd >= 0 && !exited) {
 			i_pid = n;
-			pfd[n++] = (struct pollfd){pidfd, POLLIN, 0};
+			pfd[n++] = (struct pollfd){ pidfd, POLLIN, 0 };
 		}
 		if (deadline != 0 && !killed)
 			wait_ms = ms_left(deadline);
@@ -333,7 +334,7 @@ int exec_run(const struct exec_request *req, struct dmf_exec_result *result_r,
 			kill(-pid, SIGKILL);
 		}
 		if (!exited) {
-			siginfo_t si = {0};
+			siginfo_t si = { 0 };
 
 			if ((i_pid >= 0 && pfd[i_pid].revents != 0) ||
 			    pidfd < 0) {
@@ -344,8 +345,8 @@ int exec_run(const struct exec_request *req, struct dmf_exec_result *result_r,
 				    si.si_pid == pid) {
 					exited = true;
 					kill(-pid, SIGKILL);
-					drain_until =
-						now_monotonic_ms() + EXEC_DRAIN_MS;
+					drain_until = now_monotonic_ms() +
+						      EXEC_DRAIN_MS;
 				}
 			}
 		} else if (ms_left(drain_until) == 0) {
@@ -385,7 +386,7 @@ fail:
 	free(out.buf);
 	free(err.buf);
 	free(chunk);
-	*error_r = xasprintf("cannot run '%s': %s", req->argv[0],
-			     strerror(-ret));
+	*error_r =
+		xasprintf("cannot run '%s': %s", req->argv[0], strerror(-ret));
 	return ret;
 }

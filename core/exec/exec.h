@@ -23,12 +23,12 @@
 #define EXEC_LINE_MAX 65536
 
 struct exec_request {
-	const char *const *argv;	/* NULL-terminated; argv[0] is run */
-	const char *const *envp;	/* NULL: the daemon's environment */
-	const void *stdin_data;		/* NULL: /dev/null */
+	const char *const *argv; /* NULL-terminated; argv[0] is run */
+	const char *const *envp; /* NULL: the daemon's environment */
+	const void *stdin_data; /* NULL: /dev/null */
 	size_t stdin_len;
-	long long timeout_ms;		/* 0: none */
-	int abort_fd;			/* readable = abort; -1: none */
+	long long timeout_ms; /* 0: none */
+	int abort_fd; /* readable = abort; -1: none */
 	/* each output line, without its '\n' (may be NULL) */
 	void (*on_line)(void *ctx, enum dmf_exec_stream stream,
 			const char *line, size_t len);

@@ -15,23 +15,34 @@
 #include "lib/job.h"
 #include "lib/util.h"
 
-const char *const inject_mdb_names[] = {
-	"md5path", "2chrruid",    "container", "uid",
-	"ruid",	   "sourcehost",  "source",    "sourcepasswd",
-	"imapoptions", "email",	  "sourceport", "imapc_ssl",
-	"exclude", "directorSourcehost", NULL};
+const char *const inject_mdb_names[] = { "md5path",	"2chrruid",
+					 "container",	"uid",
+					 "ruid",	"sourcehost",
+					 "source",	"sourcepasswd",
+					 "imapoptions", "email",
+					 "sourceport",	"imapc_ssl",
+					 "exclude",	"directorSourcehost",
+					 NULL };
 
 const char *const inject_conf_names[] = {
-	"imapc_host", "imapc_master_password", "imapc_master_user",
-	"imapc_prefix", "imapc_port", NULL};
+	"imapc_host",	     "imapc_master_password",
+	"imapc_master_user", "imapc_prefix",
+	"imapc_port",	     NULL
+};
 const char *const inject_conf_keys[] = {
-	"imapc.host", "imapc.master-password", "imapc.master-user",
-	"imapc.prefix", "imapc.port", NULL};
+	"imapc.host",	     "imapc.master-password",
+	"imapc.master-user", "imapc.prefix",
+	"imapc.port",	     NULL
+};
 
 #define HIDDEN "<hidden>"
 
-enum stage { STAGE_TEMPLATE = 0, STAGE_INJECT = 1, STAGE_IMAPC = 2,
-	     STAGE_MDB = 3 };
+enum stage {
+	STAGE_TEMPLATE = 0,
+	STAGE_INJECT = 1,
+	STAGE_IMAPC = 2,
+	STAGE_MDB = 3
+};
 
 struct sbuf {
 	char *p;
@@ -216,13 +227,16 @@ static int expand(struct ctx *c, const char *text, enum stage from,
 		close = strchr(p + 2, '}');
 		colon = strchr(p + 2, ':');
 		if (close == NULL) {
-			return set_error(c, "malformed placeholder '%.40s': "
-					    "no closing '}'", start);
+			return set_error(c,
+					 "malformed placeholder '%.40s': "
+					 "no closing '}'",
+					 start);
 		}
 		if (colon == NULL || colon > close) {
-			return set_error(c, "malformed placeholder '%.*s': "
-					    "expected %c{mdb:NAME} or "
-					    "%c{conf:NAME}",
+			return set_error(c,
+					 "malformed placeholder '%.*s': "
+					 "expected %c{mdb:NAME} or "
+					 "%c{conf:NAME}",
 					 (int)(close - start + 1), start,
 					 prefix, prefix);
 		}
@@ -230,8 +244,9 @@ static int expand(struct ctx *c, const char *text, enum stage from,
 			 strncmp(p + 2, "mdb", 3) == 0;
 		if (!is_mdb && !((size_t)(colon - (p + 2)) == 4 &&
 				 strncmp(p + 2, "conf", 4) == 0)) {
-			return set_error(c, "malformed placeholder '%.*s': "
-					    "unknown kind (expected mdb or conf)",
+			return set_error(c,
+					 "malformed placeholder '%.*s': "
+					 "unknown kind (expected mdb or conf)",
 					 (int)(close - start + 1), start);
 		}
 		name = colon + 1;
@@ -241,8 +256,9 @@ static int expand(struct ctx *c, const char *text, enum stage from,
 				nlen = 0;
 		}
 		if (nlen == 0) {
-			return set_error(c, "malformed placeholder '%.*s': "
-					    "bad or empty name",
+			return set_error(c,
+					 "malformed placeholder '%.*s': "
+					 "bad or empty name",
 					 (int)(close - start + 1), start);
 		}
 		p = close + 1;
@@ -251,8 +267,9 @@ static int expand(struct ctx *c, const char *text, enum stage from,
 			char key[64];
 
 			if (!in_list(inject_mdb_names, name, nlen, NULL)) {
-				return set_error(c, "unknown placeholder "
-						    "'%.*s' (no such mdb name)",
+				return set_error(c,
+						 "unknown placeholder "
+						 "'%.*s' (no such mdb name)",
 						 (int)(close - start + 1),
 						 start);
 			}
@@ -270,31 +287,35 @@ static int expand(struct ctx *c, const char *text, enum stage from,
 
 			if (e != NULL) {
 				st = STAGE_INJECT;
-				if (e->kind != CFG_SCALAR && e->kind != CFG_NULL)
+				if (e->kind != CFG_SCALAR &&
+				    e->kind != CFG_NULL)
 					return set_error(
-						c, "command.inject.%.*s is not "
-						   "a string",
+						c,
+						"command.inject.%.*s is not "
+						"a string",
 						(int)nlen, name);
 				value = scalar_or_empty(e);
 				secret = command_name_is_secret(name, nlen);
 			} else if (in_list(inject_conf_names, name, nlen,
 					   &idx)) {
 				st = STAGE_IMAPC;
-				value = scalar_or_empty(
-					cfg_get(c->conf, inject_conf_keys[idx]));
+				value = scalar_or_empty(cfg_get(
+					c->conf, inject_conf_keys[idx]));
 				secret = command_name_is_secret(name, nlen);
 			} else {
-				return set_error(c, "unknown placeholder "
-						    "'%.*s' (not an imapc name "
-						    "nor a command.inject key)",
+				return set_error(c,
+						 "unknown placeholder "
+						 "'%.*s' (not an imapc name "
+						 "nor a command.inject key)",
 						 (int)(close - start + 1),
 						 start);
 			}
 		}
 		if (st <= from) {
-			return set_error(c, "placeholder '%.*s' is not allowed "
-					    "inside %s (resolution order: "
-					    "inject, imapc, mdb)",
+			return set_error(c,
+					 "placeholder '%.*s' is not allowed "
+					 "inside %s (resolution order: "
+					 "inject, imapc, mdb)",
 					 (int)(close - start + 1), start,
 					 stage_name(from));
 		}
@@ -304,8 +325,8 @@ static int expand(struct ctx *c, const char *text, enum stage from,
 			sb_adds(val, value);
 			sb_adds(disp, secret ? HIDDEN : value);
 		} else {
-			int ret = expand(c, value, st, val,
-					 secret ? NULL : disp);
+			int ret =
+				expand(c, value, st, val, secret ? NULL : disp);
 
 			if (ret < 0)
 				return ret;
@@ -320,8 +341,8 @@ int inject_expand(const struct dmf_job *job, const struct cfg_node *source_conf,
 		  const char *text, char **value_r, char **display_r,
 		  char **error_r)
 {
-	struct ctx c = {.job = job, .conf = source_conf};
-	struct sbuf val = {0}, disp = {0};
+	struct ctx c = { .job = job, .conf = source_conf };
+	struct sbuf val = { 0 }, disp = { 0 };
 	char *v, *d = NULL;
 	int ret;
 
@@ -387,7 +408,7 @@ static const char **collect_secrets(const struct dmf_job *job,
 
 char *inject_redact_values(const char *text, const char *const *secrets)
 {
-	struct sbuf out = {0};
+	struct sbuf out = { 0 };
 	const char *p = text;
 
 	while (*p != '\0') {
@@ -396,7 +417,8 @@ char *inject_redact_values(const char *text, const char *const *secrets)
 		for (size_t i = 0; secrets != NULL && secrets[i] != NULL; i++) {
 			size_t l = strlen(secrets[i]);
 
-			if (l >= 4 && l > best && strncmp(p, secrets[i], l) == 0)
+			if (l >= 4 && l > best &&
+			    strncmp(p, secrets[i], l) == 0)
 				best = l;
 		}
 		if (best > 0) {

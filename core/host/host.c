@@ -66,9 +66,9 @@ static const struct dmf_conf *h_plugin_root(void)
 
 static const struct dmf_conf *h_source(const char *source)
 {
-	static const char *const blocks[] = {"source", "sources"};
+	static const char *const blocks[] = { "source", "sources" };
 	const struct cfg_node *root = plugin_node();
-	const char *names[2] = {source, "default"};
+	const char *names[2] = { source, "default" };
 
 	if (root == NULL)
 		return NULL;
@@ -148,9 +148,9 @@ static enum dmf_conf_kind h_kind(const struct dmf_conf *node)
 
 static const char *h_scalar(const struct dmf_conf *node)
 {
-	return node != NULL && NODE(node)->kind == CFG_SCALAR
-		       ? NODE(node)->value
-		       : NULL;
+	return node != NULL && NODE(node)->kind == CFG_SCALAR ?
+		       NODE(node)->value :
+		       NULL;
 }
 
 static size_t h_count(const struct dmf_conf *node)
@@ -229,8 +229,7 @@ static const char *h_job_property_name(const struct dmf_job *job, size_t i)
 	return i < job->n_props ? job->props[i].name : NULL;
 }
 
-static int h_job_property_is_secret(const struct dmf_job *job,
-				    const char *name)
+static int h_job_property_is_secret(const struct dmf_job *job, const char *name)
 {
 	return job_property_is_secret(job, name) ? 1 : 0;
 }

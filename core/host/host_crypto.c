@@ -25,8 +25,8 @@ int host_crypto_init(const struct config *cfg, char **error_r)
 	if (ret < 0)
 		return ret;
 	for (size_t i = 0; i < crypto_keyring_count(ring); i++) {
-		const char *name = NULL, *err = crypto_keyring_check(ring, i,
-								    &name);
+		const char *name = NULL,
+			   *err = crypto_keyring_check(ring, i, &name);
 
 		if (err != NULL)
 			log_warn("%s (jobs using key '%s' will fail until it "

@@ -15,8 +15,8 @@ struct sourcehost_box {
 	char *name, *host, *ssl, *commands;
 };
 
-static int query_one(const char *sql, const struct db_value *params,
-		     size_t n, struct db_rows **rows_r)
+static int query_one(const char *sql, const struct db_value *params, size_t n,
+		     struct db_rows **rows_r)
 {
 	struct db_worker *w = db_worker_current();
 	struct db_conn *c = NULL;
@@ -36,7 +36,7 @@ static int query_one(const char *sql, const struct db_value *params,
 
 static int hdb_sourcehost(const char *name, struct dmf_sourcehost **sh_r)
 {
-	struct db_value p[1] = {DB_STR(name)};
+	struct db_value p[1] = { DB_STR(name) };
 	struct db_rows *rows = NULL;
 	struct sourcehost_box *b;
 	int ret;
@@ -98,10 +98,12 @@ static int hdb_job_field(const struct dmf_job *job, const char *field,
 			 char **value_r)
 {
 	static const char *const allowed[] = {
-		"uid", "ruid", "email", "sourcehost", "sourceport",
-		"imapc_ssl", "imapoptions", "exclude", "phase", "priority",
-		"status", "attempts", "rescues", "submitted", "target",
-		"source", NULL};
+		"uid",	      "ruid",	   "email",	  "sourcehost",
+		"sourceport", "imapc_ssl", "imapoptions", "exclude",
+		"phase",      "priority",  "status",	  "attempts",
+		"rescues",    "submitted", "target",	  "source",
+		NULL
+	};
 	struct db_value p[1];
 	struct db_rows *rows = NULL;
 	const char *v;

@@ -24,19 +24,19 @@ struct job_log {
 	struct job_log *next;
 };
 
-static struct cmdlog_settings settings = {.type = CMDLOG_OFF};
+static struct cmdlog_settings settings = { .type = CMDLOG_OFF };
 static char **config_secrets;
 static size_t n_config_secrets;
 static pthread_mutex_t logs_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct job_log *logs;
 static __thread char error_buf[512];
 
-static const char *const no_secrets[] = {NULL};
+static const char *const no_secrets[] = { NULL };
 
 const char *const *host_exec_config_secrets(void)
 {
-	return config_secrets != NULL ? (const char *const *)config_secrets
-				      : no_secrets;
+	return config_secrets != NULL ? (const char *const *)config_secrets :
+					no_secrets;
 }
 
 static int add_config_secrets(const struct cfg_node *n)
@@ -225,9 +225,9 @@ static int h_run(struct dmf_job *job, const char *const *argv,
 		 const struct dmf_exec_options *options,
 		 struct dmf_exec_result *result_r, const char **error_r)
 {
-	struct dmf_exec_options o = {0};
-	struct exec_request req = {0};
-	struct run_ctx ctx = {.job = job};
+	struct dmf_exec_options o = { 0 };
+	struct exec_request req = { 0 };
+	struct run_ctx ctx = { .job = job };
 	char *display = NULL, *error = NULL;
 	int ret;
 

@@ -61,8 +61,8 @@ static int h_build(const struct dmf_job *job, const struct dmf_conf *conf,
 		*error_r = keep_error(error, ret);
 		return ret;
 	}
-	display = inject_redact_values(cmd->display,
-				       host_exec_config_secrets());
+	display =
+		inject_redact_values(cmd->display, host_exec_config_secrets());
 	if (display == NULL) {
 		inject_command_free(&cmd);
 		*error_r = keep_error(NULL, -ENOMEM);

@@ -12,7 +12,9 @@
 #include "host/plugin_loader.h"
 #include "lib/util.h"
 
-#define HOST_ABI_TEXT "daemon ABI " DMF_PLUGIN_STR_X_(DMF_ABI_MAJOR) "." DMF_PLUGIN_STR_X_(DMF_ABI_MINOR)
+#define HOST_ABI_TEXT                                                         \
+	"daemon ABI " DMF_PLUGIN_STR_X_(DMF_ABI_MAJOR) "." DMF_PLUGIN_STR_X_( \
+		DMF_ABI_MINOR)
 
 bool plugin_type_valid(const char *type)
 {
@@ -55,8 +57,7 @@ static int refuse(char **error_r, int err, const char *path,
 
 /* The descriptor of any ABI major: every major starts with the frozen
  * fields, so a plugin for another major can still be named. */
-static const struct dmf_plugin *find_descriptor(void *handle,
-						unsigned *major_r)
+static const struct dmf_plugin *find_descriptor(void *handle, unsigned *major_r)
 {
 	char name[32];
 

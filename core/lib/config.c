@@ -349,8 +349,8 @@ static int fail(struct loader *ld, int err, const yaml_mark_t *mark,
 	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
 	if (mark != NULL)
-		ld->error = xasprintf("%s:%zu:%zu: %s", ld->file, mark->line + 1,
-				      mark->column + 1, what);
+		ld->error = xasprintf("%s:%zu:%zu: %s", ld->file,
+				      mark->line + 1, mark->column + 1, what);
 	else
 		ld->error = xasprintf("%s: %s", ld->file, what);
 	ld->err = err;
@@ -366,8 +366,8 @@ static int yaml_fail(struct loader *ld)
 		return fail(ld, -ENOMEM, NULL, "out of memory");
 	key_path(ld, key, sizeof(key));
 	if (p->context != NULL)
-		snprintf(ctx, sizeof(ctx), " (%s at line %zu%s%s%s)", p->context,
-			 p->context_mark.line + 1,
+		snprintf(ctx, sizeof(ctx), " (%s at line %zu%s%s%s)",
+			 p->context, p->context_mark.line + 1,
 			 key[0] != '\0' ? ", in key '" : "", key,
 			 key[0] != '\0' ? "'" : "");
 	else if (key[0] != '\0')
@@ -437,7 +437,7 @@ static int apply_merge_key(struct loader *ld, struct cfg_node *map,
 		return 0;
 	}
 	if (src->kind != CFG_MAP) {
-		yaml_mark_t m = {0, src->line - 1, src->column - 1};
+		yaml_mark_t m = { 0, src->line - 1, src->column - 1 };
 
 		return fail(ld, -EINVAL, &m,
 			    "a merge key (<<) needs a map or a list of maps");
@@ -593,8 +593,8 @@ static int parse_node(struct loader *ld, yaml_event_t *ev, const char *key,
 		} else {
 			n = node_new(CFG_SCALAR, key, ld->file, line, col);
 			if (n != NULL &&
-			    (n->value = strdup((const char *)
-						       ev->data.scalar.value)) ==
+			    (n->value = strdup(
+				     (const char *)ev->data.scalar.value)) ==
 				    NULL) {
 				node_free(n);
 				n = NULL;
@@ -638,7 +638,8 @@ static int parse_node(struct loader *ld, yaml_event_t *ev, const char *key,
 			ret = parse_map(ld, n);
 		break;
 	default:
-		ret = fail(ld, -EINVAL, &ev->start_mark, "unexpected YAML event");
+		ret = fail(ld, -EINVAL, &ev->start_mark,
+			   "unexpected YAML event");
 		break;
 	}
 	if (ret == 0 && anchor != NULL && add_anchor(ld, anchor, n) < 0)
@@ -699,8 +700,8 @@ static int load_stream(struct loader *ld)
 
 /* ------------------------------------------------- environment input --- */
 
-static const char *const env_roots[] = {"MICRONAUT", "DMF",    "DATASOURCES",
-					"ENDPOINTS", "HTTP",   "LOGGER"};
+static const char *const env_roots[] = { "MICRONAUT", "DMF",  "DATASOURCES",
+					 "ENDPOINTS", "HTTP", "LOGGER" };
 
 #define SEG_MAX 128
 
@@ -801,7 +802,7 @@ static void env_search(struct env_search *s, const char *rest,
 		       const struct cfg_node *tnode, size_t depth, size_t lit,
 		       size_t tree)
 {
-	struct seg_list next = {.n = 0};
+	struct seg_list next = { .n = 0 };
 	size_t len;
 
 	if (*rest == '\0') {
@@ -1022,7 +1023,8 @@ static int canonicalize_map(struct cfg_node *map, const char **segs,
 				map->n_children--;
 				if ((size_t)at > i)
 					at--;
-				if (old->kind == CFG_MAP && c->kind == CFG_MAP) {
+				if (old->kind == CFG_MAP &&
+				    c->kind == CFG_MAP) {
 					ret = merge_maps(old, c);
 				} else {
 					free(c->key);
@@ -1120,8 +1122,8 @@ static void check_scalar_items(struct checker *ck, const struct cfg_node *node,
 	if (node->kind == CFG_NULL)
 		return;
 	if (node->kind == CFG_MAP) {
-		check_error(ck, type_message(node, ints ? "a list of integers"
-							: "a list of strings"));
+		check_error(ck, type_message(node, ints ? "a list of integers" :
+							  "a list of strings"));
 		return;
 	}
 	if (node->kind == CFG_SCALAR) {
@@ -1137,9 +1139,9 @@ static void check_scalar_items(struct checker *ck, const struct cfg_node *node,
 		for (char *p = copy; (tok = strtok_r(p, ", ", &save)) != NULL;
 		     p = NULL) {
 			if (parse_ll(tok, &v) < 0) {
-				check_error(ck, type_message(
-							node,
-							"a list of integers"));
+				check_error(ck,
+					    type_message(node,
+							 "a list of integers"));
 				break;
 			}
 		}
@@ -1150,15 +1152,15 @@ static void check_scalar_items(struct checker *ck, const struct cfg_node *node,
 		const struct cfg_node *c = node->children[i];
 
 		if (c->kind != CFG_SCALAR)
-			check_error(ck, type_message(c, ints ? "an integer"
-							     : "a string"));
+			check_error(ck, type_message(c, ints ? "an integer" :
+							       "a string"));
 		else if (ints && parse_ll(c->value, &v) < 0)
 			check_error(ck, type_message(c, "an integer"));
 	}
 }
 
-static const char *const command_keys[] = {"name", "options", "flags",
-					   "arguments", "sub-command"};
+static const char *const command_keys[] = { "name", "options", "flags",
+					    "arguments", "sub-command" };
 
 static void check_command(struct checker *ck, const struct cfg_node *node,
 			  bool sub);
@@ -1194,11 +1196,10 @@ static void check_options(struct checker *ck, const struct cfg_node *node)
 			if (strcmp(f->key, "name") != 0 &&
 			    strcmp(f->key, "value") != 0)
 				warn_unknown(ck, f,
-					     config_schema_distance(f->key,
-								    "value") <=
-							     2
-						     ? "value"
-						     : NULL);
+					     config_schema_distance(
+						     f->key, "value") <= 2 ?
+						     "value" :
+						     NULL);
 			else if (f->kind == CFG_MAP || f->kind == CFG_LIST)
 				check_error(ck, type_message(f, "a string"));
 		}
@@ -1274,9 +1275,9 @@ static void check_value(struct checker *ck, const struct cfg_schema_entry *e,
 	case CFG_T_BOOL:
 		if (node->kind != CFG_SCALAR ||
 		    cfg_parse_bool(node->value, &b) < 0)
-			check_error(ck, type_message(node,
-						     "a boolean (true/false/"
-						     "yes/no/on/off)"));
+			check_error(ck,
+				    type_message(node, "a boolean (true/false/"
+						       "yes/no/on/off)"));
 		break;
 	case CFG_T_DURATION:
 		if (node->kind != CFG_SCALAR ||
@@ -1328,9 +1329,9 @@ static void check_map(struct checker *ck, const struct cfg_node *map,
 		case CFG_MATCH_NONE:
 			warn_unknown(ck, c,
 				     config_schema_suggest(segs, depth + 1,
-							   hint, sizeof(hint))
-					     ? hint
-					     : NULL);
+							   hint, sizeof(hint)) ?
+					     hint :
+					     NULL);
 			break;
 		case CFG_MATCH_INNER:
 			if (c->kind == CFG_MAP)
@@ -1351,7 +1352,7 @@ static void check_map(struct checker *ck, const struct cfg_node *map,
 
 static int check_schema(struct config *cfg, char **error_r)
 {
-	struct checker ck = {.cfg = cfg};
+	struct checker ck = { .cfg = cfg };
 	const char *segs[MAX_DEPTH];
 	const struct cfg_node *t = cfg_get(cfg->root, "dmf.worker.type");
 
@@ -1363,7 +1364,8 @@ static int check_schema(struct config *cfg, char **error_r)
 		ck.plugin_type = t->value;
 	check_map(&ck, cfg->root, segs, 0);
 	if (ck.ret < 0) {
-		*error_r = ck.errors != NULL ? ck.errors : strdup("out of memory");
+		*error_r =
+			ck.errors != NULL ? ck.errors : strdup("out of memory");
 		return ck.ret;
 	}
 	free(ck.errors);
@@ -1403,17 +1405,16 @@ void config_free(struct config **cfgp)
 	*cfgp = NULL;
 }
 
-static int load_common(struct config *cfg, struct loader *ld,
-		       char *const *envp, struct config **cfg_r,
-		       char **error_r)
+static int load_common(struct config *cfg, struct loader *ld, char *const *envp,
+		       struct config **cfg_r, char **error_r)
 {
 	int ret = load_stream(ld);
 
 	loader_clear_anchors(ld);
 	yaml_parser_delete(&ld->parser);
 	if (ret < 0) {
-		*error_r = ld->error != NULL ? ld->error
-					     : strdup("out of memory");
+		*error_r =
+			ld->error != NULL ? ld->error : strdup("out of memory");
 		config_free(&cfg);
 		return ret;
 	}
@@ -1435,7 +1436,7 @@ static int load_common(struct config *cfg, struct loader *ld,
 int config_load(const char *path, char *const *envp, struct config **cfg_r,
 		char **error_r)
 {
-	struct loader ld = {0};
+	struct loader ld = { 0 };
 	struct config *cfg;
 	FILE *f;
 	int err;
@@ -1464,7 +1465,7 @@ int config_load(const char *path, char *const *envp, struct config **cfg_r,
 int config_load_string(const char *text, const char *name, char *const *envp,
 		       struct config **cfg_r, char **error_r)
 {
-	struct loader ld = {0};
+	struct loader ld = { 0 };
 	struct config *cfg = config_new(NULL, name != NULL ? name : "<string>");
 
 	if (cfg == NULL || !yaml_parser_initialize(&ld.parser)) {
@@ -1591,8 +1592,8 @@ int cfg_get_int(const struct cfg_node *base, const char *path, long long def,
 
 int cfg_parse_bool(const char *text, bool *value_r)
 {
-	static const char *const yes[] = {"true", "yes", "on"};
-	static const char *const no[] = {"false", "no", "off"};
+	static const char *const yes[] = { "true", "yes", "on" };
+	static const char *const no[] = { "false", "no", "off" };
 
 	for (size_t i = 0; i < 3; i++) {
 		if (strcasecmp(text, yes[i]) == 0) {
@@ -1668,10 +1669,10 @@ static int parse_iso_duration(const char *p, long long *ms_r)
 		char unit;
 		long long mult;
 		bool time;
-	} parts[] = {{'D', 86400000LL, false},
-		     {'H', 3600000LL, true},
-		     {'M', 60000LL, true},
-		     {'S', 1000LL, true}};
+	} parts[] = { { 'D', 86400000LL, false },
+		      { 'H', 3600000LL, true },
+		      { 'M', 60000LL, true },
+		      { 'S', 1000LL, true } };
 	long long total = 0, v;
 	size_t next = 0;
 	bool in_time = false, any = false, any_time = false;
@@ -1714,8 +1715,8 @@ int cfg_parse_duration_ms(const char *text, long long *ms_r)
 	static const struct {
 		const char *unit;
 		long long mult;
-	} units[] = {{"", 1},         {"ms", 1},        {"s", 1000},
-		     {"m", 60000},    {"h", 3600000},   {"d", 86400000}};
+	} units[] = { { "", 1 },      { "ms", 1 },	{ "s", 1000 },
+		      { "m", 60000 }, { "h", 3600000 }, { "d", 86400000 } };
 	const char *p = text;
 	long long v;
 
@@ -1774,8 +1775,8 @@ static int strv_push(char ***v, size_t *n, const char *s, size_t len)
 	return 0;
 }
 
-int cfg_get_strv(const struct cfg_node *base, const char *path,
-		 char ***items_r, const char **error_r)
+int cfg_get_strv(const struct cfg_node *base, const char *path, char ***items_r,
+		 const char **error_r)
 {
 	const struct cfg_node *n = cfg_get(base, path);
 	char **v = calloc(1, sizeof(*v));
@@ -1802,7 +1803,8 @@ int cfg_get_strv(const struct cfg_node *base, const char *path,
 			while (end > s && isspace((unsigned char)end[-1]))
 				end--;
 			if (end > s)
-				ret = strv_push(&v, &count, s, (size_t)(end - s));
+				ret = strv_push(&v, &count, s,
+						(size_t)(end - s));
 			p = comma != NULL ? comma + 1 : p + strlen(p);
 		}
 	} else {
@@ -1842,7 +1844,8 @@ void cfg_strv_free(char ***items)
 
 static bool would_read_as_null(const char *v)
 {
-	return v[0] == '\0' || strcmp(v, "~") == 0 || strcasecmp(v, "null") == 0;
+	return v[0] == '\0' || strcmp(v, "~") == 0 ||
+	       strcasecmp(v, "null") == 0;
 }
 
 static int emit_scalar(yaml_emitter_t *em, const char *v)
@@ -1850,10 +1853,9 @@ static int emit_scalar(yaml_emitter_t *em, const char *v)
 	yaml_event_t ev;
 	int plain = would_read_as_null(v) ? 0 : 1;
 
-	if (!yaml_scalar_event_initialize(&ev, NULL, NULL,
-					  (yaml_char_t *)(uintptr_t)v,
-					  (int)strlen(v), plain, 1,
-					  YAML_ANY_SCALAR_STYLE))
+	if (!yaml_scalar_event_initialize(
+		    &ev, NULL, NULL, (yaml_char_t *)(uintptr_t)v,
+		    (int)strlen(v), plain, 1, YAML_ANY_SCALAR_STYLE))
 		return -ENOMEM;
 	return yaml_emitter_emit(em, &ev) ? 0 : -EIO;
 }
@@ -1888,8 +1890,8 @@ static int emit_node(yaml_emitter_t *em, const struct cfg_node *n)
 	case CFG_MAP:
 		if (!yaml_mapping_start_event_initialize(
 			    &ev, NULL, NULL, 1,
-			    n->n_children == 0 ? YAML_FLOW_MAPPING_STYLE
-					       : YAML_BLOCK_MAPPING_STYLE) ||
+			    n->n_children == 0 ? YAML_FLOW_MAPPING_STYLE :
+						 YAML_BLOCK_MAPPING_STYLE) ||
 		    !yaml_emitter_emit(em, &ev))
 			return -EIO;
 		for (size_t i = 0; i < n->n_children && ret == 0; i++) {

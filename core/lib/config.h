@@ -25,22 +25,22 @@ enum cfg_kind { CFG_NULL = 0, CFG_SCALAR = 1, CFG_MAP = 2, CFG_LIST = 3 };
 
 struct cfg_node {
 	enum cfg_kind kind;
-	char *key;         /* key in the parent map; NULL for list items, root */
-	char *value;       /* text of a scalar; NULL otherwise */
-	const char *file;  /* file the node came from ("environment" for env) */
-	unsigned line;     /* 1-based; 0 for the environment.  The value's */
-	unsigned column;   /* position for scalars, else the key's */
+	char *key; /* key in the parent map; NULL for list items, root */
+	char *value; /* text of a scalar; NULL otherwise */
+	const char *file; /* file the node came from ("environment" for env) */
+	unsigned line; /* 1-based; 0 for the environment.  The value's */
+	unsigned column; /* position for scalars, else the key's */
 	unsigned key_line; /* position of the key; 0 for list items, root */
 	unsigned key_column; /* and nodes made by the environment */
-	char *env_name;    /* the variable that set it, or NULL */
+	char *env_name; /* the variable that set it, or NULL */
 	struct cfg_node *parent;
 	struct cfg_node **children; /* map entries or list items */
 	size_t n_children;
 };
 
 struct config {
-	char *path;            /* the file loaded (NULL for strings) */
-	char *name;            /* the file name nodes and messages use */
+	char *path; /* the file loaded (NULL for strings) */
+	char *name; /* the file name nodes and messages use */
 	struct cfg_node *root; /* always a map */
 	/* warnings found by config_load(): one line each, unknown keys
 	 * "FILE:LINE:COL: unknown key 'a.b' (did you mean 'a.c'?)" and
@@ -112,8 +112,8 @@ int cfg_get_duration_ms(const struct cfg_node *base, const char *path,
  * *items_r is an allocated NULL-terminated array of allocated strings
  * (free with cfg_strv_free); an absent key gives an empty array.
  */
-int cfg_get_strv(const struct cfg_node *base, const char *path,
-		 char ***items_r, const char **error_r);
+int cfg_get_strv(const struct cfg_node *base, const char *path, char ***items_r,
+		 const char **error_r);
 void cfg_strv_free(char ***items);
 
 /* Parse a duration text as cfg_get_duration_ms() does; 0 or -EINVAL. */

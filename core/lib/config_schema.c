@@ -21,7 +21,10 @@
 
 #include "lib/config_schema.h"
 
-#define K(p, t, fl, d, ch, desc) {p, CFG_T_##t, fl, d, ch, desc}
+#define K(p, t, fl, d, ch, desc)              \
+	{                                     \
+		p, CFG_T_##t, fl, d, ch, desc \
+	}
 #define SECRET CFG_SECRET
 #define OURS CFG_OURS
 #define LEGACY CFG_LEGACY
@@ -37,41 +40,44 @@
 #define FAILURE_FLAGS(ph)                                                      \
 	K(S "failure-flags." ph ".director-kick-user", BOOL, 0, "false", NULL, \
 	  "fail the job when the director kick fails"),                        \
-	K(S "failure-flags." ph ".director-flush-metacache", BOOL, 0, "false", \
-	  NULL, "fail the job when the HTTP metacache flush fails"),           \
-	K(S "failure-flags." ph ".director-use-sourcehost", BOOL, 0, "false",  \
-	  NULL, "fail the job when the director sourcehost lookup fails"),     \
-	K(S "failure-flags." ph ".director-move-user", BOOL, 0, "false", NULL, \
-	  "fail the job when the director move fails"),                        \
-	K(S "failure-flags." ph ".pre-migration-command", BOOL, 0, "false",    \
-	  NULL, "fail the job when the pre command fails"),                    \
-	K(S "failure-flags." ph ".post-migration-command", BOOL, 0, "false",   \
-	  NULL, "fail the job when the post command fails"),                   \
-	K(S "failure-flags." ph ".copy-imapc-inbox", BOOL, 0, "false", NULL,   \
-	  "fail the job when copying the imapc INBOX fails"),                  \
-	K(S "failure-flags." ph ".remove-imapc-inbox", BOOL, 0, "false", NULL, \
-	  "fail the job when removing the imapc path fails"),                  \
-	K(S "failure-flags." ph ".count-local-pre", BOOL, 0, "false", NULL,    \
-	  "fail the job when the local pre-sync count fails"),                 \
-	K(S "failure-flags." ph ".count-local-post", BOOL, 0, "false", NULL,   \
-	  "fail the job when the local post-sync count fails"),                \
-	K(S "failure-flags." ph ".count-remote", BOOL, 0, "false", NULL,       \
-	  "fail the job when the remote count fails"),                         \
-	K(S "failure-flags." ph ".flush-metacache", BOOL, 0, "false", NULL,    \
-	  "fail the job when the metacache flush fails"),                      \
-	K(S "failure-flags." ph ".clean-metacache", BOOL, 0, "false", NULL,    \
-	  "fail the job when the metacache clean fails")
+		K(S "failure-flags." ph ".director-flush-metacache", BOOL, 0,  \
+		  "false", NULL,                                               \
+		  "fail the job when the HTTP metacache flush fails"),         \
+		K(S "failure-flags." ph ".director-use-sourcehost", BOOL, 0,   \
+		  "false", NULL,                                               \
+		  "fail the job when the director sourcehost lookup fails"),   \
+		K(S "failure-flags." ph ".director-move-user", BOOL, 0,        \
+		  "false", NULL, "fail the job when the director move fails"), \
+		K(S "failure-flags." ph ".pre-migration-command", BOOL, 0,     \
+		  "false", NULL, "fail the job when the pre command fails"),   \
+		K(S "failure-flags." ph ".post-migration-command", BOOL, 0,    \
+		  "false", NULL, "fail the job when the post command fails"),  \
+		K(S "failure-flags." ph ".copy-imapc-inbox", BOOL, 0, "false", \
+		  NULL, "fail the job when copying the imapc INBOX fails"),    \
+		K(S "failure-flags." ph ".remove-imapc-inbox", BOOL, 0,        \
+		  "false", NULL,                                               \
+		  "fail the job when removing the imapc path fails"),          \
+		K(S "failure-flags." ph ".count-local-pre", BOOL, 0, "false",  \
+		  NULL, "fail the job when the local pre-sync count fails"),   \
+		K(S "failure-flags." ph ".count-local-post", BOOL, 0, "false", \
+		  NULL, "fail the job when the local post-sync count fails"),  \
+		K(S "failure-flags." ph ".count-remote", BOOL, 0, "false",     \
+		  NULL, "fail the job when the remote count fails"),           \
+		K(S "failure-flags." ph ".flush-metacache", BOOL, 0, "false",  \
+		  NULL, "fail the job when the metacache flush fails"),        \
+		K(S "failure-flags." ph ".clean-metacache", BOOL, 0, "false",  \
+		  NULL, "fail the job when the metacache clean fails")
 
 /* The command blocks of one phase (doveadm and command job workers). */
-#define COMMANDS(base, ph)                                                     \
-	K(base "command." ph ".pre", COMMAND, 0, NULL, NULL,                   \
-	  "command run before the migration command (" ph ")"),                \
-	K(base "command." ph ".sync", COMMAND, 0, NULL, NULL,                  \
-	  "the migration command itself (" ph ")"),                            \
-	K(base "command." ph ".post", COMMAND, 0, NULL, NULL,                  \
-	  "command run after a successful migration (" ph ")"),                \
-	K(base "command." ph ".failure", COMMAND, 0, NULL, NULL,               \
-	  "command run after a failed migration (" ph ")")
+#define COMMANDS(base, ph)                                               \
+	K(base "command." ph ".pre", COMMAND, 0, NULL, NULL,             \
+	  "command run before the migration command (" ph ")"),          \
+		K(base "command." ph ".sync", COMMAND, 0, NULL, NULL,    \
+		  "the migration command itself (" ph ")"),              \
+		K(base "command." ph ".post", COMMAND, 0, NULL, NULL,    \
+		  "command run after a successful migration (" ph ")"),  \
+		K(base "command." ph ".failure", COMMAND, 0, NULL, NULL, \
+		  "command run after a failed migration (" ph ")")
 
 static const struct cfg_schema_entry schema[] = {
 	/* ---- micronaut: HTTPS server, executors, metrics, security ---- */
@@ -106,7 +112,8 @@ static const struct cfg_schema_entry schema[] = {
 	K("micronaut.executors.worker-executor.number-of-threads", INT, 0,
 	  "100", NULL, "job threads (should be >= dmf.worker.jobs.max)"),
 	K("micronaut.executors.command-executor.name", STRING, 0,
-	  "command-executor", NULL, "name of the pool that reads command output"),
+	  "command-executor", NULL,
+	  "name of the pool that reads command output"),
 	K("micronaut.executors.command-executor.type", STRING, 0, "fixed",
 	  EXEC_TYPES, "pool type of the command output threads"),
 	K("micronaut.executors.command-executor.number-of-threads", INT, 0,
@@ -216,11 +223,14 @@ static const struct cfg_schema_entry schema[] = {
 	  "Hikari spelling"),
 	K(DS "maximumPoolSize", ALIAS, 0, DS "maximum-pool-size", NULL,
 	  "Hikari spelling"),
-	K(DS "minimumIdle", ALIAS, 0, DS "minimum-idle", NULL, "Hikari spelling"),
+	K(DS "minimumIdle", ALIAS, 0, DS "minimum-idle", NULL,
+	  "Hikari spelling"),
 	K(DS "connectionTimeout", ALIAS, 0, DS "connection-timeout", NULL,
 	  "Hikari spelling"),
-	K(DS "idleTimeout", ALIAS, 0, DS "idle-timeout", NULL, "Hikari spelling"),
-	K(DS "maxLifetime", ALIAS, 0, DS "max-lifetime", NULL, "Hikari spelling"),
+	K(DS "idleTimeout", ALIAS, 0, DS "idle-timeout", NULL,
+	  "Hikari spelling"),
+	K(DS "maxLifetime", ALIAS, 0, DS "max-lifetime", NULL,
+	  "Hikari spelling"),
 	K(DS "validationTimeout", ALIAS, 0, DS "validation-timeout", NULL,
 	  "Hikari spelling"),
 	K(DS "data-source-properties", ANY, UNUSED, NULL, NULL,
@@ -504,11 +514,11 @@ const struct cfg_schema_entry *config_schema_entries(size_t *n_r)
 const char *config_schema_type_name(enum cfg_type type)
 {
 	static const char *const names[] = {
-		[CFG_T_STRING] = "string",   [CFG_T_INT] = "int",
-		[CFG_T_BOOL] = "bool",       [CFG_T_DURATION] = "duration",
-		[CFG_T_STRV] = "list",       [CFG_T_INT_LIST] = "int list",
-		[CFG_T_MAP] = "map",         [CFG_T_LIST] = "list of maps",
-		[CFG_T_ANY] = "any",         [CFG_T_COMMAND] = "command",
+		[CFG_T_STRING] = "string", [CFG_T_INT] = "int",
+		[CFG_T_BOOL] = "bool",	   [CFG_T_DURATION] = "duration",
+		[CFG_T_STRV] = "list",	   [CFG_T_INT_LIST] = "int list",
+		[CFG_T_MAP] = "map",	   [CFG_T_LIST] = "list of maps",
+		[CFG_T_ANY] = "any",	   [CFG_T_COMMAND] = "command",
 		[CFG_T_ALIAS] = "alias",
 	};
 

@@ -22,39 +22,39 @@
 
 enum cfg_type {
 	CFG_T_STRING = 0,
-	CFG_T_INT,      /* decimal integer */
-	CFG_T_BOOL,     /* true/false/yes/no/on/off, any case */
+	CFG_T_INT, /* decimal integer */
+	CFG_T_BOOL, /* true/false/yes/no/on/off, any case */
 	CFG_T_DURATION, /* see cfg_parse_duration_ms(); plain number = ms */
-	CFG_T_STRV,     /* list of scalars, or one comma-separated scalar */
+	CFG_T_STRV, /* list of scalars, or one comma-separated scalar */
 	CFG_T_INT_LIST, /* like CFG_T_STRV, every item an integer */
-	CFG_T_MAP,      /* a map (or null); its keys come from the table */
-	CFG_T_LIST,     /* a list of anything */
-	CFG_T_ANY,      /* anything; nothing below it is checked */
-	CFG_T_COMMAND,  /* a command definition (name, options, flags,
+	CFG_T_MAP, /* a map (or null); its keys come from the table */
+	CFG_T_LIST, /* a list of anything */
+	CFG_T_ANY, /* anything; nothing below it is checked */
+	CFG_T_COMMAND, /* a command definition (name, options, flags,
 			 * arguments, sub-command); null allowed */
-	CFG_T_ALIAS     /* another spelling of the pattern in `def` */
+	CFG_T_ALIAS /* another spelling of the pattern in `def` */
 };
 
 #define CFG_SECRET 0x1u /* value printed as <hidden> */
-#define CFG_OURS 0x2u   /* an extension of ours, not in the spec */
+#define CFG_OURS 0x2u /* an extension of ours, not in the spec */
 #define CFG_LEGACY 0x4u /* accepted for compatibility */
 #define CFG_UNUSED 0x8u /* accepted so that spec files load; no effect */
 
 struct cfg_schema_entry {
 	const char *pattern; /* "dmf.doveadm.source.*.retry.max" */
 	enum cfg_type type;
-	unsigned flags;      /* CFG_SECRET | CFG_OURS | ... */
-	const char *def;     /* default as text, NULL when none; for
+	unsigned flags; /* CFG_SECRET | CFG_OURS | ... */
+	const char *def; /* default as text, NULL when none; for
 			      * CFG_T_ALIAS the pattern it stands for */
 	const char *choices; /* "a|b|c" (case-insensitive) or NULL */
-	const char *desc;    /* one line */
+	const char *desc; /* one line */
 };
 
 enum cfg_match_kind {
 	CFG_MATCH_NONE = 0, /* unknown key */
-	CFG_MATCH_KEY,      /* `entry` is the key itself */
-	CFG_MATCH_INNER,    /* a map holding known keys (no own entry) */
-	CFG_MATCH_INSIDE    /* below an `any` or `command` entry (`entry`) */
+	CFG_MATCH_KEY, /* `entry` is the key itself */
+	CFG_MATCH_INNER, /* a map holding known keys (no own entry) */
+	CFG_MATCH_INSIDE /* below an `any` or `command` entry (`entry`) */
 };
 
 struct cfg_schema_match {

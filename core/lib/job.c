@@ -79,8 +79,8 @@ int job_set_property(struct dmf_job *job, const char *name, const char *value,
 	if (value != NULL && copy == NULL)
 		return -ENOMEM;
 	if (p == NULL) {
-		struct job_property *props =
-			realloc(job->props, (job->n_props + 1) * sizeof(*props));
+		struct job_property *props = realloc(
+			job->props, (job->n_props + 1) * sizeof(*props));
 
 		if (props == NULL) {
 			secret_free(&copy);
@@ -140,7 +140,7 @@ int job_sleep_ms(const struct dmf_job *job, unsigned long long ms)
 	uint64_t end = now_monotonic_ms() + ms;
 
 	for (;;) {
-		struct pollfd pfd = {.fd = job->abort_fd, .events = POLLIN};
+		struct pollfd pfd = { .fd = job->abort_fd, .events = POLLIN };
 		uint64_t now = now_monotonic_ms();
 		unsigned long long left;
 
@@ -211,8 +211,9 @@ const char *job_status_name(enum dmf_job_status status)
 const char *job_count_name(enum dmf_count which)
 {
 	static const char *const names[DMF_COUNT_MAX_] = {
-		"syncSaved",	 "syncExpunged",   "targetMessages",
-		"targetSize",	 "originMessages", "originSize"};
+		"syncSaved",  "syncExpunged",	"targetMessages",
+		"targetSize", "originMessages", "originSize"
+	};
 
 	return (unsigned)which < DMF_COUNT_MAX_ ? names[which] : "unknown";
 }

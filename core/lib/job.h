@@ -25,9 +25,9 @@ struct job_property {
 };
 
 struct dmf_job {
-	char *id;      /* text form of the job id */
+	char *id; /* text form of the job id */
 	int64_t db_id; /* row id in the Migration Database, 0 for none */
-	char *phase;   /* "sync" or "cutover" */
+	char *phase; /* "sync" or "cutover" */
 	char *source;
 	char *target;
 	unsigned attempt;
@@ -46,7 +46,7 @@ struct dmf_job {
 	json_t *details; /* JSON array of {"operation": {...}} */
 	long long counts[DMF_COUNT_MAX_];
 	bool count_set[DMF_COUNT_MAX_];
-	struct timespec started;  /* CLOCK_REALTIME when run() began */
+	struct timespec started; /* CLOCK_REALTIME when run() began */
 	struct timespec finished; /* CLOCK_REALTIME when run() returned */
 
 	void *poller_data; /* owned by the poller that made the job */
@@ -73,8 +73,7 @@ int job_sleep_ms(const struct dmf_job *job, unsigned long long ms);
 
 /* Result building (the response table of the host API uses these). */
 void job_set_status(struct dmf_job *job, enum dmf_job_status status);
-void job_set_error(struct dmf_job *job, const char *fmt, ...)
-	DMF_PRINTF(2, 3);
+void job_set_error(struct dmf_job *job, const char *fmt, ...) DMF_PRINTF(2, 3);
 /* Append {"operation": object}; takes a new reference to object. */
 int job_add_detail(struct dmf_job *job, const char *operation, json_t *object);
 void job_set_count(struct dmf_job *job, enum dmf_count which, long long value);

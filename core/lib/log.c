@@ -18,7 +18,7 @@ static FILE *log_stream;
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 static _Thread_local const struct dmf_job *log_thread_job;
 
-static const char *const level_names[] = {"DEBUG", "INFO", "WARN", "ERROR"};
+static const char *const level_names[] = { "DEBUG", "INFO", "WARN", "ERROR" };
 
 void log_set_level(enum dmf_log_level level)
 {
@@ -27,7 +27,7 @@ void log_set_level(enum dmf_log_level level)
 
 int log_parse_level(const char *text, enum dmf_log_level *level_r)
 {
-	static const char *const names[] = {"debug", "info", "warn", "error"};
+	static const char *const names[] = { "debug", "info", "warn", "error" };
 
 	for (size_t i = 0; i < 4; i++) {
 		if (strcasecmp(text, names[i]) == 0 ||

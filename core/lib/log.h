@@ -20,8 +20,7 @@ int log_parse_level(const char *text, enum dmf_log_level *level_r);
 void log_set_stream(FILE *out);
 int log_enabled(enum dmf_log_level level);
 
-void log_msg(enum dmf_log_level level, const char *fmt, ...)
-	DMF_PRINTF(2, 3);
+void log_msg(enum dmf_log_level level, const char *fmt, ...) DMF_PRINTF(2, 3);
 void log_vmsg(enum dmf_log_level level, const struct dmf_job *job,
 	      const char *fmt, va_list ap) DMF_PRINTF(3, 0);
 /* Log with an explicit job context (NULL: the thread's current job). */

@@ -55,7 +55,8 @@ static uint64_t rng_next(void)
 
 	if (rng_state == 0 &&
 	    getrandom(&rng_state, sizeof(rng_state), 0) != sizeof(rng_state))
-		rng_state = (uint64_t)now_realtime_ms() ^ (uint64_t)pthread_self();
+		rng_state =
+			(uint64_t)now_realtime_ms() ^ (uint64_t)pthread_self();
 	z = (rng_state += 0x9e3779b97f4a7c15ull);
 	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
 	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;

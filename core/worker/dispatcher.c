@@ -200,8 +200,8 @@ static void drain_wake(int fd)
 /* Wait up to timeout_ms for a finished job or a signal. */
 static int wait_event(struct dispatcher *d, int timeout_ms)
 {
-	struct pollfd pfd[2] = {{.fd = d->wake_fd, .events = POLLIN},
-				{.fd = d->p->signal_fd, .events = POLLIN}};
+	struct pollfd pfd[2] = { { .fd = d->wake_fd, .events = POLLIN },
+				 { .fd = d->p->signal_fd, .events = POLLIN } };
 
 	if (poll(pfd, d->p->signal_fd >= 0 ? 2 : 1, timeout_ms) < 0 &&
 	    errno != EINTR)
@@ -268,9 +268,9 @@ static void drain(struct dispatcher *d, struct worker_state *ws)
 		}
 		/* wake at the termination deadline, not up to 1 s after it */
 		sig = wait_event(d, !aborted && deadline > now &&
-						    deadline - now < 1000
-					    ? (int)(deadline - now)
-					    : 1000);
+						    deadline - now < 1000 ?
+					    (int)(deadline - now) :
+					    1000);
 		if (sig > 0 && !aborted) {
 			log_warn("signal %d during shutdown: aborting %zu "
 				 "running job(s) now",
@@ -283,9 +283,9 @@ static void drain(struct dispatcher *d, struct worker_state *ws)
 
 int dispatcher_run(const struct dispatcher_params *p)
 {
-	struct dispatcher d = {.p = p};
-	struct worker_state ws = {.state = RUN_STATE_PAUSED, .max_jobs = 1};
-	enum run_state last_state = (enum run_state)-1;
+	struct dispatcher d = { .p = p };
+	struct worker_state ws = { .state = RUN_STATE_PAUSED, .max_jobs = 1 };
+	enum run_state last_state = (enum run_state) - 1;
 	uint64_t next_refresh = 0, next_fetch = 0;
 	unsigned backoff_ms = 0, last_max = 0;
 	bool stop = false;
@@ -347,9 +347,8 @@ int dispatcher_run(const struct dispatcher_params *p)
 			}
 			ret = p->poller_ops->fetch(p->poller, want, batch, &n);
 			if (ret < 0) {
-				backoff_ms = backoff_ms == 0
-						     ? 500
-						     : backoff_ms * 2;
+				backoff_ms =
+					backoff_ms == 0 ? 500 : backoff_ms * 2;
 				if (backoff_ms > FETCH_BACKOFF_MAX_MS)
 					backoff_ms = FETCH_BACKOFF_MAX_MS;
 				log_warn("cannot fetch jobs: %s; retrying in "

@@ -25,7 +25,7 @@ struct executor {
 	unsigned idle_ms;
 
 	pthread_mutex_t lock;
-	pthread_cond_t work;  /* a task was queued, or shutdown */
+	pthread_cond_t work; /* a task was queued, or shutdown */
 	pthread_cond_t ended; /* a thread ended */
 	struct task *head, *tail;
 	unsigned queued;
@@ -60,7 +60,8 @@ static void *executor_thread(void *arg)
 
 				clock_gettime(CLOCK_REALTIME, &until);
 				until.tv_sec += ex->idle_ms / 1000;
-				until.tv_nsec += (long)(ex->idle_ms % 1000) * 1000000L;
+				until.tv_nsec +=
+					(long)(ex->idle_ms % 1000) * 1000000L;
 				if (until.tv_nsec >= 1000000000L) {
 					until.tv_sec++;
 					until.tv_nsec -= 1000000000L;
@@ -99,8 +100,8 @@ out:
 	return NULL;
 }
 
-int executor_create(const char *name, enum executor_type type,
-		    unsigned threads, unsigned idle_ms, struct executor **ex_r)
+int executor_create(const char *name, enum executor_type type, unsigned threads,
+		    unsigned idle_ms, struct executor **ex_r)
 {
 	struct executor *ex = calloc(1, sizeof(*ex));
 
@@ -108,8 +109,8 @@ int executor_create(const char *name, enum executor_type type,
 		return -ENOMEM;
 	snprintf(ex->name, sizeof(ex->name), "%s", name);
 	ex->type = type;
-	ex->max_threads = type == EXECUTOR_FIXED ? (threads > 0 ? threads : 1)
-						 : 0;
+	ex->max_threads =
+		type == EXECUTOR_FIXED ? (threads > 0 ? threads : 1) : 0;
 	ex->idle_ms = idle_ms > 0 ? idle_ms : 60000;
 	pthread_mutex_init(&ex->lock, NULL);
 	pthread_cond_init(&ex->work, NULL);

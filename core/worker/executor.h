@@ -16,9 +16,9 @@
 enum executor_type { EXECUTOR_FIXED, EXECUTOR_CACHED };
 
 struct executor_stats {
-	unsigned threads;      /* threads alive */
-	unsigned active;       /* threads running a task */
-	unsigned queued;       /* tasks waiting for a thread */
+	unsigned threads; /* threads alive */
+	unsigned active; /* threads running a task */
+	unsigned queued; /* tasks waiting for a thread */
 	unsigned peak_threads; /* most threads alive at once */
 	unsigned long long completed;
 	unsigned max_threads; /* the fixed size, 0 for cached */
@@ -30,9 +30,8 @@ struct executor;
 int executor_parse_type(const char *text, enum executor_type *type_r);
 
 /* threads: the fixed size (>= 1); ignored for cached. */
-int executor_create(const char *name, enum executor_type type,
-		    unsigned threads, unsigned idle_ms,
-		    struct executor **ex_r);
+int executor_create(const char *name, enum executor_type type, unsigned threads,
+		    unsigned idle_ms, struct executor **ex_r);
 /* Queue fn(arg); 0, -ENOMEM, or -ESHUTDOWN after executor_destroy began. */
 int executor_submit(struct executor *ex, void (*fn)(void *arg), void *arg);
 void executor_get_stats(struct executor *ex, struct executor_stats *stats_r);

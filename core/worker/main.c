@@ -143,8 +143,8 @@ static int read_settings(const struct config *cfg, struct settings *s,
 }
 
 /* Check what the poller and state read by creating and destroying them. */
-static int check_components(const struct config *cfg,
-			    const struct settings *s, char **error_r)
+static int check_components(const struct config *cfg, const struct settings *s,
+			    char **error_r)
 {
 	const struct state_ops *sops = state_find(s->state_type);
 	const struct poller_ops *pops = poller_find(s->poller_type);
@@ -174,7 +174,7 @@ static int run(const struct config *cfg, const struct settings *s)
 {
 	const struct poller_ops *pops = poller_find(s->poller_type);
 	const struct state_ops *sops = state_find(s->state_type);
-	struct dispatcher_params dp = {0};
+	struct dispatcher_params dp = { 0 };
 	struct plugin *plugin = NULL;
 	struct executor *ex = NULL;
 	struct poller *poller = NULL;
@@ -252,14 +252,15 @@ int main(int argc, char **argv)
 {
 	enum { OPT_CHECK = 256, OPT_STRICT, OPT_PRINT, OPT_LOG_LEVEL };
 	static const struct option opts[] = {
-		{"config", required_argument, NULL, 'c'},
-		{"check-config", no_argument, NULL, OPT_CHECK},
-		{"strict", no_argument, NULL, OPT_STRICT},
-		{"print-config", no_argument, NULL, OPT_PRINT},
-		{"log-level", required_argument, NULL, OPT_LOG_LEVEL},
-		{"version", no_argument, NULL, 'V'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0}};
+		{ "config", required_argument, NULL, 'c' },
+		{ "check-config", no_argument, NULL, OPT_CHECK },
+		{ "strict", no_argument, NULL, OPT_STRICT },
+		{ "print-config", no_argument, NULL, OPT_PRINT },
+		{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
+		{ "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
 	const char *path = getenv("DMF_WORKER_CONFIG");
 	const char *level_text = NULL, *err;
 	bool check = false, strict = false, print = false;
@@ -341,8 +342,8 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (level_text == NULL &&
-	    cfg_get_string(cfg->root, "logger.levels.root", "info",
-			   &level_text, &err) < 0) {
+	    cfg_get_string(cfg->root, "logger.levels.root", "info", &level_text,
+			   &err) < 0) {
 		fprintf(stderr, "dmf-worker: %s\n", err);
 		config_free(&cfg);
 		return 1;

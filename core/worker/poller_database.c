@@ -43,9 +43,9 @@ struct held {
 	unsigned attempt;
 	char *uid;
 	uint64_t claimed_ms; /* monotonic */
-	bool lost;           /* lease lost or taken away: write nothing */
-	bool canceled;       /* cancel requested by an admin */
-	bool pending;        /* handed back; its write waits for the DB */
+	bool lost; /* lease lost or taken away: write nothing */
+	bool canceled; /* cancel requested by an admin */
+	bool pending; /* handed back; its write waits for the DB */
 	bool pending_release; /* the pending write is a release */
 };
 
@@ -105,7 +105,8 @@ static int cfg_uint(const struct config *cfg, const char *key, long long def,
 		return -EINVAL;
 	}
 	if (v < 0 || v > max) {
-		*error_r = xasprintf("%s: must be between 0 and %lld", key, max);
+		*error_r =
+			xasprintf("%s: must be between 0 and %lld", key, max);
 		return -EINVAL;
 	}
 	*v_r = (unsigned)v;
@@ -143,9 +144,11 @@ static int held_add(struct poller *p, struct dmf_job *job, int64_t id,
 		return -ENOMEM;
 	}
 	p->held = nh;
-	nh[p->n_held] = (struct held){.job = job, .id = id, .attempt = attempt,
-				      .uid = xstrdup(uid),
-				      .claimed_ms = now_monotonic_ms()};
+	nh[p->n_held] = (struct held){ .job = job,
+				       .id = id,
+				       .attempt = attempt,
+				       .uid = xstrdup(uid),
+				       .claimed_ms = now_monotonic_ms() };
 	p->n_held++;
 	pthread_mutex_unlock(&p->lock);
 	return 0;
@@ -179,14 +182,14 @@ static void fill_result(const struct dmf_job *job, const struct held *h,
 	if (canceled)
 		r->status = "CANCELED";
 	else
-		r->status = job->status == DMF_STATUS_SUCCESS ? "SUCCESS"
-							       : "FAILURE";
-	r->error = canceled && job->error == NULL ? "canceled while running"
-						  : job->error;
-	*details_r = job->details != NULL
-			     ? json_dumps(job->details, JSON_COMPACT |
-							       JSON_PRESERVE_ORDER)
-			     : NULL;
+		r->status = job->status == DMF_STATUS_SUCCESS ? "SUCCESS" :
+								"FAILURE";
+	r->error = canceled && job->error == NULL ? "canceled while running" :
+						    job->error;
+	*details_r = job->details != NULL ?
+			     json_dumps(job->details,
+					JSON_COMPACT | JSON_PRESERVE_ORDER) :
+			     NULL;
 	r->details = *details_r;
 	for (int i = 0; i < DMF_COUNT_MAX_ && i < 6; i++) {
 		r->counts[i] = job->counts[i];
@@ -206,7 +209,7 @@ static void fill_result(const struct dmf_job *job, const struct held *h,
 static int write_back(struct poller *p, struct dmf_job *job, int64_t id,
 		      unsigned attempt, bool release, bool canceled)
 {
-	struct held h = {.id = id, .attempt = attempt};
+	struct held h = { .id = id, .attempt = attempt };
 	struct db_job_result r;
 	char *details = NULL, *error = NULL;
 	int ret;
@@ -221,8 +224,9 @@ static int write_back(struct poller *p, struct dmf_job *job, int64_t id,
 	free(details);
 	if (ret == 0) {
 		if (release && !canceled)
-			log_job(DMF_LOG_INFO, job, "job %" PRId64 " put back in "
-						    "the queue",
+			log_job(DMF_LOG_INFO, job,
+				"job %" PRId64 " put back in "
+				"the queue",
 				id);
 	} else if (ret == -ESTALE) {
 		log_job(DMF_LOG_WARN, job,
@@ -390,10 +394,9 @@ static void heartbeat_once(struct poller *p)
 	char *error = NULL;
 	int ret;
 
-	ret = db_jobs_heartbeat(p->w->pool,
-				db_worker_registered(p->w) ? p->w->name : NULL,
-				p->w->owner, p->lease_ms, &alive, &n_alive,
-				&error);
+	ret = db_jobs_heartbeat(
+		p->w->pool, db_worker_registered(p->w) ? p->w->name : NULL,
+		p->w->owner, p->lease_ms, &alive, &n_alive, &error);
 	pthread_mutex_lock(&p->lock);
 	if (ret < 0) {
 		if (!p->warned_down)
@@ -423,7 +426,8 @@ static void heartbeat_once(struct poller *p)
 		if (h->lost || h->claimed_ms >= sent)
 			continue;
 		for (size_t k = 0; k < n_alive; k++) {
-			if (alive[k].id != h->id || alive[k].attempt != h->attempt)
+			if (alive[k].id != h->id ||
+			    alive[k].attempt != h->attempt)
 				continue;
 			found = true;
 			if (alive[k].cancel_requested && !h->canceled &&
@@ -446,8 +450,8 @@ static void heartbeat_once(struct poller *p)
 	pthread_mutex_unlock(&p->lock);
 	free(alive);
 	retry_pending(p);
-	if (db_jobs_rescue(p->w->pool, p->w->target, p->rescue_limit,
-			   &requeued, &failed, NULL) == 0 &&
+	if (db_jobs_rescue(p->w->pool, p->w->target, p->rescue_limit, &requeued,
+			   &failed, NULL) == 0 &&
 	    (requeued > 0 || failed > 0))
 		log_warn("rescued stale jobs of target %s: %u queued again, "
 			 "%u failed (rescue limit %u)",
@@ -554,8 +558,8 @@ static char *row_problem(const struct db_job_row *r)
 static int set_props(struct poller *p, struct dmf_job *job,
 		     const struct db_job_row *r, char **problem_r)
 {
-	const char *ruid = r->ruid != NULL && *r->ruid != '\0' ? r->ruid
-							       : r->uid;
+	const char *ruid =
+		r->ruid != NULL && *r->ruid != '\0' ? r->ruid : r->uid;
 	char md5[1100], port[24], two[16], prio[16];
 	int ret = inject_md5path(r->uid, md5, sizeof(md5));
 
@@ -567,10 +571,10 @@ static int set_props(struct poller *p, struct dmf_job *job,
 		snprintf(port, sizeof(port), "%ld", r->sourceport);
 	else if (r->sourcehost_known && r->sh_port > 0)
 		snprintf(port, sizeof(port), "%ld", r->sh_port);
-#define SET(name, value)                                                       \
-	do {                                                                   \
-		if (ret == 0 && (value) != NULL)                               \
-			ret = job_set_property(job, (name), (value), false);   \
+#define SET(name, value)                                                     \
+	do {                                                                 \
+		if (ret == 0 && (value) != NULL)                             \
+			ret = job_set_property(job, (name), (value), false); \
 	} while (0)
 	SET("uid", r->uid);
 	SET("ruid", ruid);
@@ -585,9 +589,9 @@ static int set_props(struct poller *p, struct dmf_job *job,
 	SET("exclude", r->exclude);
 	SET("submitted", r->submitted);
 	if (r->sourcehost != NULL && *r->sourcehost != '\0') {
-		SET("sourcehost",
-		    r->sourcehost_known && r->sh_host != NULL ? r->sh_host
-							       : r->sourcehost);
+		SET("sourcehost", r->sourcehost_known && r->sh_host != NULL ?
+					  r->sh_host :
+					  r->sourcehost);
 		SET("sourcehostname", r->sourcehost);
 		SET("sourcehostcommands", r->sh_commands);
 	}
@@ -611,11 +615,11 @@ static int set_props(struct poller *p, struct dmf_job *job,
 		ret = crypto_unwrap(p->ring, r->password_key, r->password_iv,
 				    r->password, &plain, &error);
 		if (ret < 0) {
-			*problem_r = xasprintf("cannot unwrap the password "
-					       "(key '%s'): %s",
-					       r->password_key,
-					       error != NULL ? error
-							     : dmf_strerror(ret));
+			*problem_r = xasprintf(
+				"cannot unwrap the password "
+				"(key '%s'): %s",
+				r->password_key,
+				error != NULL ? error : dmf_strerror(ret));
 			free(error);
 			return -EINVAL;
 		}
@@ -664,7 +668,7 @@ static int pdb_fetch(struct poller *p, size_t want, struct dmf_job **jobs,
 		     size_t *n_r)
 {
 	struct db_claim_res res;
-	struct db_claim_req req = {0};
+	struct db_claim_req req = { 0 };
 	char **sources, **uids = NULL, *error = NULL;
 	int64_t *ids = NULL;
 	uint64_t now = now_monotonic_ms();
@@ -840,21 +844,23 @@ static int pdb_create(const struct config *cfg, struct poller **poller_r,
 	if (p->cache_size == 0)
 		p->cache_size = 1;
 	if (p->lease_ms < 2 * p->heartbeat_ms) {
-		*error_r = xasprintf("dmf.worker.lease (%u ms) must be at least "
-				     "twice dmf.worker.heartbeat (%u ms)",
-				     p->lease_ms, p->heartbeat_ms);
+		*error_r =
+			xasprintf("dmf.worker.lease (%u ms) must be at least "
+				  "twice dmf.worker.heartbeat (%u ms)",
+				  p->lease_ms, p->heartbeat_ms);
 		ret = -EINVAL;
 		goto fail;
 	}
-	ret = crypto_keyring_load(cfg_get(cfg->root,
-					  "dmf.worker.crypto.storageKeys"),
-				  &p->ring, error_r);
+	ret = crypto_keyring_load(
+		cfg_get(cfg->root, "dmf.worker.crypto.storageKeys"), &p->ring,
+		error_r);
 	if (ret < 0)
 		goto fail;
 	ret = db_worker_get(cfg, &p->w, error_r);
 	if (ret < 0)
 		goto fail;
-	p->lease_deadline_ms = now_monotonic_ms() + p->lease_ms - p->lease_ms / 5;
+	p->lease_deadline_ms =
+		now_monotonic_ms() + p->lease_ms - p->lease_ms / 5;
 	/* a restarted worker takes its previous jobs back to the queue */
 	ret = db_jobs_recover(p->w->pool, p->w->name, p->w->owner,
 			      p->rescue_limit, &requeued, &failed, error_r);

@@ -46,8 +46,8 @@ static int sim_create(const struct config *cfg, struct poller **p_r,
 
 	if (cfg_get_int(cfg->root, "dmf.worker.poller.simulator.max-jobs", 5,
 			&max_jobs, &err) < 0 ||
-	    cfg_get_int(cfg->root, "dmf.worker.poller.simulator.max-wait-ms",
-			0, &max_wait, &err) < 0 ||
+	    cfg_get_int(cfg->root, "dmf.worker.poller.simulator.max-wait-ms", 0,
+			&max_wait, &err) < 0 ||
 	    cfg_get_int(cfg->root, "dmf.worker.poller.simulator.limit", 0,
 			&limit, &err) < 0 ||
 	    cfg_get_string(cfg->root, "dmf.worker.identity.target", "default",
@@ -71,8 +71,8 @@ static int sim_create(const struct config *cfg, struct poller **p_r,
 	p->max_jobs = (unsigned)max_jobs;
 	p->max_wait_ms = (unsigned)max_wait;
 	p->limit = (unsigned long long)limit;
-	p->source = xstrdup(sources != NULL && sources[0] != NULL ? sources[0]
-								  : "default");
+	p->source = xstrdup(sources != NULL && sources[0] != NULL ? sources[0] :
+								    "default");
 	p->target = xstrdup(target);
 	cfg_strv_free(&sources);
 	pthread_mutex_init(&p->lock, NULL);
@@ -97,7 +97,8 @@ static int sim_fetch(struct poller *p, size_t want, struct dmf_job **jobs,
 		snprintf(id, sizeof(id), "sim-%llu", p->made + 1);
 		snprintf(uid, sizeof(uid), "sim-user-%llu", p->made + 1);
 		job = job_new(id, "sync", p->source, p->target);
-		if (job == NULL || job_set_property(job, "uid", uid, false) < 0 ||
+		if (job == NULL ||
+		    job_set_property(job, "uid", uid, false) < 0 ||
 		    job_set_property(job, "ruid", uid, false) < 0 ||
 		    job_set_property(job, "source", p->source, false) < 0) {
 			job_free(&job);
@@ -107,8 +108,8 @@ static int sim_fetch(struct poller *p, size_t want, struct dmf_job **jobs,
 		p->made++;
 	}
 	if (n > 0 && p->max_wait_ms > 0)
-		p->next_at = now_monotonic_ms() +
-			     random_between(0, p->max_wait_ms);
+		p->next_at =
+			now_monotonic_ms() + random_between(0, p->max_wait_ms);
 	*n_r = n;
 	return n == 0 && want > 0 && p->limit == 0 ? -ENOMEM : 0;
 }

@@ -26,10 +26,10 @@ static int bad_key(const struct config *cfg, const char *key, char **error_r,
 {
 	char where[256];
 
-	*error_r = xasprintf("%s: key '%s': %s",
-			     cfg_origin(cfg_get(cfg->root, key), where,
-					sizeof(where)),
-			     key, what);
+	*error_r = xasprintf(
+		"%s: key '%s': %s",
+		cfg_origin(cfg_get(cfg->root, key), where, sizeof(where)), key,
+		what);
 	return -EINVAL;
 }
 

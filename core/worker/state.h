@@ -15,7 +15,7 @@
 #include "lib/config.h"
 
 enum run_state {
-	RUN_STATE_PAUSED = 0,  /* registered, not claiming */
+	RUN_STATE_PAUSED = 0, /* registered, not claiming */
 	RUN_STATE_RUNNING = 1, /* claiming jobs */
 	RUN_STATE_STOPPING = 2 /* draining, then exit */
 };

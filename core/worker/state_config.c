@@ -37,8 +37,8 @@ static int state_config_create(const struct config *cfg, struct state **s_r,
 		return -ENOMEM;
 	s->ws.state = started ? RUN_STATE_RUNNING : RUN_STATE_PAUSED;
 	s->ws.max_jobs = max_jobs;
-	s->refresh_ms = refresh > 0 && refresh < 3600000 ? (unsigned)refresh
-							 : 5000;
+	s->refresh_ms =
+		refresh > 0 && refresh < 3600000 ? (unsigned)refresh : 5000;
 	*s_r = s;
 	return 0;
 }

@@ -29,11 +29,11 @@ enum { BE_PAUSED = 0, BE_RUNNING = 1, BE_STOPPING = 2, BE_STOPPED = 3 };
 struct state {
 	struct db_worker *w;
 	unsigned refresh_ms;
-	int cfg_initial;      /* 1 STARTED, 0 STOPPED (file) */
-	unsigned cfg_max;     /* jobs.max (file) */
+	int cfg_initial; /* 1 STARTED, 0 STOPPED (file) */
+	unsigned cfg_max; /* jobs.max (file) */
 	enum run_state state;
 	unsigned max_jobs;
-	int seen_initial;     /* last initial_state read, -1 none */
+	int seen_initial; /* last initial_state read, -1 none */
 	bool warned_identity;
 };
 
@@ -49,7 +49,7 @@ struct reg_ctx {
 
 static int read_sources(struct db_conn *c, const char *name, char ***out_r)
 {
-	struct db_value p[1] = {DB_STR(name)};
+	struct db_value p[1] = { DB_STR(name) };
 	struct db_rows *rows = NULL;
 	char **out;
 	int ret;
@@ -104,13 +104,14 @@ static int register_fn(struct db_conn *c, void *arg)
 		p[7] = DB_STR(host);
 		p[8] = DB_INT(getpid());
 		p[9] = DB_STR(PACKAGE_VERSION);
-		ret = db_exec(c,
-			      "INSERT INTO backends (name, target, memberid, "
-			      "initial_state, max_threads, status, threads, "
-			      "boot_id, host, pid, version, started, updated, "
-			      "heartbeat) VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?, "
-			      "?, NOW(3), NOW(3), NOW(3))",
-			      p, 10, NULL, NULL);
+		ret = db_exec(
+			c,
+			"INSERT INTO backends (name, target, memberid, "
+			"initial_state, max_threads, status, threads, "
+			"boot_id, host, pid, version, started, updated, "
+			"heartbeat) VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?, "
+			"?, NOW(3), NOW(3), NOW(3))",
+			p, 10, NULL, NULL);
 		for (size_t i = 0; ret == 0 && x->cfg_sources[i] != NULL; i++) {
 			p[1] = DB_STR(x->cfg_sources[i]);
 			ret = db_exec(c,
@@ -142,7 +143,7 @@ static int register_fn(struct db_conn *c, void *arg)
 
 static int do_register(struct state *s, char **error_r)
 {
-	struct reg_ctx x = {.s = s};
+	struct reg_ctx x = { .s = s };
 	int ret;
 
 	x.cfg_sources = db_worker_sources(s->w, NULL);
@@ -159,7 +160,8 @@ static int do_register(struct state *s, char **error_r)
 	s->state = x.initial ? RUN_STATE_RUNNING : RUN_STATE_PAUSED;
 	s->max_jobs = x.max_threads;
 	s->seen_initial = x.initial;
-	log_info("backend %s %s: initial state %s, maxThreads %u, sources %s%s%s",
+	log_info("backend %s %s: initial state %s, maxThreads %u, sources "
+		 "%s%s%s",
 		 s->w->name, x.created ? "registered" : "found",
 		 x.initial ? "STARTED" : "STOPPED", x.max_threads,
 		 x.sources[0] != NULL ? x.sources[0] : "(none)",
@@ -195,7 +197,7 @@ static int be_status(enum run_state st)
 static int refresh_read_fn(struct db_conn *c, void *arg)
 {
 	struct refresh_ctx *x = arg;
-	struct db_value p[1] = {DB_STR(x->s->w->name)};
+	struct db_value p[1] = { DB_STR(x->s->w->name) };
 	struct db_rows *rows = NULL;
 	int ret;
 
@@ -255,7 +257,7 @@ static int write_status(struct state *s, int status, unsigned threads,
 static int sdb_refresh(struct state *s, unsigned running,
 		       struct worker_state *ws_r)
 {
-	struct refresh_ctx x = {.s = s, .running = running};
+	struct refresh_ctx x = { .s = s, .running = running };
 	const char *cleared = NULL;
 	char *error = NULL;
 	int ret;
@@ -369,8 +371,8 @@ static int sdb_create(const struct config *cfg, struct state **state_r,
 		free(s);
 		return -EINVAL;
 	}
-	if (cfg_get_duration_ms(cfg->root, "dmf.worker.jobs.cache.refresh", 5000,
-				&refresh, &error) < 0 ||
+	if (cfg_get_duration_ms(cfg->root, "dmf.worker.jobs.cache.refresh",
+				5000, &refresh, &error) < 0 ||
 	    cfg_get_duration_ms(cfg->root, "dmf.worker.heartbeat", 10000,
 				&heartbeat, &error) < 0) {
 		*error_r = xasprintf("%s", error);
@@ -394,8 +396,9 @@ static int sdb_create(const struct config *cfg, struct state **state_r,
 		if (ret >= 0)
 			goto registered;
 
-		*error_r = xasprintf("cannot register backend %s: %s",
-				     s->w->name, e != NULL ? e : dmf_strerror(ret));
+		*error_r =
+			xasprintf("cannot register backend %s: %s", s->w->name,
+				  e != NULL ? e : dmf_strerror(ret));
 		free(e);
 		sdb_destroy(&s);
 		return ret;

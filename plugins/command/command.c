@@ -230,7 +230,7 @@ static void fail_config(struct command_worker *w, struct dmf_job *job,
 			const char *msg)
 {
 	const struct dmf_host *h = w->host;
-	struct text d = {0};
+	struct text d = { 0 };
 
 	h->log->log(DMF_LOG_ERROR, job, "configuration error: %s", msg);
 	h->response->set_status(job, DMF_STATUS_FAILURE);
@@ -253,10 +253,10 @@ static int cmd_run(void *ctx, struct dmf_job *job)
 	const char *error = NULL;
 	const struct dmf_conf *src, *def;
 	struct dmf_command *cmd = NULL;
-	struct dmf_exec_options o = {.size = sizeof(o)};
-	struct dmf_exec_result r = {0};
-	struct run_state st = {0};
-	struct text d = {0};
+	struct dmf_exec_options o = { .size = sizeof(o) };
+	struct dmf_exec_result r = { 0 };
+	struct run_state st = { 0 };
+	struct text d = { 0 };
 	long long timeout = 0;
 	char path[96], msg[512];
 	bool success;
@@ -304,8 +304,9 @@ static int cmd_run(void *ctx, struct dmf_job *job)
 		r.exit_code = -1;
 	} else if (r.aborted) {
 		success = false;
-		snprintf(msg, sizeof(msg), "migration command aborted (job "
-					   "stopped)");
+		snprintf(msg, sizeof(msg),
+			 "migration command aborted (job "
+			 "stopped)");
 	} else if (r.timed_out) {
 		success = false;
 		snprintf(msg, sizeof(msg),
@@ -327,7 +328,7 @@ static int cmd_run(void *ctx, struct dmf_job *job)
 	if (w->hide_passwords) {
 		add_json_string(&d, cmd->display, strlen(cmd->display));
 	} else {
-		struct text as_run = {0};
+		struct text as_run = { 0 };
 
 		add_argv(&as_run, cmd->argv);
 		if (as_run.failed)
@@ -364,8 +365,8 @@ static int cmd_run(void *ctx, struct dmf_job *job)
 		free(d.p);
 	}
 	h->inject->command_free(&cmd);
-	h->response->set_status(job, success ? DMF_STATUS_SUCCESS
-					     : DMF_STATUS_FAILURE);
+	h->response->set_status(job, success ? DMF_STATUS_SUCCESS :
+					       DMF_STATUS_FAILURE);
 	if (!success)
 		h->response->set_error(job, "%s", msg);
 	return 0;

@@ -174,12 +174,13 @@ static int index_grow(struct analyzer *a)
 	return 0;
 }
 
-static ssize_t box_find(const struct analyzer *a, const char *name,
-			size_t len, uint32_t h)
+static ssize_t box_find(const struct analyzer *a, const char *name, size_t len,
+			uint32_t h)
 {
 	if (a->index_cap == 0)
 		return -1;
-	for (size_t j = h & (a->index_cap - 1);; j = (j + 1) & (a->index_cap - 1)) {
+	for (size_t j = h & (a->index_cap - 1);;
+	     j = (j + 1) & (a->index_cap - 1)) {
 		size_t v = a->index[j];
 		if (v == 0)
 			return -1;
@@ -294,8 +295,15 @@ void analyzer_begin_attempt(struct analyzer *a)
 
 /* ------------------------------------------------------------- parsing --- */
 
-enum level { LV_NONE, LV_DEBUG, LV_INFO, LV_WARNING, LV_ERROR, LV_FATAL,
-	     LV_PANIC };
+enum level {
+	LV_NONE,
+	LV_DEBUG,
+	LV_INFO,
+	LV_WARNING,
+	LV_ERROR,
+	LV_FATAL,
+	LV_PANIC
+};
 
 /* The level whose name (followed by ": ") starts at p, with its length. */
 static enum level level_at(const char *p, const char *end, size_t *len_r)
@@ -305,12 +313,13 @@ static enum level level_at(const char *p, const char *end, size_t *len_r)
 		size_t len;
 		enum level lv;
 	} words[] = {
-		{ "Debug: ", 7, LV_DEBUG },     { "Info: ", 6, LV_INFO },
+		{ "Debug: ", 7, LV_DEBUG },	{ "Info: ", 6, LV_INFO },
 		{ "Warning: ", 9, LV_WARNING }, { "Error: ", 7, LV_ERROR },
-		{ "Fatal: ", 7, LV_FATAL },     { "Panic: ", 7, LV_PANIC },
+		{ "Fatal: ", 7, LV_FATAL },	{ "Panic: ", 7, LV_PANIC },
 	};
 	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
-		if (words[i].word[0] == *p && (size_t)(end - p) >= words[i].len &&
+		if (words[i].word[0] == *p &&
+		    (size_t)(end - p) >= words[i].len &&
 		    memcmp(p, words[i].word, words[i].len) == 0) {
 			*len_r = words[i].len;
 			return words[i].lv;
@@ -350,8 +359,7 @@ static enum level split_line(const char *line, size_t len, const char **msg_r,
 
 static int match(struct analyzer *a, enum pat_id id, const char *s, size_t len)
 {
-	return pcre2_match(pat_code[id], (PCRE2_SPTR)s, len, 0, 0, a->md,
-			   NULL);
+	return pcre2_match(pat_code[id], (PCRE2_SPTR)s, len, 0, 0, a->md, NULL);
 }
 
 /* Group g of the last match as (start, length); false when unset. */
@@ -373,7 +381,8 @@ static void handle_maillog(struct analyzer *a, const char *msg, size_t len)
 
 	if (match(a, PAT_MAILLOG, msg, len) < 0)
 		return;
-	if (!group(a, 1, msg, &ev, &ev_len) || !group(a, 2, msg, &box, &box_len))
+	if (!group(a, 1, msg, &ev, &ev_len) ||
+	    !group(a, 2, msg, &box, &box_len))
 		return;
 	ssize_t i = box_get(a, box, box_len);
 	if (i < 0) {
@@ -424,7 +433,8 @@ static void handle_duplicate(struct analyzer *a, const char *msg, size_t len)
 		a->oom = true;
 		return;
 	}
-	a->dups[a->n_dups++] = (struct dup){ .box = (size_t)bi, .uid = u,
+	a->dups[a->n_dups++] = (struct dup){ .box = (size_t)bi,
+					     .uid = u,
 					     .attempt = a->attempt };
 	a->new_dups++;
 }
@@ -448,7 +458,8 @@ static char *redact(const struct analyzer *a, char *s)
 			}
 			memcpy(n, s, pre);
 			memcpy(n + pre, hidden, sizeof(hidden) - 1);
-			memcpy(n + pre + sizeof(hidden) - 1, hit + sl, rest + 1);
+			memcpy(n + pre + sizeof(hidden) - 1, hit + sl,
+			       rest + 1);
 			OPENSSL_cleanse(s, strlen(s));
 			free(s);
 			s = n;
@@ -495,8 +506,8 @@ static char *utf8_copy(const char *s, size_t len)
 		return NULL;
 	while (i < len) {
 		size_t n = utf8_seq((const unsigned char *)s + i, len - i);
-		if (n == 0 || (n == 1 && (unsigned char)s[i] < 0x20 &&
-			       s[i] != '\t')) {
+		if (n == 0 ||
+		    (n == 1 && (unsigned char)s[i] < 0x20 && s[i] != '\t')) {
 			out[i++] = '?';
 			continue;
 		}
@@ -562,9 +573,11 @@ static void classify(struct analyzer *a, const char *msg, size_t len)
 	if (len > 7 && memcmp(msg, "imapc(", 6) == 0) {
 		if (match(a, PAT_CONNECT, msg, len) >= 0) {
 			if (group(a, 4, msg, &g, &gl))
-				set_failure(a, ANALYZER_FAIL_IMAPC_CONNECT, g, gl);
+				set_failure(a, ANALYZER_FAIL_IMAPC_CONNECT, g,
+					    gl);
 			else if (group(a, 2, msg, &g, &gl))
-				set_failure(a, ANALYZER_FAIL_IMAPC_CONNECT_TIMEOUT,
+				set_failure(a,
+					    ANALYZER_FAIL_IMAPC_CONNECT_TIMEOUT,
 					    g, gl);
 		}
 	} else if (len > 27 &&
@@ -621,7 +634,8 @@ void analyzer_feed_line(struct analyzer *a, const char *line, size_t len)
 		return;
 	/* keep "Error: ..." / "Fatal: ...": the tag starts 7 bytes back */
 	keep_error(a, msg - 7, msg_len + 7);
-	if (!a->storage_timeout && match(a, PAT_STORAGE_TIMEOUT, msg, msg_len) >= 0)
+	if (!a->storage_timeout &&
+	    match(a, PAT_STORAGE_TIMEOUT, msg, msg_len) >= 0)
 		a->storage_timeout = true;
 	classify(a, msg, msg_len);
 }
@@ -750,7 +764,8 @@ int analyzer_to_json(const struct analyzer *a, json_t *obj, bool with_counts)
 		for (size_t i = 0; i < a->n_boxes; i++) {
 			const struct box *b = &a->boxes[i];
 			if (b->saved > 0 &&
-			    set_new(saved, b->name, json_integer((json_int_t)b->saved)) < 0)
+			    set_new(saved, b->name,
+				    json_integer((json_int_t)b->saved)) < 0)
 				goto oom;
 			if (b->expunged > 0 &&
 			    set_new(exp, b->name,
@@ -764,7 +779,7 @@ int analyzer_to_json(const struct analyzer *a, json_t *obj, bool with_counts)
 		if (set_new(obj, "expunged", exp) < 0)
 			return -ENOMEM;
 		goto counts_done;
-oom:
+	oom:
 		json_decref(saved);
 		json_decref(exp);
 		return -ENOMEM;
@@ -783,7 +798,8 @@ counts_done:;
 				return -ENOMEM;
 			}
 		}
-		if (json_array_append_new(list, json_string(a->dups[i].uid)) < 0) {
+		if (json_array_append_new(list, json_string(a->dups[i].uid)) <
+		    0) {
 			json_decref(inv);
 			return -ENOMEM;
 		}
@@ -795,7 +811,8 @@ counts_done:;
 		return -ENOMEM;
 	for (size_t i = 0; i < a->n_errors; i++) {
 		/* kept lines are valid UTF-8 (utf8_copy) */
-		if (json_array_append_new(errs, json_string(a->errors[i])) < 0) {
+		if (json_array_append_new(errs, json_string(a->errors[i])) <
+		    0) {
 			json_decref(errs);
 			return -ENOMEM;
 		}

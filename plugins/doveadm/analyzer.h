@@ -44,14 +44,14 @@
 /* The storage-timeout pattern (PCRE2, matched against the text after the
  * "Error: " tag).  Target storage (obox/fs/http/lock) timeouts, not the
  * imapc side, which has its own classes. */
-#define ANALYZER_STORAGE_TIMEOUT_RE                                            \
-	"^(?!imapc\\()(?:.*(?:[Tt]imed out|[Tt]imeout expired|"                 \
-	"Timeout \\([0-9]+s\\) while waiting for (?:lock|dotlock)|"           \
+#define ANALYZER_STORAGE_TIMEOUT_RE                                 \
+	"^(?!imapc\\()(?:.*(?:[Tt]imed out|[Tt]imeout expired|"     \
+	"Timeout \\([0-9]+s\\) while waiting for (?:lock|dotlock)|" \
 	"[Rr]equest timeout|Timeout during))"
 
 /* The obox parallel-writes pattern (spec 3.10), searched in every
  * Warning/Error/Fatal line. */
-#define ANALYZER_PARALLEL_WRITES_RE                                            \
+#define ANALYZER_PARALLEL_WRITES_RE \
 	"failed: PUT .+ failed: Absolute request timeout expired"
 
 enum analyzer_failure {
@@ -142,8 +142,7 @@ size_t analyzer_duplicate_count(const struct analyzer *a);
 
 /* Counts of one mailbox (0 when never seen). */
 unsigned long analyzer_saved(const struct analyzer *a, const char *mailbox);
-unsigned long analyzer_expunged(const struct analyzer *a,
-				const char *mailbox);
+unsigned long analyzer_expunged(const struct analyzer *a, const char *mailbox);
 
 /*
  * Set "saved", "expunged", "invalid" and "errors" of the dsync details

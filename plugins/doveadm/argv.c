@@ -100,8 +100,8 @@ char *const *dv_argv_run(struct dv_argv *a)
 	return a->run;
 }
 
-void dv_argv_add_setting(struct dv_argv *a, const char *name,
-			 const char *value, bool secret)
+void dv_argv_add_setting(struct dv_argv *a, const char *name, const char *value,
+			 bool secret)
 {
 	char *set = NULL, *shown = NULL;
 

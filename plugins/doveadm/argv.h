@@ -19,7 +19,7 @@ struct dv_argv {
 	char **show;
 	size_t n, cap;
 	bool failed; /* an allocation failed: the vector is unusable */
-	char **run;  /* dv_argv_run()'s array */
+	char **run; /* dv_argv_run()'s array */
 };
 
 /* Append `arg` (NULL: show-only); `shown` is its display form (NULL: the
@@ -32,8 +32,8 @@ void dv_argv_add_run_only(struct dv_argv *a, const char *arg);
 char *const *dv_argv_run(struct dv_argv *a);
 /* Append "NAME=VALUE" after "-o"; shown as "-o NAME=<hidden>" when
  * `secret`. */
-void dv_argv_add_setting(struct dv_argv *a, const char *name,
-			 const char *value, bool secret);
+void dv_argv_add_setting(struct dv_argv *a, const char *name, const char *value,
+			 bool secret);
 /* Insert `arg` (shown as `shown`, NULL: same) at index `at`. */
 void dv_argv_insert(struct dv_argv *a, size_t at, const char *arg,
 		    const char *shown);

@@ -69,8 +69,8 @@ struct jb {
 
 static int jfail(struct jb *b, const char *what)
 {
-	if (b->error == NULL && asprintf(&b->error, "command definition: %s",
-					 what) < 0)
+	if (b->error == NULL &&
+	    asprintf(&b->error, "command definition: %s", what) < 0)
 		b->error = NULL;
 	return -EINVAL;
 }
@@ -78,8 +78,7 @@ static int jfail(struct jb *b, const char *what)
 /* `text` with %{mdb:container} / ${mdb:container} replaced by the value
  * fetch-container found (its own "%{" escaped as "%%{"); NULL: no
  * change needed.  *oom set on out of memory. */
-static char *with_container(const char *text, const char *container,
-			    bool *oom)
+static char *with_container(const char *text, const char *container, bool *oom)
 {
 	static const char *const ph[] = { "%{mdb:container}",
 					  "${mdb:container}" };
@@ -87,8 +86,8 @@ static char *with_container(const char *text, const char *container,
 	char *out;
 	const char *p = text;
 
-	if (container == NULL || (strstr(text, ph[0]) == NULL &&
-				  strstr(text, ph[1]) == NULL))
+	if (container == NULL ||
+	    (strstr(text, ph[0]) == NULL && strstr(text, ph[1]) == NULL))
 		return NULL;
 	cap = strlen(text) + 1;
 	for (const char *c = text; (c = strstr(c, "mdb:container}")); c++)
@@ -170,11 +169,12 @@ static int add_list(struct jb *b, const json_t *n, bool split, const char *what)
 	if (n == NULL || json_is_null(n))
 		return 0;
 	if (json_is_string(n))
-		return split ? add_words(b, json_string_value(n))
-			     : expand_add(b, json_string_value(n), false);
+		return split ? add_words(b, json_string_value(n)) :
+			       expand_add(b, json_string_value(n), false);
 	if (!json_is_array(n))
 		return jfail(b, what);
-	json_array_foreach (n, i, v) {
+	json_array_foreach(n, i, v)
+	{
 		if (!json_is_string(v))
 			return jfail(b, what);
 		r = expand_add(b, json_string_value(v), false);
@@ -195,8 +195,8 @@ static int add_level(struct jb *b, const json_t *def, bool sub, int depth)
 	name = json_object_get(def, "name");
 	if (!json_is_string(name) || json_string_value(name)[0] == '\0')
 		return jfail(b, "a command needs a name");
-	r = sub ? add_words(b, json_string_value(name))
-		: expand_add(b, json_string_value(name), false);
+	r = sub ? add_words(b, json_string_value(name)) :
+		  expand_add(b, json_string_value(name), false);
 	if (r == 0)
 		r = add_list(b, json_object_get(def, "flags"), true,
 			     "flags must be a string or a list");
@@ -206,7 +206,8 @@ static int add_level(struct jb *b, const json_t *def, bool sub, int depth)
 	if (opts != NULL && !json_is_null(opts)) {
 		if (!json_is_array(opts))
 			return jfail(b, "options must be a list");
-		json_array_foreach (opts, i, o) {
+		json_array_foreach(opts, i, o)
+		{
 			const json_t *on = json_object_get(o, "name"),
 				     *ov = json_object_get(o, "value");
 			const char *nm;
@@ -282,8 +283,8 @@ static json_t *conf_to_json(const struct dmf_host_config *hc,
 	case DMF_CONF_LIST:
 		out = json_array();
 		for (size_t i = 0; out != NULL && i < hc->count(n); i++) {
-			json_t *v = conf_to_json(hc, hc->child(n, i),
-						 depth + 1);
+			json_t *v =
+				conf_to_json(hc, hc->child(n, i), depth + 1);
 			if (v == NULL || json_array_append_new(out, v) < 0) {
 				json_decref(out);
 				return NULL;

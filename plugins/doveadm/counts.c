@@ -11,8 +11,8 @@
 #include "details.h"
 #include "run.h"
 
-static void count_line(void *ctx, enum dmf_exec_stream stream,
-		       const char *line, size_t len)
+static void count_line(void *ctx, enum dmf_exec_stream stream, const char *line,
+		       size_t len)
 {
 	if (stream == DMF_EXEC_STDOUT)
 		doveadm_count_feed_line(ctx, line, len);
@@ -53,8 +53,7 @@ static void add_jobconf(struct dv_job *dj, struct dv_argv *a,
 /* A configured or sourcehost remote command: converted like the sync
  * override (passwords into a per-job file of their own). */
 static int convert_remote(struct dv_job *dj, struct dv_argv *built,
-			  struct dv_argv *a, char **extra_conf,
-			  char **error_r)
+			  struct dv_argv *a, char **extra_conf, char **error_r)
 {
 	static const char *const subs[] = { "mailbox status", NULL };
 	struct dsync_moved moved[4];
@@ -67,8 +66,9 @@ static int convert_remote(struct dv_job *dj, struct dv_argv *built,
 	r = dsync_convert(dv_argv_run(built), built->show, subs, a, moved,
 			  &n_moved, &config, &e);
 	if (r < 0) {
-		if (asprintf(error_r, "the remote count command must be a "
-				      "doveadm mailbox status command (%s)",
+		if (asprintf(error_r,
+			     "the remote count command must be a "
+			     "doveadm mailbox status command (%s)",
 			     e) < 0)
 			*error_r = NULL;
 		return r;
@@ -88,8 +88,8 @@ static int convert_remote(struct dv_job *dj, struct dv_argv *built,
 	return r;
 }
 
-static int remote_argv(struct dv_job *dj, struct dv_argv *a,
-		       char **extra_conf, char **error_r)
+static int remote_argv(struct dv_job *dj, struct dv_argv *a, char **extra_conf,
+		       char **error_r)
 {
 	const struct doveadm_source_conf *c = dj->conf;
 	const struct dmf_host *h = dj->h;
@@ -136,12 +136,10 @@ static int remote_argv(struct dv_job *dj, struct dv_argv *a,
 		add_status_args(a, dj->uid);
 		return 0;
 	case DOVEADM_REMOTE_DOVEADM: {
-		struct jobconf_setting set[1] = {
-			{ "doveadm_password", c->doveadm.password }
-		};
-		const char *host = c->doveadm.host != NULL
-					   ? c->doveadm.host
-					   : dj->imapc.host;
+		struct jobconf_setting set[1] = { { "doveadm_password",
+						    c->doveadm.password } };
+		const char *host = c->doveadm.host != NULL ? c->doveadm.host :
+							     dj->imapc.host;
 		char hp[300];
 		if (host == NULL) {
 			*error_r = strdup("count.remote-protocol doveadm needs "
@@ -214,14 +212,16 @@ int counts_run(struct dv_job *dj, enum counts_kind kind,
 	if (r == 0) {
 		display = dv_argv_display(&a);
 		doveadm_count_init(&p);
-		r = dv_run(dj, &a, display, steps[kind], count_line, &p,
-			   errors, &rr);
+		r = dv_run(dj, &a, display, steps[kind], count_line, &p, errors,
+			   &rr);
 	}
 	if (r < 0) {
-		details_error_line(errors, error != NULL ? error : "out of "
-								   "memory",
-				   strlen(error != NULL ? error
-							: "out of memory"));
+		details_error_line(
+			errors,
+			error != NULL ? error :
+					"out of "
+					"memory",
+			strlen(error != NULL ? error : "out of memory"));
 		rr = (struct dv_run_result){ .exit_code = -1 };
 	} else if (!rr.started || rr.exit_code < 0) {
 		details_error_line(errors, rr.msg, strlen(rr.msg));

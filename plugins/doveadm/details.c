@@ -28,8 +28,8 @@ json_t *details_entry(bool success, const char *command, bool with_exit,
 	return o;
 }
 
-int details_add(const struct dmf_host *h, struct dmf_job *job,
-		const char *op, json_t *body)
+int details_add(const struct dmf_host *h, struct dmf_job *job, const char *op,
+		json_t *body)
 {
 	char *text;
 	int ret;

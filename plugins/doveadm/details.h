@@ -40,8 +40,8 @@ json_t *details_entry(bool success, const char *command, bool with_exit,
 
 /* Append {"op": body} to the job's details; takes over `body`.  Returns 0
  * or a negative errno. */
-int details_add(const struct dmf_host *h, struct dmf_job *job,
-		const char *op, json_t *body);
+int details_add(const struct dmf_host *h, struct dmf_job *job, const char *op,
+		json_t *body);
 
 /* Append a line to an errors array (capped at DETAILS_MAX_ERRORS lines of
  * DETAILS_MAX_ERROR_LEN bytes; invalid UTF-8 bytes become '?'). */

@@ -60,7 +60,8 @@ static void warn_block(const struct dmf_host *h, const char *name,
 		keys[n++] = "director.*";
 	if (c->http.configured)
 		keys[n++] = "http.url";
-	if (c->count.remote && c->count.remote_protocol == DOVEADM_REMOTE_HTTP &&
+	if (c->count.remote &&
+	    c->count.remote_protocol == DOVEADM_REMOTE_HTTP &&
 	    c->count.remote_command == NULL)
 		keys[n++] = "count.remote-protocol: http";
 	if (c->move_duplicates)
@@ -74,12 +75,11 @@ static void warn_block(const struct dmf_host *h, const char *name,
 
 /* Parse every source block once: report errors early, warn about the
  * features not supported yet. */
-static void check_blocks(const struct dmf_host *h,
-			 const struct dmf_conf *root)
+static void check_blocks(const struct dmf_host *h, const struct dmf_conf *root)
 {
 	const struct dmf_host_config *hc = h->config;
-	const struct dmf_conf *src = root != NULL ? hc->get(root, "source")
-						  : NULL;
+	const struct dmf_conf *src =
+		root != NULL ? hc->get(root, "source") : NULL;
 
 	for (size_t i = 0; i < hc->count(src); i++) {
 		const struct dmf_conf *b = hc->child(src, i);
@@ -163,8 +163,8 @@ static int dv_init(const struct dmf_host *host, void **ctx_r,
 	host->log->log(DMF_LOG_INFO, NULL,
 		       "doveadm worker: %s, config %s, per-job files in %s",
 		       pl->doveadm_path,
-		       pl->config_file != NULL ? pl->config_file
-					       : "(doveadm's default)",
+		       pl->config_file != NULL ? pl->config_file :
+						 "(doveadm's default)",
 		       pl->runtime_dir);
 	*ctx_r = pl;
 	return 0;

@@ -47,7 +47,8 @@ int doveadm_phase_parse(const char *text, enum doveadm_phase *phase_r)
 						  "presync", "pre_sync" };
 	if (text == NULL)
 		return -EINVAL;
-	for (size_t i = 0; i < sizeof(sync_names) / sizeof(sync_names[0]); i++) {
+	for (size_t i = 0; i < sizeof(sync_names) / sizeof(sync_names[0]);
+	     i++) {
 		if (strcasecmp(text, sync_names[i]) == 0) {
 			*phase_r = DOVEADM_PHASE_SYNC;
 			return 0;
@@ -161,8 +162,7 @@ static int get_ms(struct pctx *x, const char *path, long long *v)
 	return 0;
 }
 
-static int parse_long(const char *s, long long min, long long max,
-		      long long *v)
+static int parse_long(const char *s, long long min, long long max, long long *v)
 {
 	char *end;
 	long long r;
@@ -235,8 +235,8 @@ static int get_strv(struct pctx *x, const char *path, bool split,
 		} else {
 			while (r == 0 && *s != '\0') {
 				const char *c = strchr(s, ',');
-				size_t len = c != NULL ? (size_t)(c - s)
-						       : strlen(s);
+				size_t len =
+					c != NULL ? (size_t)(c - s) : strlen(s);
 				r = strv_add(&v, &k, s, len);
 				s += len + (c != NULL);
 			}
@@ -293,8 +293,9 @@ static int get_code_map(struct pctx *x, const char *path, bool duration,
 			 key != NULL ? key : "?");
 		if (parse_long(key, 0, 255, &code) < 0) {
 			free(m);
-			return path_error(x, c, cpath, "the key must be an exit "
-						      "code (0-255)");
+			return path_error(x, c, cpath,
+					  "the key must be an exit "
+					  "code (0-255)");
 		}
 		if (x->hc->kind(c) != DMF_CONF_SCALAR) {
 			free(m);
@@ -306,9 +307,10 @@ static int get_code_map(struct pctx *x, const char *path, bool duration,
 			r = parse_long(x->hc->scalar(c), 0, INT_MAX, &v);
 		if (r < 0 || v < 0) {
 			free(m);
-			return path_error(x, c, cpath, duration ?
-					  "must be a duration (ms, 5s, 1m)" :
-					  "must be a non-negative integer");
+			return path_error(
+				x, c, cpath,
+				duration ? "must be a duration (ms, 5s, 1m)" :
+					   "must be a non-negative integer");
 		}
 		m[i].code = (int)code;
 		m[i].value = v;
@@ -435,14 +437,15 @@ static int parse_commands(struct pctx *x, struct doveadm_source_conf *c)
 			char path[64];
 			const struct dmf_conf *n;
 
-			snprintf(path, sizeof(path), "command.%s.%s",
-				 phases[p], which[i]);
+			snprintf(path, sizeof(path), "command.%s.%s", phases[p],
+				 which[i]);
 			n = node_at(x, path);
 			if (n != NULL && x->hc->kind(n) != DMF_CONF_MAP)
-				return path_error(x, n, path,
-						  "must be a command definition "
-						  "(name, options, arguments, "
-						  "sub-command)");
+				return path_error(
+					x, n, path,
+					"must be a command definition "
+					"(name, options, arguments, "
+					"sub-command)");
 			*slot[i] = n;
 		}
 	}
@@ -477,9 +480,10 @@ static int parse_failure_phase(struct pctx *x, const struct dmf_conf *n,
 				step = s;
 		}
 		if (step < 0)
-			return path_error(x, c, path, "unknown step (see "
-						      "failure-flags in "
-						      "docs/doveadm.md)");
+			return path_error(x, c, path,
+					  "unknown step (see "
+					  "failure-flags in "
+					  "docs/doveadm.md)");
 		if (x->hc->get_bool(n, key, flags[step] ? 1 : 0, &v, &e) < 0)
 			return getter_error(x, e);
 		flags[step] = v != 0;
@@ -529,10 +533,10 @@ static int set_defaults(struct doveadm_source_conf *c)
 	return 0;
 }
 
-#define TRY(expr)                                                              \
-	do {                                                                   \
-		if ((r = (expr)) < 0)                                          \
-			return r;                                              \
+#define TRY(expr)                     \
+	do {                          \
+		if ((r = (expr)) < 0) \
+			return r;     \
 	} while (0)
 
 static int parse_block(struct pctx *x, struct doveadm_source_conf *c)
@@ -542,8 +546,9 @@ static int parse_block(struct pctx *x, struct doveadm_source_conf *c)
 	bool legacy;
 
 	if (hc->kind(x->b) != DMF_CONF_MAP)
-		return path_error(x, x->b, "", "must be a map of doveadm "
-					       "settings");
+		return path_error(x, x->b, "",
+				  "must be a map of doveadm "
+				  "settings");
 	TRY(get_bool(x, "analyze-log", &c->analyze_log));
 	TRY(get_bool(x, "move-duplicates", &c->move_duplicates));
 	/* the loader renames copy-imaps-inbox / remove-imaps-path */
@@ -570,11 +575,13 @@ static int parse_block(struct pctx *x, struct doveadm_source_conf *c)
 	TRY(get_bool(x, "fetch-container", &c->fetch_container));
 	TRY(get_str(x, "container-file", &c->container_file));
 	if (c->container_file == NULL &&
-	    (c->container_file = strdup("/etc/dovecot/passwd.container")) == NULL)
+	    (c->container_file = strdup("/etc/dovecot/passwd.container")) ==
+		    NULL)
 		return -ENOMEM;
 	TRY(get_str(x, "imapc-inbox-owner", &c->imapc_inbox_owner));
 	if (c->imapc_inbox_owner == NULL &&
-	    (c->imapc_inbox_owner = strdup(DOVEADM_DEFAULT_INBOX_OWNER)) == NULL)
+	    (c->imapc_inbox_owner = strdup(DOVEADM_DEFAULT_INBOX_OWNER)) ==
+		    NULL)
 		return -ENOMEM;
 	TRY(get_strv(x, "sync-settings", true, &c->sync_settings));
 	for (size_t i = 0; c->sync_settings[i] != NULL; i++) {
@@ -591,7 +598,8 @@ static int parse_block(struct pctx *x, struct doveadm_source_conf *c)
 	}
 
 	TRY(get_bool(x, "director.enabled", &c->director.enabled));
-	TRY(get_bool(x, "director.use-sourcehost", &c->director.use_sourcehost));
+	TRY(get_bool(x, "director.use-sourcehost",
+		     &c->director.use_sourcehost));
 	TRY(get_bool(x, "director.move-user", &c->director.move_user));
 	TRY(get_bool(x, "director.kick.sync", &c->director.kick.sync));
 	TRY(get_bool(x, "director.kick.cutover", &c->director.kick.cutover));
@@ -768,8 +776,8 @@ void doveadm_conf_free(struct doveadm_source_conf **cp)
 
 /* ------------------------------------------------------- retry policy --- */
 
-static const struct doveadm_code_map *code_find(const struct doveadm_code_map *m,
-						size_t n, int code)
+static const struct doveadm_code_map *
+code_find(const struct doveadm_code_map *m, size_t n, int code)
 {
 	for (size_t i = 0; i < n; i++) {
 		if (m[i].code == code)
@@ -794,8 +802,7 @@ int doveadm_retry_max_for(const struct doveadm_retry_conf *rc, int code)
 	return code_is_fatal(code) ? 0 : rc->max;
 }
 
-long long doveadm_retry_sleep_for(const struct doveadm_retry_conf *rc,
-				  int code)
+long long doveadm_retry_sleep_for(const struct doveadm_retry_conf *rc, int code)
 {
 	const struct doveadm_code_map *m =
 		code_find(rc->code_sleep, rc->n_code_sleep, code);
@@ -823,13 +830,14 @@ void doveadm_retry_decide(const struct doveadm_retry_conf *rc,
 		d.reason = "migration command succeeded";
 	} else if (code == 2 && phase == DOVEADM_PHASE_SYNC) {
 		d.verdict = DOVEADM_DONE_OK;
-		d.reason = "mails changed during the sync (exit 2); the cutover "
-			   "will catch up";
+		d.reason =
+			"mails changed during the sync (exit 2); the cutover "
+			"will catch up";
 	} else if (code == 2) {
 		const struct doveadm_code_map *m =
 			code_find(rc->code_max, rc->n_code_max, 2);
-		unsigned max = m != NULL ? (unsigned)m->value
-					 : DOVEADM_CUTOVER_RERUN_MAX;
+		unsigned max = m != NULL ? (unsigned)m->value :
+					   DOVEADM_CUTOVER_RERUN_MAX;
 		if (st->reruns < max) {
 			st->reruns++;
 			d.verdict = DOVEADM_RETRY;
@@ -856,13 +864,12 @@ void doveadm_retry_decide(const struct doveadm_retry_conf *rc,
 		else
 			d.reason = "retrying the migration command";
 	} else {
-		d.reason = code_is_fatal(code) &&
-					   code_find(rc->code_max,
-						     rc->n_code_max,
-						     code) == NULL
-				   ? "migration command failed with an exit "
-				     "code retrying cannot fix"
-				   : "migration command failed; no retries left";
+		d.reason = code_is_fatal(code) && code_find(rc->code_max,
+							    rc->n_code_max,
+							    code) == NULL ?
+				   "migration command failed with an exit "
+				   "code retrying cannot fix" :
+				   "migration command failed; no retries left";
 	}
 	*d_r = d;
 }

@@ -69,13 +69,13 @@ struct doveadm_code_map {
 };
 
 struct doveadm_retry_conf {
-	int max;                /* retry.max (1) */
-	long long sleep_ms;     /* retry.sleep (5000) */
-	struct doveadm_code_map *code_max;   /* retry.code-max */
+	int max; /* retry.max (1) */
+	long long sleep_ms; /* retry.sleep (5000) */
+	struct doveadm_code_map *code_max; /* retry.code-max */
 	size_t n_code_max;
 	struct doveadm_code_map *code_sleep; /* retry.code-sleep */
 	size_t n_code_sleep;
-	bool debug_mode;        /* retry.debug-mode (false) */
+	bool debug_mode; /* retry.debug-mode (false) */
 };
 
 /* The command blocks of one phase; NULL when not configured.  The nodes
@@ -85,27 +85,27 @@ struct doveadm_phase_commands {
 };
 
 struct doveadm_source_conf {
-	char *source;       /* the job's source name */
-	char *block;        /* the block used: its name, "default", or NULL
+	char *source; /* the job's source name */
+	char *block; /* the block used: its name, "default", or NULL
 			     * for built-ins only */
 
-	bool analyze_log;       /* true */
-	bool move_duplicates;   /* false */
-	bool copy_imapc_inbox;  /* false (alias copy-imaps-inbox) */
+	bool analyze_log; /* true */
+	bool move_duplicates; /* false */
+	bool copy_imapc_inbox; /* false (alias copy-imaps-inbox) */
 	bool remove_imapc_path; /* false (alias remove-imaps-path) */
 	struct {
 		bool on_success, on_failure;
 	} metacache_flush, metacache_clean; /* all false; the legacy
 					     * flush-metacache/clean-metacache
 					     * true sets on_success */
-	bool fetch_container;   /* false */
-	char *container_file;   /* /etc/dovecot/passwd.container */
+	bool fetch_container; /* false */
+	char *container_file; /* /etc/dovecot/passwd.container */
 
 	struct {
 		bool enabled, use_sourcehost, move_user;
 		struct {
 			bool sync, cutover, wait;
-			long long timeout_ms;  /* 60s */
+			long long timeout_ms; /* 60s */
 			int *wait_accept_codes; /* -1 = all */
 			size_t n_wait_accept_codes;
 		} kick;
@@ -118,7 +118,7 @@ struct doveadm_source_conf {
 		bool pre, sync, post, remote; /* all true */
 		enum doveadm_remote_protocol remote_protocol; /* imapc */
 		char **remote_http_mailbox_mask; /* the three masks of spec 3.11.4.3 */
-		char *remote_http_socket_path;   /* NULL */
+		char *remote_http_socket_path; /* NULL */
 		const struct dmf_conf *remote_command; /* NULL */
 	} count;
 
@@ -160,9 +160,11 @@ struct doveadm_source_conf {
 };
 
 /* Measured on the rig (docs/doveadm.md): 1.9x faster full syncs. */
-#define DOVEADM_DEFAULT_SYNC_SETTINGS                                          \
-	{ "imapc_features=rfc822.size fetch-headers",                          \
-	  "mail_prefetch_count=20", NULL }
+#define DOVEADM_DEFAULT_SYNC_SETTINGS                       \
+	{                                                   \
+		"imapc_features=rfc822.size fetch-headers", \
+			"mail_prefetch_count=20", NULL      \
+	}
 #define DOVEADM_DEFAULT_INBOX_OWNER "vmail:vmail"
 
 /*
@@ -195,32 +197,32 @@ void doveadm_conf_free(struct doveadm_source_conf **conf);
 
 /* Findings of the attempt that just ended (from the analyzer). */
 struct doveadm_attempt_result {
-	int exit_code;          /* -1: killed by a signal / not run */
+	int exit_code; /* -1: killed by a signal / not run */
 	bool storage_timeout;
 	bool parallel_writes_timeout;
-	size_t new_duplicates;  /* duplicate UIDs first seen in the attempt */
+	size_t new_duplicates; /* duplicate UIDs first seen in the attempt */
 };
 
 /* What the worker carries from attempt to attempt of one job. */
 struct doveadm_retry_state {
-	unsigned attempts;      /* attempts made so far */
-	unsigned retries;       /* failure retries made (not exit-2 re-runs) */
-	unsigned reruns;        /* cutover exit-2 re-runs made */
+	unsigned attempts; /* attempts made so far */
+	unsigned retries; /* failure retries made (not exit-2 re-runs) */
+	unsigned reruns; /* cutover exit-2 re-runs made */
 	bool parallel_writes_1; /* add -o plugin/obox_max_parallel_writes=1 */
-	bool debug;             /* run the next attempt with -D */
+	bool debug; /* run the next attempt with -D */
 };
 
 enum doveadm_verdict {
-	DOVEADM_DONE_OK = 0,  /* success: stop */
-	DOVEADM_RETRY,        /* run again after sleep_ms */
-	DOVEADM_DONE_FAILED,  /* failure: stop (run the failure command) */
+	DOVEADM_DONE_OK = 0, /* success: stop */
+	DOVEADM_RETRY, /* run again after sleep_ms */
+	DOVEADM_DONE_FAILED, /* failure: stop (run the failure command) */
 };
 
 struct doveadm_retry_decision {
 	enum doveadm_verdict verdict;
 	long long sleep_ms;
 	bool move_duplicates; /* fix duplicates at the source before retry */
-	const char *reason;   /* static text for the log */
+	const char *reason; /* static text for the log */
 };
 
 /*
@@ -273,8 +275,8 @@ struct doveadm_count_parser {
 };
 
 void doveadm_count_init(struct doveadm_count_parser *p);
-void doveadm_count_feed_line(struct doveadm_count_parser *p,
-			     const char *line, size_t len);
+void doveadm_count_feed_line(struct doveadm_count_parser *p, const char *line,
+			     size_t len);
 /*
  * The result once the command exited with `exit_code`.  Success: exit 0,
  * or exit 68 (a listed mailbox vanished, see DESIGN.md section 4) with a

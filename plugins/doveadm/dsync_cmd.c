@@ -37,8 +37,8 @@ void imapc_resolve(const struct doveadm_source_conf *c,
 	if (p->user == NULL)
 		p->user = nonempty(jv->uid);
 	p->master_user = nonempty(c->imapc.master_user);
-	p->password = p->master_user != NULL ? c->imapc.master_password
-					      : jv->sourcepasswd;
+	p->password = p->master_user != NULL ? c->imapc.master_password :
+					       jv->sourcepasswd;
 	p->prefix = nonempty(c->imapc.prefix);
 }
 
@@ -52,8 +52,8 @@ size_t imapc_jobconf_settings(const struct imapc_params *p,
 	out[n++] = (struct jobconf_setting){ "imapc_port", p->port };
 	out[n++] = (struct jobconf_setting){ "imapc_ssl", p->ssl };
 	out[n++] = (struct jobconf_setting){ "imapc_user", p->user };
-	out[n++] = (struct jobconf_setting){ "imapc_master_user",
-					     p->master_user };
+	out[n++] =
+		(struct jobconf_setting){ "imapc_master_user", p->master_user };
 	out[n++] = (struct jobconf_setting){ "imapc_password", p->password };
 	out[n++] = (struct jobconf_setting){ "imapc_list_prefix", p->prefix };
 	if (doveadm_password != NULL)
@@ -62,8 +62,7 @@ size_t imapc_jobconf_settings(const struct imapc_params *p,
 	return n;
 }
 
-static void show_setting(struct dv_argv *a, const char *name,
-			 const char *value)
+static void show_setting(struct dv_argv *a, const char *name, const char *value)
 {
 	char *s = NULL;
 
@@ -105,8 +104,9 @@ void dsync_add_mail_log(struct dv_argv *a, const char *mail_plugins)
 	dv_argv_add(a, s, NULL);
 	free(s);
 	dv_argv_add(a, "-o", NULL);
-	dv_argv_add(a, "plugin/mail_log_events=save copy expunge "
-		       "mailbox_create mailbox_delete mailbox_rename",
+	dv_argv_add(a,
+		    "plugin/mail_log_events=save copy expunge "
+		    "mailbox_create mailbox_delete mailbox_rename",
 		    NULL);
 	dv_argv_add(a, "-o", NULL);
 	dv_argv_add(a, "plugin/mail_log_fields=uid box msgid size vsize", NULL);
@@ -127,7 +127,8 @@ static void add_excludes(struct dv_argv *a, const char *list)
 		const char *b = s, *e = s + len;
 		while (b < e && (*b == ' ' || *b == '\t' || *b == '\r'))
 			b++;
-		while (e > b && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
+		while (e > b &&
+		       (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
 			e--;
 		if (e > b) {
 			char *m = strndup(b, (size_t)(e - b));
@@ -207,8 +208,8 @@ void dsync_moved_free(struct dsync_moved moved[4], size_t n)
 
 int dsync_convert(char *const *argv, char *const *shown,
 		  const char *const *subcommands, struct dv_argv *a,
-		  struct dsync_moved moved[4], size_t *n_moved,
-		  char **config_r, const char **error_r)
+		  struct dsync_moved moved[4], size_t *n_moved, char **config_r,
+		  const char **error_r)
 {
 	size_t i, n = 0;
 	char *config = NULL;
@@ -267,11 +268,13 @@ int dsync_convert(char *const *argv, char *const *shown,
 			continue;
 		}
 		if (joined || val == NULL) {
-			dv_argv_add(a, argv[i], shown != NULL ? shown[i] : NULL);
+			dv_argv_add(a, argv[i],
+				    shown != NULL ? shown[i] : NULL);
 		} else {
 			dv_argv_add(a, argv[i - 1],
 				    shown != NULL ? shown[i - 1] : NULL);
-			dv_argv_add(a, argv[i], shown != NULL ? shown[i] : NULL);
+			dv_argv_add(a, argv[i],
+				    shown != NULL ? shown[i] : NULL);
 		}
 	}
 	if (argv[i] != NULL) {
@@ -282,7 +285,8 @@ int dsync_convert(char *const *argv, char *const *shown,
 				if (strcmp(argv[i], subcommands[s]) == 0)
 					sub_ok = true;
 			} else if (strncmp(argv[i], subcommands[s],
-					   (size_t)(sp - subcommands[s])) == 0 &&
+					   (size_t)(sp - subcommands[s])) ==
+					   0 &&
 				   argv[i][sp - subcommands[s]] == '\0' &&
 				   argv[i + 1] != NULL &&
 				   strcmp(argv[i + 1], sp + 1) == 0) {

@@ -20,15 +20,15 @@
  * the job's values (spec: "these will override values defined with the
  * job").  Strings point into the conf or the job. */
 struct imapc_params {
-	const char *host;        /* imapc.host, else the job's sourcehost */
-	const char *port;        /* imapc.port, else sourceport, else 993
+	const char *host; /* imapc.host, else the job's sourcehost */
+	const char *port; /* imapc.port, else sourceport, else 993
 				  * for imaps / 143 */
-	const char *ssl;         /* imapc.ssl, else imapc_ssl, else "no" */
-	const char *user;        /* the job's ruid (else uid) */
+	const char *ssl; /* imapc.ssl, else imapc_ssl, else "no" */
+	const char *user; /* the job's ruid (else uid) */
 	const char *master_user; /* imapc.master-user or NULL */
-	const char *password;    /* master-password with a master user, else
+	const char *password; /* master-password with a master user, else
 				  * the job's sourcepasswd; may be NULL */
-	const char *prefix;      /* imapc.prefix (imapc_list_prefix) or NULL */
+	const char *prefix; /* imapc.prefix (imapc_list_prefix) or NULL */
 	char port_buf[16];
 };
 
@@ -53,13 +53,13 @@ void imapc_show_settings(const struct imapc_params *p, struct dv_argv *a);
 /* What the migration command is made of. */
 struct dsync_opts {
 	const char *doveadm_path;
-	const char *jobconf;      /* the per-job file, run as -c FILE */
+	const char *jobconf; /* the per-job file, run as -c FILE */
 	const char *config_shown; /* the target config shown for -c, or NULL */
-	const char *uid;          /* the target user (-u) */
-	const char *exclude;      /* the job's exclude list: comma or line
+	const char *uid; /* the target user (-u) */
+	const char *exclude; /* the job's exclude list: comma or line
 				   * separated masks, each one -x MASK */
-	char *const *settings;    /* sync-settings ("name=value"), may be NULL */
-	bool mail_log;            /* add the mail_log settings (count.sync) */
+	char *const *settings; /* sync-settings ("name=value"), may be NULL */
+	bool mail_log; /* add the mail_log settings (count.sync) */
 	const char *mail_plugins; /* the target's configured mail_plugins */
 	const char *const *extra; /* retry extras (-D, -o ...), may be NULL */
 	const struct imapc_params *imapc;
@@ -92,12 +92,11 @@ struct dsync_moved {
 };
 int dsync_convert(char *const *argv, char *const *shown,
 		  const char *const *subcommands, struct dv_argv *a,
-		  struct dsync_moved moved[4], size_t *n_moved,
-		  char **config_r, const char **error_r);
+		  struct dsync_moved moved[4], size_t *n_moved, char **config_r,
+		  const char **error_r);
 /* Insert "-c JOBCONF" (run-only) and `extra` after argv[0]. */
 void dsync_insert_jobconf(struct dv_argv *a, const char *jobconf,
-			  const char *config_shown,
-			  const char *const *extra);
+			  const char *config_shown, const char *const *extra);
 void dsync_moved_free(struct dsync_moved moved[4], size_t n);
 
 #endif /* DMF_DOVEADM_DSYNC_CMD_H */

@@ -16,8 +16,8 @@
 struct dv_plugin {
 	const struct dmf_host *host;
 	char *doveadm_path; /* path (/usr/bin/doveadm) */
-	char *config_file;  /* config-file, NULL: doveadm's default */
-	char *runtime_dir;  /* runtime-dir */
+	char *config_file; /* config-file, NULL: doveadm's default */
+	char *runtime_dir; /* runtime-dir */
 	/* the target's mail_plugins, read once (doveadm config -h) */
 	pthread_mutex_t lock;
 	bool mail_plugins_known;
@@ -33,13 +33,13 @@ struct dv_job {
 	struct dmf_job *job;
 	const struct doveadm_source_conf *conf;
 	enum doveadm_phase phase;
-	const char *uid;            /* the target user */
-	struct imapc_params imapc;  /* resolved imapc settings */
-	char *jobconf;              /* the per-job config file, or NULL */
-	char *include;              /* what the per-job file includes */
-	char *container;            /* fetch-container's value, or NULL */
-	bool failed;                /* the job fails (dsync or a flagged step) */
-	char *error;                /* the first reason it fails */
+	const char *uid; /* the target user */
+	struct imapc_params imapc; /* resolved imapc settings */
+	char *jobconf; /* the per-job config file, or NULL */
+	char *include; /* what the per-job file includes */
+	char *container; /* fetch-container's value, or NULL */
+	bool failed; /* the job fails (dsync or a flagged step) */
+	char *error; /* the first reason it fails */
 };
 
 /* Mark the job failed (keeps the first reason). */

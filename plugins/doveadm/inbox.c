@@ -16,8 +16,8 @@ struct first_line {
 	char *text;
 };
 
-static void keep_first(void *ctx, enum dmf_exec_stream stream,
-		       const char *line, size_t len)
+static void keep_first(void *ctx, enum dmf_exec_stream stream, const char *line,
+		       size_t len)
 {
 	struct first_line *f = ctx;
 
@@ -104,8 +104,8 @@ static char *imapc_dir(const char *home)
 int inbox_copy(struct dv_job *dj)
 {
 	const char *home_args[] = { "user", "-f", "home", dj->uid, NULL };
-	const char *path_args[] = { "mailbox", "path", "-u", dj->uid, "INBOX",
-				    NULL };
+	const char *path_args[] = { "mailbox", "path",	"-u",
+				    dj->uid,   "INBOX", NULL };
 	json_t *errors = json_array();
 	char *home = NULL, *inbox = NULL, *dir = NULL, *parent = NULL,
 	     *dest = NULL;
@@ -128,7 +128,8 @@ int inbox_copy(struct dv_job *dj)
 		 * home must not be created here, as root) */
 		dj->h->log->log(DMF_LOG_INFO, dj->job,
 				"copy-imapc-inbox: no local INBOX yet (%s); "
-				"nothing to copy", inbox);
+				"nothing to copy",
+				inbox);
 		goto out;
 	}
 	if (r == 0) {
@@ -136,8 +137,9 @@ int inbox_copy(struct dv_job *dj)
 		const char *rm[] = { "rm", "-rf", "--", dest, NULL };
 		const char *cp[] = { "cp", "-a", "--", inbox, dest, NULL };
 		/* spec 3.3: chown -R vmail:vmail homePath */
-		const char *ch[] = { "chown", "-R", "--",
-				     dj->conf->imapc_inbox_owner, home, NULL };
+		const char *ch[] = { "chown", "-R",
+				     "--",    dj->conf->imapc_inbox_owner,
+				     home,    NULL };
 		r = run_tool(dj, mk, "copy-imapc-inbox", errors);
 		if (r == 0)
 			r = run_tool(dj, rm, "copy-imapc-inbox", errors);

@@ -74,8 +74,9 @@ static int ensure_dir(const char *dir, char **error_r)
 	}
 	if (lstat(dir, &st) < 0 || !S_ISDIR(st.st_mode) ||
 	    st.st_uid != geteuid()) {
-		if (asprintf(error_r, "the runtime dir %s must be a directory "
-				      "owned by uid %u (not a symlink)",
+		if (asprintf(error_r,
+			     "the runtime dir %s must be a directory "
+			     "owned by uid %u (not a symlink)",
 			     dir, (unsigned)geteuid()) < 0)
 			*error_r = NULL;
 		return -EPERM;
@@ -151,9 +152,10 @@ int jobconf_write(const char *dir, const char *job_id, const char *include,
 	for (size_t i = 0; i < n; i++) {
 		const char *v = settings[i].value;
 		if (v != NULL && strpbrk(v, "\r\n") != NULL) {
-			if (asprintf(error_r, "the value of %s holds a line "
-					      "break, which a Dovecot config "
-					      "cannot carry",
+			if (asprintf(error_r,
+				     "the value of %s holds a line "
+				     "break, which a Dovecot config "
+				     "cannot carry",
 				     settings[i].name) < 0)
 				*error_r = NULL;
 			return -EINVAL;
@@ -238,9 +240,9 @@ void jobconf_remove(char **path)
 			char zero[512] = { 0 };
 			off_t left = st.st_size;
 			while (left > 0) {
-				size_t n = left > (off_t)sizeof(zero)
-						   ? sizeof(zero)
-						   : (size_t)left;
+				size_t n = left > (off_t)sizeof(zero) ?
+						   sizeof(zero) :
+						   (size_t)left;
 				ssize_t w = write(fd, zero, n);
 				if (w <= 0)
 					break;

@@ -54,8 +54,8 @@ struct first_line {
 	bool seen;
 };
 
-static void keep_first(void *ctx, enum dmf_exec_stream stream,
-		       const char *line, size_t len)
+static void keep_first(void *ctx, enum dmf_exec_stream stream, const char *line,
+		       size_t len)
 {
 	struct first_line *f = ctx;
 
@@ -88,8 +88,7 @@ const char *migrate_mail_plugins(struct dv_job *dj)
 		int rc = dv_run(dj, &a, disp, "mail-plugins", keep_first, &f,
 				NULL, &rr);
 		free(disp);
-		if (rc == 0 &&
-		    rr.success) {
+		if (rc == 0 && rr.success) {
 			free(pl->mail_plugins);
 			pl->mail_plugins = f.text != NULL ? f.text : strdup("");
 			f.text = NULL;
@@ -144,8 +143,7 @@ static bool run_defined(struct dv_job *dj, const struct dmf_conf *def,
 
 /* ----------------------------------------------------------- metacache --- */
 
-static bool run_metacache(struct dv_job *dj, const char *what,
-			  const char *op)
+static bool run_metacache(struct dv_job *dj, const char *what, const char *op)
 {
 	struct dv_argv a = { 0 };
 	struct dv_run_result rr = { .exit_code = -1 };
@@ -178,14 +176,14 @@ static void metacache_steps(struct dv_job *dj, bool sync_ok)
 {
 	const struct doveadm_source_conf *c = dj->conf;
 
-	if (sync_ok ? c->metacache_flush.on_success
-		    : c->metacache_flush.on_failure) {
+	if (sync_ok ? c->metacache_flush.on_success :
+		      c->metacache_flush.on_failure) {
 		if (!run_metacache(dj, "flush", OP_FLUSH_METACACHE))
 			step_failed(dj, DOVEADM_STEP_FLUSH_METACACHE,
 				    "metacache flush");
 	}
-	if (sync_ok ? c->metacache_clean.on_success
-		    : c->metacache_clean.on_failure) {
+	if (sync_ok ? c->metacache_clean.on_success :
+		      c->metacache_clean.on_failure) {
 		if (!run_metacache(dj, "clean", OP_CLEAN_METACACHE))
 			step_failed(dj, DOVEADM_STEP_CLEAN_METACACHE,
 				    "metacache clean");
@@ -199,8 +197,8 @@ struct dsync_state {
 	json_t *errors; /* stderr lines when analyze-log is off */
 };
 
-static void dsync_line(void *ctx, enum dmf_exec_stream stream,
-		       const char *line, size_t len)
+static void dsync_line(void *ctx, enum dmf_exec_stream stream, const char *line,
+		       size_t len)
 {
 	struct dsync_state *ds = ctx;
 
@@ -228,9 +226,10 @@ static int build_override(struct dv_job *dj, const struct dmf_conf *def,
 	r = dsync_convert(dv_argv_run(&built), built.show, subs, base, moved,
 			  n_moved, config_r, &e);
 	dv_argv_free(&built);
-	if (r < 0 && asprintf(error_r, "the migration command (command.%s."
-				       "sync) must be a doveadm sync or "
-				       "backup command: %s",
+	if (r < 0 && asprintf(error_r,
+			      "the migration command (command.%s."
+			      "sync) must be a doveadm sync or "
+			      "backup command: %s",
 			      doveadm_phase_name(dj->phase), e) < 0)
 		*error_r = NULL;
 	return r;
@@ -314,9 +313,9 @@ static bool run_dsync(struct dv_job *dj)
 	if (r == 0) {
 		n_set = imapc_jobconf_settings(&dj->imapc, NULL, set);
 		for (size_t i = 0; i < n_moved; i++)
-			set[n_set++] = (struct jobconf_setting){
-				moved[i].name, moved[i].value
-			};
+			set[n_set++] =
+				(struct jobconf_setting){ moved[i].name,
+							  moved[i].value };
 		if (config != NULL) {
 			free(dj->include);
 			dj->include = strdup(config);
@@ -330,8 +329,7 @@ static bool run_dsync(struct dv_job *dj)
 		const char *m = error != NULL ? error : "out of memory";
 		details_error_line(ds.errors, m, strlen(m));
 		dv_job_fail(dj, "%s%s",
-			    override != NULL ? "configuration error: " : "",
-			    m);
+			    override != NULL ? "configuration error: " : "", m);
 		goto out;
 	}
 
@@ -387,8 +385,7 @@ static bool run_dsync(struct dv_job *dj)
 		}
 		free(display);
 		display = dv_argv_display(&a);
-		r = dv_run(dj, &a, display, "sync", dsync_line, &ds,
-			   NULL, &rr);
+		r = dv_run(dj, &a, display, "sync", dsync_line, &ds, NULL, &rr);
 		dv_argv_free(&a);
 		if (r < 0) {
 			dv_job_fail(dj, "out of memory");
@@ -424,20 +421,21 @@ static bool run_dsync(struct dv_job *dj)
 		if (d.verdict == DOVEADM_DONE_FAILED) {
 			h->log->log(DMF_LOG_WARN, dj->job, "%s (%s)", d.reason,
 				    rr.msg);
-			dv_job_fail(dj, "migration command failed: %s after "
-					"%u attempt%s%s",
-				    rr.msg, st.attempts,
-				    st.attempts == 1 ? "" : "s",
-				    failure_reason(ds.an, reason,
-						   sizeof(reason)));
+			dv_job_fail(
+				dj,
+				"migration command failed: %s after "
+				"%u attempt%s%s",
+				rr.msg, st.attempts,
+				st.attempts == 1 ? "" : "s",
+				failure_reason(ds.an, reason, sizeof(reason)));
 			break;
 		}
 		h->log->log(DMF_LOG_INFO, dj->job,
-			    "%s (%s); attempt %u in %lld ms", d.reason,
-			    rr.msg, st.attempts + 1, d.sleep_ms);
+			    "%s (%s); attempt %u in %lld ms", d.reason, rr.msg,
+			    st.attempts + 1, d.sleep_ms);
 		if (d.sleep_ms > 0 &&
-		    h->job->sleep_ms(dj->job,
-				     (unsigned long long)d.sleep_ms) < 0) {
+		    h->job->sleep_ms(dj->job, (unsigned long long)d.sleep_ms) <
+			    0) {
 			dv_job_fail(dj, "the job was aborted");
 			break;
 		}
@@ -445,8 +443,9 @@ static bool run_dsync(struct dv_job *dj)
 	if (ds.an != NULL && c->count.sync) {
 		h->response->set_count(dj->job, DMF_COUNT_SYNC_SAVED,
 				       (long long)analyzer_saved_total(ds.an));
-		h->response->set_count(dj->job, DMF_COUNT_SYNC_EXPUNGED,
-				       (long long)analyzer_expunged_total(ds.an));
+		h->response->set_count(
+			dj->job, DMF_COUNT_SYNC_EXPUNGED,
+			(long long)analyzer_expunged_total(ds.an));
 	}
 out:
 	body = details_entry(ok, display, rr.started, rr.exit_code,
@@ -460,7 +459,7 @@ out:
 			json_t *e = json_object_get(body, "errors");
 			size_t i;
 			json_t *v;
-			json_array_foreach (ds.errors, i, v)
+			json_array_foreach(ds.errors, i, v)
 				json_array_append(e, v);
 		}
 		json_t *e = json_object_get(body, "errors");
@@ -493,7 +492,8 @@ static void post_counts(struct dv_job *dj)
 
 	if (c->count.post) {
 		if (counts_run(dj, COUNTS_LOCAL_POST, &m, &v) == 0) {
-			h->response->set_count(dj->job, DMF_COUNT_TARGET_MESSAGES,
+			h->response->set_count(dj->job,
+					       DMF_COUNT_TARGET_MESSAGES,
 					       (long long)m);
 			h->response->set_count(dj->job, DMF_COUNT_TARGET_SIZE,
 					       (long long)v);
@@ -505,7 +505,8 @@ static void post_counts(struct dv_job *dj)
 	if (c->count.remote) {
 		r = counts_run(dj, COUNTS_REMOTE, &m, &v);
 		if (r == 0) {
-			h->response->set_count(dj->job, DMF_COUNT_ORIGIN_MESSAGES,
+			h->response->set_count(dj->job,
+					       DMF_COUNT_ORIGIN_MESSAGES,
 					       (long long)m);
 			h->response->set_count(dj->job, DMF_COUNT_ORIGIN_SIZE,
 					       (long long)v);
@@ -524,8 +525,7 @@ static void run_steps(struct dv_job *dj)
 	unsigned long long m, v;
 	bool copied = false, sync_ok = false;
 
-	if (pc->pre != NULL &&
-	    !run_defined(dj, pc->pre, OP_PRE_COMMAND, "pre"))
+	if (pc->pre != NULL && !run_defined(dj, pc->pre, OP_PRE_COMMAND, "pre"))
 		step_failed(dj, DOVEADM_STEP_PRE_MIGRATION_COMMAND,
 			    "pre migration command");
 	if (!dj->failed && c->copy_imapc_inbox) {
@@ -609,8 +609,8 @@ int migrate_run(struct dv_plugin *pl, struct dmf_job *job)
 		dv_job_fail(&dj, "the job has no uid");
 		goto done;
 	}
-	dj.include = strdup(pl->config_file != NULL ? pl->config_file
-						    : DV_DEFAULT_DOVECOT_CONF);
+	dj.include = strdup(pl->config_file != NULL ? pl->config_file :
+						      DV_DEFAULT_DOVECOT_CONF);
 	if (dj.include == NULL) {
 		dv_job_fail(&dj, "out of memory");
 		goto done;
@@ -634,10 +634,9 @@ int migrate_run(struct dv_plugin *pl, struct dmf_job *job)
 	run_steps(&dj);
 done:
 	if (dj.failed)
-		log_failure(&dj, dj.error != NULL ? dj.error
-							      : "job failed");
-	h->response->set_status(job, dj.failed ? DMF_STATUS_FAILURE
-					       : DMF_STATUS_SUCCESS);
+		log_failure(&dj, dj.error != NULL ? dj.error : "job failed");
+	h->response->set_status(job, dj.failed ? DMF_STATUS_FAILURE :
+						 DMF_STATUS_SUCCESS);
 	if (dj.failed)
 		h->response->set_error(job, "%s",
 				       dj.error != NULL ? dj.error : "failed");

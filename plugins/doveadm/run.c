@@ -76,8 +76,8 @@ int dv_run(struct dv_job *dj, struct dv_argv *a, const char *display,
 		r->success = r->exit_code == 0 && !er.aborted &&
 			     !er.timed_out && er.signal == 0;
 		if (!r->success && r->msg[0] == '\0')
-			snprintf(r->msg, sizeof(r->msg), "exited with status %d",
-				 r->exit_code);
+			snprintf(r->msg, sizeof(r->msg),
+				 "exited with status %d", r->exit_code);
 	}
 	h->log->log(r->success ? DMF_LOG_INFO : DMF_LOG_WARN, dj->job,
 		    "%s: %s (%lld ms)", step, r->success ? "ok" : r->msg,

@@ -14,13 +14,13 @@
 #include "dvjob.h"
 
 struct dv_run_result {
-	bool started;     /* the command ran */
-	int exit_code;    /* its exit code; 128 + N when killed by signal N
+	bool started; /* the command ran */
+	int exit_code; /* its exit code; 128 + N when killed by signal N
 			   * (as a shell shows it: 134 for SIGABRT); -1 when
 			   * it did not run, timed out or was aborted */
-	bool success;     /* exited 0 */
-	bool aborted;     /* killed because the job was aborted */
-	char msg[256];    /* what went wrong, when not success */
+	bool success; /* exited 0 */
+	bool aborted; /* killed because the job was aborted */
+	char msg[256]; /* what went wrong, when not success */
 	long long duration_ms;
 };
 

@@ -54,7 +54,8 @@ static int sim_init(const struct dmf_host *host, void **ctx_r,
 static long long pick_ms(const struct simulator *sim)
 {
 	unsigned long long r = 0;
-	unsigned long long span = (unsigned long long)(sim->max_ms - sim->min_ms);
+	unsigned long long span =
+		(unsigned long long)(sim->max_ms - sim->min_ms);
 
 	if (span == 0)
 		return sim->min_ms;

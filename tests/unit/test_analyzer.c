@@ -144,7 +144,7 @@ static void test_duplicates(void)
 
 struct line_case {
 	const char *name;
-	const char *file;   /* fixture, or NULL for `line` */
+	const char *file; /* fixture, or NULL for `line` */
 	const char *line;
 	enum analyzer_failure failure;
 	const char *detail;
@@ -177,7 +177,8 @@ static const struct line_case cases[] = {
 	  "dsync(u1): Error: imapc(h:143): Command timed out, disconnecting",
 	  ANALYZER_FAIL_NONE, "", 1, false, false },
 	{ "PUT timeout in a warning", NULL,
-	  "dsync(u1): Warning: fs-object: copy failed: PUT x failed: Absolute request "
+	  "dsync(u1): Warning: fs-object: copy failed: PUT x failed: Absolute "
+	  "request "
 	  "timeout expired",
 	  ANALYZER_FAIL_NONE, "", 0, false, true },
 	{ "fatal kept", NULL, "doveadm(u1): Fatal: Couldn't drop privileges",
@@ -187,9 +188,8 @@ static const struct line_case cases[] = {
 	{ "panic and backtrace ignored", NULL,
 	  "dsync(u1): Panic: file lib-event.c: line 506", ANALYZER_FAIL_NONE,
 	  "", 0, false, false },
-	{ "debug ignored", NULL,
-	  "dsync(u1): Debug: Error: looks like an error", ANALYZER_FAIL_NONE,
-	  "", 0, false, false },
+	{ "debug ignored", NULL, "dsync(u1): Debug: Error: looks like an error",
+	  ANALYZER_FAIL_NONE, "", 0, false, false },
 	{ "no level", NULL, "garbage without a level", ANALYZER_FAIL_NONE, "",
 	  0, false, false },
 	{ "empty", NULL, "", ANALYZER_FAIL_NONE, "", 0, false, false },
@@ -205,8 +205,9 @@ static void test_cases(void)
 			feed_file(a, c->file);
 		else
 			analyzer_feed_line(a, c->line, strlen(c->line));
-		is_int(analyzer_failure(a, &detail), c->failure, "%s: failure %s",
-		       c->name, analyzer_failure_name(c->failure));
+		is_int(analyzer_failure(a, &detail), c->failure,
+		       "%s: failure %s", c->name,
+		       analyzer_failure_name(c->failure));
 		is_str(detail, c->detail, "%s: detail", c->name);
 		is_int(analyzer_error_count(a), c->errors, "%s: %zu errors",
 		       c->name, c->errors);

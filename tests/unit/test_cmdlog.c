@@ -89,15 +89,15 @@ static void test_settings(void)
 static const struct {
 	const char *format, *user, *want;
 } names[] = {
-	{"%(source)-%(user)-user-migration.log", "u1",
-	 "POD_1-u1-user-migration.log"},
-	{"%(job)_%(phase)_%(date).log", "u1", "17_cutover_2026-01-02.log"},
-	{"%(user).log", "../../etc/passwd", "_._.._etc_passwd.log"},
-	{"%(user).log", "..", "_..log"},
-	{"%(user).log", "a\nb", "a_b.log"},
-	{"%(user).log", "", "unknown.log"},
-	{"plain.log", "u", "plain.log"},
-	{"100%.log", "u", "100%.log"},
+	{ "%(source)-%(user)-user-migration.log", "u1",
+	  "POD_1-u1-user-migration.log" },
+	{ "%(job)_%(phase)_%(date).log", "u1", "17_cutover_2026-01-02.log" },
+	{ "%(user).log", "../../etc/passwd", "_._.._etc_passwd.log" },
+	{ "%(user).log", "..", "_..log" },
+	{ "%(user).log", "a\nb", "a_b.log" },
+	{ "%(user).log", "", "unknown.log" },
+	{ "plain.log", "u", "plain.log" },
+	{ "100%.log", "u", "100%.log" },
 };
 
 static void test_names(void)
@@ -106,9 +106,9 @@ static void test_names(void)
 	const char *bad = NULL;
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		int ret = cmdlog_file_name(names[i].format, "POD_1",
-					   names[i].user, "cutover", "17",
-					   "2026-01-02", buf, sizeof(buf), NULL);
+		int ret = cmdlog_file_name(
+			names[i].format, "POD_1", names[i].user, "cutover",
+			"17", "2026-01-02", buf, sizeof(buf), NULL);
 
 		ok(ret == 0, "name %zu formats", i);
 		is_str(buf, names[i].want, "name %zu", i);
@@ -117,8 +117,8 @@ static void test_names(void)
 			    sizeof(buf), &bad) == -EINVAL,
 	   "unknown specifier");
 	is_str(bad, "%(nope)", "points at it");
-	ok(cmdlog_file_name("%(user", "s", "u", "p", "j", "d", buf,
-			    sizeof(buf), &bad) == -EINVAL,
+	ok(cmdlog_file_name("%(user", "s", "u", "p", "j", "d", buf, sizeof(buf),
+			    &bad) == -EINVAL,
 	   "unterminated specifier");
 	ok(cmdlog_file_name("%(user)", "s", "long-user", "p", "j", "d", buf, 5,
 			    NULL) == -ENOSPC,
@@ -128,10 +128,10 @@ static void test_names(void)
 static void test_files(void)
 {
 	char dir[] = "/tmp/dmf-cmdlog-XXXXXX", *path, *text;
-	struct cmdlog_settings s = {.type = CMDLOG_FILE,
-				    .format = "%(user)-%(job).log"};
+	struct cmdlog_settings s = { .type = CMDLOG_FILE,
+				     .format = "%(user)-%(job).log" };
 	struct dmf_job *job = job_new("17", "sync", "POD_1", "t");
-	struct dmf_exec_result r = {.exit_code = 3, .duration_ms = 5};
+	struct dmf_exec_result r = { .exit_code = 3, .duration_ms = 5 };
 	struct cmdlog *log;
 	struct stat st;
 
@@ -166,7 +166,8 @@ static void test_files(void)
 	text = slurp(path);
 	like(text, "5 ms\nagain\n", "appends");
 	free(text);
-	ok(stat(path, &st) == 0, "failure keeps it even with delete-on-success");
+	ok(stat(path, &st) == 0,
+	   "failure keeps it even with delete-on-success");
 	log = cmdlog_open(&s, job);
 	cmdlog_close(&log, true);
 	ok(stat(path, &st) < 0, "success + delete-on-success removes it");
@@ -213,10 +214,10 @@ static void test_host(void)
 {
 	char dir[] = "/tmp/dmf-cmdlog-XXXXXX", *yaml, *path, *text, *err = NULL;
 	const struct dmf_host_exec *ex = host_exec_table();
-	const char *echo[] = {"/bin/echo", "login", "UserSecret1", NULL};
-	const char *fail[] = {"/bin/sh", "-c", "echo to-stderr >&2; exit 4",
-			      NULL};
-	struct dmf_exec_options o = {.size = sizeof(o), .step = "pre"};
+	const char *echo[] = { "/bin/echo", "login", "UserSecret1", NULL };
+	const char *fail[] = { "/bin/sh", "-c", "echo to-stderr >&2; exit 4",
+			       NULL };
+	struct dmf_exec_options o = { .size = sizeof(o), .step = "pre" };
 	struct dmf_exec_result r;
 	struct dmf_job *job;
 	struct config *cfg;
@@ -224,12 +225,13 @@ static void test_host(void)
 	struct stat st;
 
 	ok(mkdtemp(dir) != NULL, "temp dir");
-	yaml = xasprintf("dmf:\n  worker:\n    command:\n      logging:\n"
-			 "        type: file\n        file:\n"
-			 "          format: \"%%(source)-%%(user)-%%(phase).log\"\n"
-			 "          location: %s\n"
-			 "          delete-on-success: true\n",
-			 dir);
+	yaml = xasprintf(
+		"dmf:\n  worker:\n    command:\n      logging:\n"
+		"        type: file\n        file:\n"
+		"          format: \"%%(source)-%%(user)-%%(phase).log\"\n"
+		"          location: %s\n"
+		"          delete-on-success: true\n",
+		dir);
 	cfg = load(yaml);
 	ok(host_exec_init(cfg, &err) == 0, "init");
 	job = job_new("5", "cutover", "POD_1", "t");
@@ -272,8 +274,9 @@ static void test_host(void)
 	ok(ex->run(job, echo, NULL, &r, &e) == 0 && r.exit_code == 0,
 	   "command still runs");
 	text = json_dumps(job->details, JSON_COMPACT);
-	like(text, "\"commandLog\":{\"error\":\"command log: cannot create "
-		   "/nonexistent/x/",
+	like(text,
+	     "\"commandLog\":{\"error\":\"command log: cannot create "
+	     "/nonexistent/x/",
 	     "reported in the job's details");
 	free(text);
 	ok(ex->run(job, echo, NULL, &r, &e) == 0, "second run");

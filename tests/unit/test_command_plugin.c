@@ -123,7 +123,8 @@ int main(void)
 	like(json_string_value(json_object_get(d, "command")),
 	     "sh hello 'us er;1' imap.example",
 	     "command as run, injected, one argument per value");
-	is_str(json_string_value(json_array_get(json_object_get(d, "errors"), 0)),
+	is_str(json_string_value(
+		       json_array_get(json_object_get(d, "errors"), 0)),
 	       "warn-line", "stderr lines in errors");
 	job_free(&job);
 
@@ -142,7 +143,8 @@ int main(void)
 	is_int(job->status, DMF_STATUS_SUCCESS, "POD_2 block used");
 	like(json_string_value(json_object_get(detail(job), "command")),
 	     "pw=Sup3rSecret",
-	     "spec 7.1.3: passwords not hidden in the command worker's details");
+	     "spec 7.1.3: passwords not hidden in the command worker's "
+	     "details");
 	job_free(&job);
 	fflush(logf);
 	ok(logbuf != NULL && strstr(logbuf, "Sup3rSecret") == NULL,
@@ -152,8 +154,9 @@ int main(void)
 
 	job = run("POD_2", "cutover", "u2", NULL);
 	is_int(job->status, DMF_STATUS_FAILURE, "unknown placeholder fails");
-	like(job->error, "configuration error: unknown placeholder "
-			 "'%{mdb:nosuch}'",
+	like(job->error,
+	     "configuration error: unknown placeholder "
+	     "'%{mdb:nosuch}'",
 	     "error names the placeholder");
 	ok(json_is_null(json_object_get(detail(job), "command")),
 	   "details: command null");
@@ -182,12 +185,13 @@ int main(void)
 	config_free(&cfg);
 
 	/* hide-passwords: true, and no block for the source */
-	ok(config_load_string("dmf:\n  command:\n    hide-passwords: true\n"
-			      "    source:\n      POD_9:\n        command:\n"
-			      "          sync:\n            sync:\n"
-			      "              name: /bin/echo\n"
-			      "              arguments: \"%{mdb:sourcepasswd}\"\n",
-			      "q.yml", NULL, &cfg, &err) == 0,
+	ok(config_load_string(
+		   "dmf:\n  command:\n    hide-passwords: true\n"
+		   "    source:\n      POD_9:\n        command:\n"
+		   "          sync:\n            sync:\n"
+		   "              name: /bin/echo\n"
+		   "              arguments: \"%{mdb:sourcepasswd}\"\n",
+		   "q.yml", NULL, &cfg, &err) == 0,
 	   "second config");
 	ok(host_init(cfg, "command", &err) == 0, "host_init 2");
 	ok(dmf_plugin_v1.init(host_get(), &ctx, &e) == 0, "init 2");

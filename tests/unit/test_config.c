@@ -29,34 +29,34 @@ static struct config *load(const char *yaml, char *const *env, char **err_r)
 
 static const char *str(const struct config *cfg, const char *path)
 {
-	const struct cfg_node *n = cfg != NULL ? cfg_get(cfg->root, path) : NULL;
+	const struct cfg_node *n =
+		cfg != NULL ? cfg_get(cfg->root, path) : NULL;
 
 	return n != NULL && n->kind == CFG_SCALAR ? n->value : NULL;
 }
 
 /* ------------------------------------------------------------ merging --- */
 
-static const char merge_yaml[] =
-	"micronaut:\n"                      /* 1 */
-	"  ssl:\n"                          /* 2 */
-	"    enabled: true\n"               /* 3 */
-	"    port: 8443\n"                  /* 4 */
-	"  security:\n"                     /* 5 */
-	"    ip-patterns: [a, b, c]\n"      /* 6 */
-	"---\n"                             /* 7 */
-	"# comment only document\n"         /* 8 */
-	"---\n"                             /* 9 */
-	"micronaut:\n"                      /* 10 */
-	"  ssl:\n"                          /* 11 */
-	"    port: 9443\n"                  /* 12 */
-	"  security:\n"                     /* 13 */
-	"    ip-patterns: [d]\n"            /* 14 */
-	"dmf:\n"                            /* 15 */
-	"  worker:\n"                       /* 16 */
-	"    jobs: {max: 3}\n"              /* 17 */
-	"    identity:\n"                   /* 18 */
-	"      memberid:\n"                 /* 19 */
-	"      target: 'null'\n";           /* 20 */
+static const char merge_yaml[] = "micronaut:\n" /* 1 */
+				 "  ssl:\n" /* 2 */
+				 "    enabled: true\n" /* 3 */
+				 "    port: 8443\n" /* 4 */
+				 "  security:\n" /* 5 */
+				 "    ip-patterns: [a, b, c]\n" /* 6 */
+				 "---\n" /* 7 */
+				 "# comment only document\n" /* 8 */
+				 "---\n" /* 9 */
+				 "micronaut:\n" /* 10 */
+				 "  ssl:\n" /* 11 */
+				 "    port: 9443\n" /* 12 */
+				 "  security:\n" /* 13 */
+				 "    ip-patterns: [d]\n" /* 14 */
+				 "dmf:\n" /* 15 */
+				 "  worker:\n" /* 16 */
+				 "    jobs: {max: 3}\n" /* 17 */
+				 "    identity:\n" /* 18 */
+				 "      memberid:\n" /* 19 */
+				 "      target: 'null'\n"; /* 20 */
 
 static void test_merge(void)
 {
@@ -95,17 +95,16 @@ static void test_merge(void)
 
 static void test_yaml_features(void)
 {
-	static const char anchors[] =
-		"dmf:\n"
-		"  doveadm:\n"
-		"    source:\n"
-		"      default: &base\n"
-		"        retry: {max: 2, sleep: 1s}\n"
-		"        analyze-log: true\n"
-		"      POD_1:\n"
-		"        <<: *base\n"
-		"        analyze-log: false\n"
-		"      POD_2: *base\n";
+	static const char anchors[] = "dmf:\n"
+				      "  doveadm:\n"
+				      "    source:\n"
+				      "      default: &base\n"
+				      "        retry: {max: 2, sleep: 1s}\n"
+				      "        analyze-log: true\n"
+				      "      POD_1:\n"
+				      "        <<: *base\n"
+				      "        analyze-log: false\n"
+				      "      POD_2: *base\n";
 	static const char dup[] = "dmf:\n"
 				  "  worker:\n"
 				  "    jobs:\n"
@@ -124,7 +123,8 @@ static void test_yaml_features(void)
 	config_free(&cfg);
 
 	cfg = load(dup, NULL, NULL);
-	is_str(str(cfg, "dmf.worker.jobs.max"), "2", "duplicate key: later wins");
+	is_str(str(cfg, "dmf.worker.jobs.max"), "2",
+	       "duplicate key: later wins");
 	ok(cfg != NULL && cfg->n_warnings == 1, "duplicate key: one warning");
 	if (cfg != NULL && cfg->n_warnings == 1)
 		is_str(cfg->warnings[0],
@@ -155,66 +155,65 @@ static void test_yaml_features(void)
 
 /* -------------------------------------------------------- environment --- */
 
-static const char env_yaml[] =
-	"http:\n"
-	"  admin:\n"
-	"    username: fileuser\n"
-	"dmf:\n"
-	"  worker:\n"
-	"    sources: [A]\n"
-	"    crypto:\n"
-	"      storageKeys:\n"
-	"        key1: {file: /k1}\n"
-	"  doveadm:\n"
-	"    source:\n"
-	"      pod_3:\n"
-	"        analyze-log: true\n"
-	"    sources:\n"
-	"      POD_4:\n"
-	"        analyze-log: true\n";
+static const char env_yaml[] = "http:\n"
+			       "  admin:\n"
+			       "    username: fileuser\n"
+			       "dmf:\n"
+			       "  worker:\n"
+			       "    sources: [A]\n"
+			       "    crypto:\n"
+			       "      storageKeys:\n"
+			       "        key1: {file: /k1}\n"
+			       "  doveadm:\n"
+			       "    source:\n"
+			       "      pod_3:\n"
+			       "        analyze-log: true\n"
+			       "    sources:\n"
+			       "      POD_4:\n"
+			       "        analyze-log: true\n";
 
 static const struct {
-	const char *env;  /* NAME=value */
+	const char *env; /* NAME=value */
 	const char *path; /* where it must land */
 	const char *want;
 } env_cases[] = {
-	{"HTTP_ADMIN_USERNAME=envuser", "http.admin.username", "envuser"},
-	{"HTTP_ADMIN_PASSWORD=pw", "http.admin.password", "pw"},
-	{"MICRONAUT_EXECUTORS_WORKER_EXECUTOR_NUMBER_OF_THREADS=7",
-	 "micronaut.executors.worker-executor.number-of-threads", "7"},
-	{"DMF_WORKER_JOBS_CACHE_REFRESH=2m", "dmf.worker.jobs.cache.refresh",
-	 "2m"},
-	{"DMF_DOVEADM_SOURCE_POD_1_RETRY_MAX=4",
-	 "dmf.doveadm.source.POD_1.retry.max", "4"},
-	{"DMF_DOVEADM_SOURCE_POD_3_RETRY_MAX=5",
-	 "dmf.doveadm.source.pod_3.retry.max", "5"},
-	{"DMF_DOVEADM_SOURCES_POD_4_RETRY_SLEEP=9s",
-	 "dmf.doveadm.source.POD_4.retry.sleep", "9s"},
-	{"DMF_DOVEADM_SOURCES_POD_5_RETRY_SLEEP=8s",
-	 "dmf.doveadm.source.POD_5.retry.sleep", "8s"},
-	{"DMF_DOVEADM_SOURCE_DEFAULT_RETRY_CODE_MAX_75=6",
-	 "dmf.doveadm.source.default.retry.code-max.75", "6"},
-	{"DMF_DOVEADM_SOURCE_MY_SRC_COUNT_REMOTE_HTTP_SOCKET_PATH=/s",
-	 "dmf.doveadm.source.MY_SRC.count.remote-http.socket-path", "/s"},
-	{"DMF_DOVEADM_SOURCE_DEFAULT_COMMAND_INJECT_MY_VAR=x",
-	 "dmf.doveadm.source.default.command.inject.MY_VAR", "x"},
-	{"DMF_DOVEADM_SOURCE_DEFAULT_FAILURE_FLAGS_PRE_COUNT_REMOTE=true",
-	 "dmf.doveadm.source.default.failure-flags.pre.count-remote", "true"},
-	{"DMF_WORKER_CRYPTO_STORAGEKEYS_KEY1_SECRET=s1",
-	 "dmf.worker.crypto.storageKeys.key1.secret", "s1"},
-	{"DMF_WORKER_CRYPTO_STORAGE_KEYS_KEY2_FILE=/k2",
-	 "dmf.worker.crypto.storageKeys.KEY2.file", "/k2"},
-	{"ENDPOINTS_INFO_SOURCE_CODE_ORIGIN_ENABLED=false",
-	 "endpoints.info.sourceCodeOrigin.enabled", "false"},
-	{"ENDPOINTS_HEALTH_DISK_SPACE_THRESHOLD=5",
-	 "endpoints.health.disk-space.threshold", "5"},
-	{"DATASOURCES_DEFAULT_MAXIMUM_POOL_SIZE=12",
-	 "datasources.default.maximum-pool-size", "12"},
-	{"DATASOURCES_DEFAULT_MINIMUMIDLE=3",
-	 "datasources.default.minimum-idle", "3"},
-	{"LOGGER_LEVELS_ROOT=DEBUG", "logger.levels.root", "DEBUG"},
-	{"MICRONAUT_SECURITY_IP_PATTERNS=127.0.0.1,10.*",
-	 "micronaut.security.ip-patterns", "127.0.0.1,10.*"},
+	{ "HTTP_ADMIN_USERNAME=envuser", "http.admin.username", "envuser" },
+	{ "HTTP_ADMIN_PASSWORD=pw", "http.admin.password", "pw" },
+	{ "MICRONAUT_EXECUTORS_WORKER_EXECUTOR_NUMBER_OF_THREADS=7",
+	  "micronaut.executors.worker-executor.number-of-threads", "7" },
+	{ "DMF_WORKER_JOBS_CACHE_REFRESH=2m", "dmf.worker.jobs.cache.refresh",
+	  "2m" },
+	{ "DMF_DOVEADM_SOURCE_POD_1_RETRY_MAX=4",
+	  "dmf.doveadm.source.POD_1.retry.max", "4" },
+	{ "DMF_DOVEADM_SOURCE_POD_3_RETRY_MAX=5",
+	  "dmf.doveadm.source.pod_3.retry.max", "5" },
+	{ "DMF_DOVEADM_SOURCES_POD_4_RETRY_SLEEP=9s",
+	  "dmf.doveadm.source.POD_4.retry.sleep", "9s" },
+	{ "DMF_DOVEADM_SOURCES_POD_5_RETRY_SLEEP=8s",
+	  "dmf.doveadm.source.POD_5.retry.sleep", "8s" },
+	{ "DMF_DOVEADM_SOURCE_DEFAULT_RETRY_CODE_MAX_75=6",
+	  "dmf.doveadm.source.default.retry.code-max.75", "6" },
+	{ "DMF_DOVEADM_SOURCE_MY_SRC_COUNT_REMOTE_HTTP_SOCKET_PATH=/s",
+	  "dmf.doveadm.source.MY_SRC.count.remote-http.socket-path", "/s" },
+	{ "DMF_DOVEADM_SOURCE_DEFAULT_COMMAND_INJECT_MY_VAR=x",
+	  "dmf.doveadm.source.default.command.inject.MY_VAR", "x" },
+	{ "DMF_DOVEADM_SOURCE_DEFAULT_FAILURE_FLAGS_PRE_COUNT_REMOTE=true",
+	  "dmf.doveadm.source.default.failure-flags.pre.count-remote", "true" },
+	{ "DMF_WORKER_CRYPTO_STORAGEKEYS_KEY1_SECRET=s1",
+	  "dmf.worker.crypto.storageKeys.key1.secret", "s1" },
+	{ "DMF_WORKER_CRYPTO_STORAGE_KEYS_KEY2_FILE=/k2",
+	  "dmf.worker.crypto.storageKeys.KEY2.file", "/k2" },
+	{ "ENDPOINTS_INFO_SOURCE_CODE_ORIGIN_ENABLED=false",
+	  "endpoints.info.sourceCodeOrigin.enabled", "false" },
+	{ "ENDPOINTS_HEALTH_DISK_SPACE_THRESHOLD=5",
+	  "endpoints.health.disk-space.threshold", "5" },
+	{ "DATASOURCES_DEFAULT_MAXIMUM_POOL_SIZE=12",
+	  "datasources.default.maximum-pool-size", "12" },
+	{ "DATASOURCES_DEFAULT_MINIMUMIDLE=3",
+	  "datasources.default.minimum-idle", "3" },
+	{ "LOGGER_LEVELS_ROOT=DEBUG", "logger.levels.root", "DEBUG" },
+	{ "MICRONAUT_SECURITY_IP_PATTERNS=127.0.0.1,10.*",
+	  "micronaut.security.ip-patterns", "127.0.0.1,10.*" },
 };
 
 static void test_env(void)
@@ -270,7 +269,7 @@ static void test_env(void)
 
 	/* a bad value from the environment fails the load */
 	{
-		char *bad[] = {(char *)"DMF_WORKER_JOBS_MAX=ten", NULL};
+		char *bad[] = { (char *)"DMF_WORKER_JOBS_MAX=ten", NULL };
 		char *msg = NULL;
 
 		cfg = load("dmf: {worker: {jobs: {max: 5}}}\n", bad, &msg);
@@ -290,18 +289,41 @@ static const struct {
 	const char *text;
 	long long ms; /* -1: invalid */
 } durations[] = {
-	{"0", 0},          {"250", 250},          {"30000", 30000},
-	{"250ms", 250},    {"5s", 5000},          {"1m", 60000},
-	{"2h", 7200000},   {"1d", 86400000},      {"1.5s", 1500},
-	{"5S", 5000},      {"PT1M", 60000},       {"PT1M30S", 90000},
-	{"P1D", 86400000}, {"PT0.5S", 500},       {"pt2h", 7200000},
-	{"P1DT1S", 86401000}, {"PT0S", 0},        {"PT1H1M1.25S", 3661250},
-	{"", -1},          {"s", -1},             {"5x", -1},
-	{"-5s", -1},       {"5 s", -1},           {"1.5", -1},
-	{"1.2.3s", -1},    {"P", -1},             {"PT", -1},
-	{"P1DT", -1},      {"PT1S1M", -1},        {"P1H", -1},
-	{"PT5", -1},       {"ten", -1},           {"99999999999999999999", -1},
-	{"1e3", -1},       {"PT1M1M", -1},
+	{ "0", 0 },
+	{ "250", 250 },
+	{ "30000", 30000 },
+	{ "250ms", 250 },
+	{ "5s", 5000 },
+	{ "1m", 60000 },
+	{ "2h", 7200000 },
+	{ "1d", 86400000 },
+	{ "1.5s", 1500 },
+	{ "5S", 5000 },
+	{ "PT1M", 60000 },
+	{ "PT1M30S", 90000 },
+	{ "P1D", 86400000 },
+	{ "PT0.5S", 500 },
+	{ "pt2h", 7200000 },
+	{ "P1DT1S", 86401000 },
+	{ "PT0S", 0 },
+	{ "PT1H1M1.25S", 3661250 },
+	{ "", -1 },
+	{ "s", -1 },
+	{ "5x", -1 },
+	{ "-5s", -1 },
+	{ "5 s", -1 },
+	{ "1.5", -1 },
+	{ "1.2.3s", -1 },
+	{ "P", -1 },
+	{ "PT", -1 },
+	{ "P1DT", -1 },
+	{ "PT1S1M", -1 },
+	{ "P1H", -1 },
+	{ "PT5", -1 },
+	{ "ten", -1 },
+	{ "99999999999999999999", -1 },
+	{ "1e3", -1 },
+	{ "PT1M1M", -1 },
 };
 
 static void test_durations(void)
@@ -372,8 +394,8 @@ static void test_getters(void)
 	       "get_int absent");
 	is_int(v, 7, "get_int default");
 	v = -1;
-	is_int(cfg_get_int(cfg->root, "dmf.worker.type", 7, &v, &err),
-	       -EINVAL, "get_int on text fails");
+	is_int(cfg_get_int(cfg->root, "dmf.worker.type", 7, &v, &err), -EINVAL,
+	       "get_int on text fails");
 	is_int(v, -1, "value untouched on failure");
 	is_str(err,
 	       "t.yml:4:11: key 'dmf.worker.type': expected an integer, got "
@@ -426,9 +448,9 @@ static const struct {
 	const char *text;
 	int value; /* -1 invalid */
 } bools[] = {
-	{"true", 1}, {"TRUE", 1}, {"yes", 1},  {"On", 1},  {"false", 0},
-	{"No", 0},   {"off", 0},  {"OFF", 0},  {"1", -1},  {"", -1},
-	{"y", -1},   {"tru", -1},
+	{ "true", 1 },	{ "TRUE", 1 }, { "yes", 1 }, { "On", 1 },
+	{ "false", 0 }, { "No", 0 },   { "off", 0 }, { "OFF", 0 },
+	{ "1", -1 },	{ "", -1 },    { "y", -1 },  { "tru", -1 },
 };
 
 static void test_bools(void)
@@ -438,7 +460,8 @@ static void test_bools(void)
 		int ret = cfg_parse_bool(bools[i].text, &b);
 
 		if (bools[i].value < 0)
-			is_int(ret, -EINVAL, "bool '%s' refused", bools[i].text);
+			is_int(ret, -EINVAL, "bool '%s' refused",
+			       bools[i].text);
 		else
 			ok(ret == 0 && (int)b == bools[i].value, "bool '%s'",
 			   bools[i].text);
@@ -451,62 +474,64 @@ static const struct {
 	const char *yaml;
 	const char *error; /* exact text */
 } errors[] = {
-	{"dmf:\n  worker:\n    jobs:\n      max: ten\n",
-	 "t.yml:4:12: key 'dmf.worker.jobs.max': expected an integer, got "
-	 "'ten'"},
-	{"dmf:\n  doveadm:\n    source:\n      POD_1:\n        analyze-log: "
-	 "maybe\n",
-	 "t.yml:5:22: key 'dmf.doveadm.source.POD_1.analyze-log': expected a "
-	 "boolean (true/false/yes/no/on/off), got 'maybe'"},
-	{"dmf:\n  doveadm:\n    sources:\n      x:\n        retry:\n"
-	 "          sleep: 5y\n",
-	 "t.yml:6:18: key 'dmf.doveadm.source.x.retry.sleep': expected a "
-	 "duration (e.g. 250ms, 5s, 1m, 2h, 1d, PT1M30S or milliseconds), got "
-	 "'5y'"},
-	{"dmf:\n  worker:\n    state:\n      initial: RUNNING\n",
-	 "t.yml:4:16: key 'dmf.worker.state.initial': expected one of "
-	 "STARTED|STOPPED, got 'RUNNING'"},
-	{"dmf:\n  worker:\n    identity: cloud\n",
-	 "t.yml:3:15: key 'dmf.worker.identity': expected a map, got 'cloud'"},
-	{"http:\n  admin:\n    username:\n      a: b\n",
-	 "t.yml:3:5: key 'http.admin.username': expected a string, got a map"},
-	{"dmf:\n  worker:\n    crypto:\n      storageKeys:\n        k:\n"
-	 "          secret: [x]\n",
-	 "t.yml:6:11: key 'dmf.worker.crypto.storageKeys.k.secret': expected "
-	 "a string, got a list"},
-	{"micronaut:\n  ssl:\n    port: [1]\n",
-	 "t.yml:3:5: key 'micronaut.ssl.port': expected an integer, got a "
-	 "list"},
-	{"dmf:\n  doveadm:\n    source:\n      d:\n        director:\n"
-	 "          kick:\n            wait-accept-codes: [65, x]\n",
-	 "t.yml:7:37: key "
-	 "'dmf.doveadm.source.d.director.kick.wait-accept-codes[1]': expected "
-	 "an integer, got 'x'"},
-	{"dmf:\n  doveadm:\n    source:\n      d:\n        command:\n"
-	 "          sync:\n            pre:\n              name: [a]\n",
-	 "t.yml:8:15: key 'dmf.doveadm.source.d.command.sync.pre.name': "
-	 "expected a string, got a list"},
-	{"dmf:\n  doveadm:\n    source:\n      d:\n        command:\n"
-	 "          sync:\n            pre: echo\n",
-	 "t.yml:7:18: key 'dmf.doveadm.source.d.command.sync.pre': expected a "
-	 "command definition (a map with name, options, flags, arguments, "
-	 "sub-command), got 'echo'"},
+	{ "dmf:\n  worker:\n    jobs:\n      max: ten\n",
+	  "t.yml:4:12: key 'dmf.worker.jobs.max': expected an integer, got "
+	  "'ten'" },
+	{ "dmf:\n  doveadm:\n    source:\n      POD_1:\n        analyze-log: "
+	  "maybe\n",
+	  "t.yml:5:22: key 'dmf.doveadm.source.POD_1.analyze-log': expected a "
+	  "boolean (true/false/yes/no/on/off), got 'maybe'" },
+	{ "dmf:\n  doveadm:\n    sources:\n      x:\n        retry:\n"
+	  "          sleep: 5y\n",
+	  "t.yml:6:18: key 'dmf.doveadm.source.x.retry.sleep': expected a "
+	  "duration (e.g. 250ms, 5s, 1m, 2h, 1d, PT1M30S or milliseconds), got "
+	  "'5y'" },
+	{ "dmf:\n  worker:\n    state:\n      initial: RUNNING\n",
+	  "t.yml:4:16: key 'dmf.worker.state.initial': expected one of "
+	  "STARTED|STOPPED, got 'RUNNING'" },
+	{ "dmf:\n  worker:\n    identity: cloud\n",
+	  "t.yml:3:15: key 'dmf.worker.identity': expected a map, got "
+	  "'cloud'" },
+	{ "http:\n  admin:\n    username:\n      a: b\n",
+	  "t.yml:3:5: key 'http.admin.username': expected a string, got a "
+	  "map" },
+	{ "dmf:\n  worker:\n    crypto:\n      storageKeys:\n        k:\n"
+	  "          secret: [x]\n",
+	  "t.yml:6:11: key 'dmf.worker.crypto.storageKeys.k.secret': expected "
+	  "a string, got a list" },
+	{ "micronaut:\n  ssl:\n    port: [1]\n",
+	  "t.yml:3:5: key 'micronaut.ssl.port': expected an integer, got a "
+	  "list" },
+	{ "dmf:\n  doveadm:\n    source:\n      d:\n        director:\n"
+	  "          kick:\n            wait-accept-codes: [65, x]\n",
+	  "t.yml:7:37: key "
+	  "'dmf.doveadm.source.d.director.kick.wait-accept-codes[1]': expected "
+	  "an integer, got 'x'" },
+	{ "dmf:\n  doveadm:\n    source:\n      d:\n        command:\n"
+	  "          sync:\n            pre:\n              name: [a]\n",
+	  "t.yml:8:15: key 'dmf.doveadm.source.d.command.sync.pre.name': "
+	  "expected a string, got a list" },
+	{ "dmf:\n  doveadm:\n    source:\n      d:\n        command:\n"
+	  "          sync:\n            pre: echo\n",
+	  "t.yml:7:18: key 'dmf.doveadm.source.d.command.sync.pre': expected a "
+	  "command definition (a map with name, options, flags, arguments, "
+	  "sub-command), got 'echo'" },
 	/* YAML syntax errors */
-	{"dmf:\n  worker:\n    jobs: [1, 2\n    type: x\n",
-	 "t.yml:4:9: did not find expected ',' or ']' (while parsing a flow "
-	 "sequence at line 3, in key 'dmf.worker.jobs')"},
-	{"dmf:\n  worker:\n    type: a\n   bad: b\n",
-	 "t.yml:4:4: did not find expected key (while parsing a block mapping "
-	 "at line 2, in key 'dmf')"},
-	{"dmf:\n  worker: x: y\n",
-	 "t.yml:2:12: mapping values are not allowed in this context (while "
-	 "parsing key 'dmf')"},
-	{"a: \"unterminated\n",
-	 "t.yml:2:1: found unexpected end of stream (while scanning a quoted "
-	 "scalar at line 1, in key 'a')"},
-	{"a:\n\tb: 1\n",
-	 "t.yml:2:1: found character that cannot start any token (while "
-	 "scanning for the next token at line 2, in key 'a')"},
+	{ "dmf:\n  worker:\n    jobs: [1, 2\n    type: x\n",
+	  "t.yml:4:9: did not find expected ',' or ']' (while parsing a flow "
+	  "sequence at line 3, in key 'dmf.worker.jobs')" },
+	{ "dmf:\n  worker:\n    type: a\n   bad: b\n",
+	  "t.yml:4:4: did not find expected key (while parsing a block mapping "
+	  "at line 2, in key 'dmf')" },
+	{ "dmf:\n  worker: x: y\n",
+	  "t.yml:2:12: mapping values are not allowed in this context (while "
+	  "parsing key 'dmf')" },
+	{ "a: \"unterminated\n",
+	  "t.yml:2:1: found unexpected end of stream (while scanning a quoted "
+	  "scalar at line 1, in key 'a')" },
+	{ "a:\n\tb: 1\n",
+	  "t.yml:2:1: found character that cannot start any token (while "
+	  "scanning for the next token at line 2, in key 'a')" },
 };
 
 static void test_errors(void)
@@ -550,52 +575,53 @@ static const struct {
 	const char *yaml;
 	const char *warning; /* NULL: none */
 } warnings[] = {
-	{"dmf:\n  worker:\n    jobs:\n      maxx: 3\n",
-	 "t.yml:4:7: unknown key 'dmf.worker.jobs.maxx' (did you mean "
-	 "'dmf.worker.jobs.max'?)"},
-	{"dmf:\n  worker:\n    doveadm:\n      path: /x\n",
-	 "t.yml:3:5: unknown key 'dmf.worker.doveadm' (did you mean "
-	 "'dmf.doveadm'?)"},
-	{"dmf:\n  doveadm:\n    source:\n      POD_1:\n        analyse-log: "
-	 "true\n",
-	 "t.yml:5:9: unknown key 'dmf.doveadm.source.POD_1.analyse-log' (did "
-	 "you mean 'dmf.doveadm.source.POD_1.analyze-log'?)"},
-	{"micronaut:\n  executors:\n    worker-executor:\n"
-	 "      number-of-thread: 4\n",
-	 "t.yml:4:7: unknown key "
-	 "'micronaut.executors.worker-executor.number-of-thread' (did you mean "
-	 "'micronaut.executors.worker-executor.number-of-threads'?)"},
-	{"endpoints:\n  helth:\n    enabled: true\n",
-	 "t.yml:2:3: unknown key 'endpoints.helth' (did you mean "
-	 "'endpoints.health'?)"},
-	{"dmf:\n  worker:\n    completely-unrelated-thing: 1\n",
-	 "t.yml:3:5: unknown key 'dmf.worker.completely-unrelated-thing'"},
-	{"dmf:\n  doveadm:\n    source:\n      d:\n        command:\n"
-	 "          cutover:\n            post:\n              name: echo\n"
-	 "              argumnets: [a]\n",
-	 "t.yml:9:15: unknown key "
-	 "'dmf.doveadm.source.d.command.cutover.post.argumnets' (did you mean "
-	 "'arguments'?)"},
+	{ "dmf:\n  worker:\n    jobs:\n      maxx: 3\n",
+	  "t.yml:4:7: unknown key 'dmf.worker.jobs.maxx' (did you mean "
+	  "'dmf.worker.jobs.max'?)" },
+	{ "dmf:\n  worker:\n    doveadm:\n      path: /x\n",
+	  "t.yml:3:5: unknown key 'dmf.worker.doveadm' (did you mean "
+	  "'dmf.doveadm'?)" },
+	{ "dmf:\n  doveadm:\n    source:\n      POD_1:\n        analyse-log: "
+	  "true\n",
+	  "t.yml:5:9: unknown key 'dmf.doveadm.source.POD_1.analyse-log' (did "
+	  "you mean 'dmf.doveadm.source.POD_1.analyze-log'?)" },
+	{ "micronaut:\n  executors:\n    worker-executor:\n"
+	  "      number-of-thread: 4\n",
+	  "t.yml:4:7: unknown key "
+	  "'micronaut.executors.worker-executor.number-of-thread' (did you "
+	  "mean "
+	  "'micronaut.executors.worker-executor.number-of-threads'?)" },
+	{ "endpoints:\n  helth:\n    enabled: true\n",
+	  "t.yml:2:3: unknown key 'endpoints.helth' (did you mean "
+	  "'endpoints.health'?)" },
+	{ "dmf:\n  worker:\n    completely-unrelated-thing: 1\n",
+	  "t.yml:3:5: unknown key 'dmf.worker.completely-unrelated-thing'" },
+	{ "dmf:\n  doveadm:\n    source:\n      d:\n        command:\n"
+	  "          cutover:\n            post:\n              name: echo\n"
+	  "              argumnets: [a]\n",
+	  "t.yml:9:15: unknown key "
+	  "'dmf.doveadm.source.d.command.cutover.post.argumnets' (did you mean "
+	  "'arguments'?)" },
 	/* accepted spellings: no warning */
-	{"dmf:\n  doveadm:\n    source:\n      d:\n        copy-imaps-inbox: "
-	 "true\n        failure-flags:\n          sync:\n"
-	 "            count-remote: true\n",
-	 NULL},
-	{"datasources:\n  default:\n    maximumPoolSize: 5\n"
-	 "    driver-class-name: x\n",
-	 NULL},
-	{"dmf:\n  worker:\n    type: hello\n  hello:\n    anything: [1]\n",
-	 NULL},
-	{"micronaut:\n  http:\n    services:\n      doveadm:\n        ssl:\n"
-	 "          enabled: true\n          protocols: [TLSv1.3]\n"
-	 "          trust-store: {path: /x, password: p, type: PKCS12}\n",
-	 NULL},
-	{"dmf:\n  doveadm:\n    source:\n      d:\n        imapc:\n"
-	 "          session-properties:\n            mail.imap.timeout: 5\n"
-	 "        command:\n          inject:\n            a: b\n"
-	 "        retry:\n          code-max: {75: 4}\n"
-	 "          code-sleep: {75: 15000}\n",
-	 NULL},
+	{ "dmf:\n  doveadm:\n    source:\n      d:\n        copy-imaps-inbox: "
+	  "true\n        failure-flags:\n          sync:\n"
+	  "            count-remote: true\n",
+	  NULL },
+	{ "datasources:\n  default:\n    maximumPoolSize: 5\n"
+	  "    driver-class-name: x\n",
+	  NULL },
+	{ "dmf:\n  worker:\n    type: hello\n  hello:\n    anything: [1]\n",
+	  NULL },
+	{ "micronaut:\n  http:\n    services:\n      doveadm:\n        ssl:\n"
+	  "          enabled: true\n          protocols: [TLSv1.3]\n"
+	  "          trust-store: {path: /x, password: p, type: PKCS12}\n",
+	  NULL },
+	{ "dmf:\n  doveadm:\n    source:\n      d:\n        imapc:\n"
+	  "          session-properties:\n            mail.imap.timeout: 5\n"
+	  "        command:\n          inject:\n            a: b\n"
+	  "        retry:\n          code-max: {75: 4}\n"
+	  "          code-sleep: {75: 15000}\n",
+	  NULL },
 };
 
 static void test_warnings(void)
@@ -643,8 +669,8 @@ static void test_print(void)
 		"        command:\n          inject: {db_password: ipw}\n"
 		"micronaut:\n  http:\n    services:\n      doveadm:\n"
 		"        ssl: {}\n";
-	char *env[] = {(char *)"DMF_DOVEADM_SOURCE_DEFAULT_HTTP_PASSWORD=epw",
-		       NULL};
+	char *env[] = { (char *)"DMF_DOVEADM_SOURCE_DEFAULT_HTTP_PASSWORD=epw",
+			NULL };
 	struct config *cfg = load(yaml, env, NULL), *again;
 	char *text = NULL;
 	size_t len = 0;
@@ -798,8 +824,9 @@ static void test_docs(void)
 			missing++;
 		}
 	}
-	is_int(missing, 0, "every schema key is documented (regenerate the "
-			   "table with tests/unit/test_config --schema-md)");
+	is_int(missing, 0,
+	       "every schema key is documented (regenerate the "
+	       "table with tests/unit/test_config --schema-md)");
 	free(text);
 }
 

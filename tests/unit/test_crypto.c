@@ -28,10 +28,10 @@ static void test_base64(void)
 		size_t len;
 		int ret;
 	} cases[] = {
-		{"aGVsbG8=", "hello", 5, 0},  {"aGVsbG8", "hello", 5, 0},
-		{"aGVs\nbG8=\n", "hello", 5, 0}, {"", "", 0, 0},
-		{"aGVsbG8=x", NULL, 0, -EINVAL}, {"a", NULL, 0, -EINVAL},
-		{"a*b=", NULL, 0, -EINVAL},
+		{ "aGVsbG8=", "hello", 5, 0 },	   { "aGVsbG8", "hello", 5, 0 },
+		{ "aGVs\nbG8=\n", "hello", 5, 0 }, { "", "", 0, 0 },
+		{ "aGVsbG8=x", NULL, 0, -EINVAL }, { "a", NULL, 0, -EINVAL },
+		{ "a*b=", NULL, 0, -EINVAL },
 	};
 	char *enc;
 
@@ -52,8 +52,8 @@ static void test_base64(void)
 	free(enc);
 }
 
-static int unwrap_b64(const unsigned char *key, const char *iv,
-		      const char *ct, char **pw, char **err)
+static int unwrap_b64(const unsigned char *key, const char *iv, const char *ct,
+		      char **pw, char **err)
 {
 	unsigned char *ivb = NULL, *ctb = NULL;
 	size_t ivl = 0, ctl = 0;
@@ -161,8 +161,9 @@ static char *write_tmp(const char *dir, const char *name, const void *data,
 
 static void test_key_files(const char *dir)
 {
-	static const char hex[] = "3031323334353637383961626364656630313233343536"
-				  "373839414243444546\n";
+	static const char hex[] =
+		"3031323334353637383961626364656630313233343536"
+		"373839414243444546\n";
 	static const char b64[] =
 		"  MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlBQkNERUY=  \n";
 	unsigned char key[32];
@@ -223,9 +224,9 @@ static void test_keyring(const char *dir)
 			 dir, dir, dir);
 	ok(config_load_string(yaml, "k.yml", NULL, &cfg, &err) == 0,
 	   "config: %s", err ? err : "ok");
-	ok(crypto_keyring_load(cfg_get(cfg->root,
-				       "dmf.worker.crypto.storageKeys"),
-			       &ring, &err) == 0,
+	ok(crypto_keyring_load(
+		   cfg_get(cfg->root, "dmf.worker.crypto.storageKeys"), &ring,
+		   &err) == 0,
 	   "keyring loads");
 	is_int(crypto_keyring_count(ring), 3, "three keys");
 	ok(crypto_keyring_check(ring, 0, &name) == NULL, "key1 usable");
@@ -270,8 +271,7 @@ static void test_keyring(const char *dir)
 
 	/* the host table over the same configuration */
 	ok(host_crypto_init(cfg, &err) == 0, "host_crypto_init");
-	ok(tbl->unwrap_password("key1", iv, ct, &pw, &e) == 0,
-	   "table unwrap");
+	ok(tbl->unwrap_password("key1", iv, ct, &pw, &e) == 0, "table unwrap");
 	is_str(pw, "round-trip-pw", "table value");
 	tbl->free_secret(&pw);
 	ok(tbl->unwrap_password("zzz", iv, ct, &pw, &e) == -ENOKEY,
@@ -285,9 +285,10 @@ static void test_keyring(const char *dir)
 	config_free(&cfg);
 	free(yaml);
 
-	ok(config_load_string("dmf:\n  worker:\n    crypto:\n      storageKeys:\n"
-			      "        k:\n          secret: x\n",
-			      "k.yml", NULL, &cfg, &err) == 0,
+	ok(config_load_string(
+		   "dmf:\n  worker:\n    crypto:\n      storageKeys:\n"
+		   "        k:\n          secret: x\n",
+		   "k.yml", NULL, &cfg, &err) == 0,
 	   "config without file");
 	if (cfg != NULL) {
 		is_int(crypto_keyring_load(

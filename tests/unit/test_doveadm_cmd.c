@@ -40,20 +40,46 @@ struct imapc_case {
 };
 
 static const struct imapc_case icases[] = {
-	{ "job values, ssl no", NULL, NULL, NULL, NULL, NULL, 0,
+	{ "job values, ssl no",
+	  NULL,
+	  NULL,
+	  NULL,
+	  NULL,
+	  NULL,
+	  0,
 	  { "src.example", "1143", "no", "ruser", "u", "pw1" },
 	  "-o imapc_host=src.example -o imapc_port=1143 -o imapc_ssl=no "
-	  "-o imapc_user=ruser -o imapc_password=<hidden>", "pw1" },
-	{ "imaps default port 993", NULL, NULL, NULL, NULL, NULL, 0,
+	  "-o imapc_user=ruser -o imapc_password=<hidden>",
+	  "pw1" },
+	{ "imaps default port 993",
+	  NULL,
+	  NULL,
+	  NULL,
+	  NULL,
+	  NULL,
+	  0,
 	  { "src.example", NULL, "imaps", NULL, "u", "pw1" },
 	  "-o imapc_host=src.example -o imapc_port=993 -o imapc_ssl=imaps "
-	  "-o imapc_user=u -o imapc_password=<hidden>", "pw1" },
-	{ "starttls, port 143", NULL, NULL, NULL, NULL, NULL, 0,
+	  "-o imapc_user=u -o imapc_password=<hidden>",
+	  "pw1" },
+	{ "starttls, port 143",
+	  NULL,
+	  NULL,
+	  NULL,
+	  NULL,
+	  NULL,
+	  0,
 	  { "h", NULL, "starttls", "r", "u", NULL },
 	  "-o imapc_host=h -o imapc_port=143 -o imapc_ssl=starttls "
-	  "-o imapc_user=r", NULL },
-	{ "config overrides the job; master user; prefix", "imap.cfg", "imaps",
-	  "admin", "mpw", "INBOX.", 10993,
+	  "-o imapc_user=r",
+	  NULL },
+	{ "config overrides the job; master user; prefix",
+	  "imap.cfg",
+	  "imaps",
+	  "admin",
+	  "mpw",
+	  "INBOX.",
+	  10993,
 	  { "src.example", "1143", "no", "ruser", "u", "userpw" },
 	  "-o imapc_host=imap.cfg -o imapc_port=10993 -o imapc_ssl=imaps "
 	  "-o imapc_user=ruser -o imapc_master_user=admin "
@@ -85,8 +111,8 @@ static void test_default_argv(void)
 		struct dsync_opts o = {
 			.doveadm_path = "/usr/bin/doveadm",
 			.jobconf = "/run/x/job-1-abc.conf",
-			.config_shown = i == 0 ? "/etc/dovecot/dovecot.conf"
-					       : NULL,
+			.config_shown =
+				i == 0 ? "/etc/dovecot/dovecot.conf" : NULL,
 			.uid = "u",
 			.exclude = i == 3 ? "Trash,Junk\n Spam/*  " : NULL,
 			.settings = settings,
@@ -97,11 +123,13 @@ static void test_default_argv(void)
 		};
 		dsync_default_argv(&o, &a);
 		disp = dv_argv_display(&a);
-		snprintf(want, sizeof(want), "%s %s%s-o 'imapc_features=rfc822."
-					     "size fetch-headers' -o mail_"
-					     "prefetch_count=20 ",
-			 i == 0 ? "doveadm -c /etc/dovecot/dovecot.conf"
-				: i == 2 ? "doveadm -D" : "doveadm",
+		snprintf(want, sizeof(want),
+			 "%s %s%s-o 'imapc_features=rfc822."
+			 "size fetch-headers' -o mail_"
+			 "prefetch_count=20 ",
+			 i == 0 ? "doveadm -c /etc/dovecot/dovecot.conf" :
+			 i == 2 ? "doveadm -D" :
+				  "doveadm",
 			 t->want_show, " ");
 		like(disp, want, "%s: display", t->name);
 		ok(strstr(disp, "job-1-abc") == NULL,
@@ -111,25 +139,29 @@ static void test_default_argv(void)
 		like(r, "/usr/bin/doveadm -c /run/x/job-1-abc.conf ",
 		     "%s: runs with -c JOBFILE first", t->name);
 		ok(strstr(r, "imapc_host") == NULL &&
-		   strstr(r, "imapc_user") == NULL &&
-		   strstr(r, "imapc_password") == NULL,
+			   strstr(r, "imapc_user") == NULL &&
+			   strstr(r, "imapc_password") == NULL,
 		   "%s: no imapc connection setting in argv (%s)", t->name, r);
 		ok(t->want_pw == NULL || strstr(r, t->want_pw) == NULL,
 		   "%s: password not in argv", t->name);
 		ok(strstr(disp, t->want_pw ? t->want_pw : "\001") == NULL,
 		   "%s: password not in the display", t->name);
 		if (i == 3)
-			like(r, " backup -R -x Trash -x Junk -x Spam/* -u u "
-				"imapc:", "%s: exclude masks as -x", t->name);
+			like(r,
+			     " backup -R -x Trash -x Junk -x Spam/* -u u "
+			     "imapc:",
+			     "%s: exclude masks as -x", t->name);
 		else
 			like(r, " backup -R -u u imapc:", "%s: backup -R",
 			     t->name);
 		if (i == 1)
-			like(r, "-o mail_plugins=quota notify mail_log -o "
-				"plugin/mail_log_events=save copy expunge "
-				"mailbox_create mailbox_delete mailbox_rename "
-				"-o plugin/mail_log_fields=uid box msgid size "
-				"vsize backup", "%s: mail_log settings", t->name);
+			like(r,
+			     "-o mail_plugins=quota notify mail_log -o "
+			     "plugin/mail_log_events=save copy expunge "
+			     "mailbox_create mailbox_delete mailbox_rename "
+			     "-o plugin/mail_log_fields=uid box msgid size "
+			     "vsize backup",
+			     "%s: mail_log settings", t->name);
 		if (i == 2)
 			like(r, "job-1-abc.conf -D -o", "%s: -D after -c",
 			     t->name);
@@ -171,7 +203,8 @@ static void test_jobconf(void)
 		fclose(f);
 	like(buf, "!include /etc/dovecot/dovecot.conf\n", "include line");
 	like(buf, "imapc_host = \"h\"\n", "plain value quoted");
-	like(buf, "imapc_user = \"us%%er\\\"x\"\n", "user: %% doubled, quote escaped");
+	like(buf, "imapc_user = \"us%%er\\\"x\"\n",
+	     "user: %% doubled, quote escaped");
 	like(buf, "imapc_password = \"p\\\\w\\\"#$%u\"\n",
 	     "password: backslash and quote escaped, %% kept");
 	ok(strstr(buf, "imapc_master_user") == NULL, "unset value left out");
@@ -186,8 +219,8 @@ static void test_jobconf(void)
 	ok(err == NULL || strstr(err, "a\nb") == NULL, "without the value");
 	free(err);
 	ok(chmod(sub, 0755) == 0 &&
-	   jobconf_write(sub, "1", NULL, s, 1, &path, &err) == 0 &&
-	   stat(sub, &st) == 0 && (st.st_mode & 0777) == 0700,
+		   jobconf_write(sub, "1", NULL, s, 1, &path, &err) == 0 &&
+		   stat(sub, &st) == 0 && (st.st_mode & 0777) == 0700,
 	   "a loose runtime dir is tightened to 0700");
 	jobconf_remove(&path);
 	snprintf(buf, sizeof(buf), "rm -rf %s", dir);
@@ -198,7 +231,7 @@ struct conv_case {
 	const char *name;
 	const char *argv[16];
 	int ret;
-	const char *want_run;  /* after dsync_insert_jobconf */
+	const char *want_run; /* after dsync_insert_jobconf */
 	const char *want_show;
 	size_t n_moved;
 	const char *config;
@@ -213,22 +246,46 @@ static const struct conv_case conv[] = {
 	  "/usr/bin/doveadm -c /j.conf -D -o imapc_host=h -oimapc_user=u "
 	  "backup -R -u u imapc:",
 	  "/usr/bin/doveadm -D -o imapc_host=h -o imapc_password=<hidden> "
-	  "-oimapc_user=u backup -R -u u imapc:", 1, NULL },
+	  "-oimapc_user=u backup -R -u u imapc:",
+	  1,
+	  NULL },
 	{ "sync with -c and doveadm_password",
-	  { "doveadm", "-c", "/etc/other.conf", "-odoveadm_password=PW2",
-	    "-v", "sync", "-u", "u", "imapc:", NULL },
-	  0, "doveadm -c /j.conf -D -v sync -u u imapc:",
+	  { "doveadm", "-c", "/etc/other.conf", "-odoveadm_password=PW2", "-v",
+	    "sync", "-u", "u", "imapc:", NULL },
+	  0,
+	  "doveadm -c /j.conf -D -v sync -u u imapc:",
 	  "doveadm -c /etc/other.conf -D -o doveadm_password=<hidden> -v sync "
-	  "-u u imapc:", 1, "/etc/other.conf" },
-	{ "not doveadm", { "/bin/echo", "sync", NULL }, -EINVAL, NULL, NULL,
-	  0, NULL },
-	{ "doveadm expunge", { "doveadm", "expunge", "-u", "x", NULL }, -EINVAL,
-	  NULL, NULL, 0, NULL },
-	{ "only options", { "doveadm", "-o", "a=b", NULL }, -EINVAL, NULL,
-	  NULL, 0, NULL },
+	  "-u u imapc:",
+	  1,
+	  "/etc/other.conf" },
+	{ "not doveadm",
+	  { "/bin/echo", "sync", NULL },
+	  -EINVAL,
+	  NULL,
+	  NULL,
+	  0,
+	  NULL },
+	{ "doveadm expunge",
+	  { "doveadm", "expunge", "-u", "x", NULL },
+	  -EINVAL,
+	  NULL,
+	  NULL,
+	  0,
+	  NULL },
+	{ "only options",
+	  { "doveadm", "-o", "a=b", NULL },
+	  -EINVAL,
+	  NULL,
+	  NULL,
+	  0,
+	  NULL },
 	{ "password after the sub-command",
-	  { "doveadm", "backup", "-oimapc_password=x", NULL }, -EINVAL, NULL,
-	  NULL, 0, NULL },
+	  { "doveadm", "backup", "-oimapc_password=x", NULL },
+	  -EINVAL,
+	  NULL,
+	  NULL,
+	  0,
+	  NULL },
 };
 
 static void test_convert(void)
@@ -264,8 +321,9 @@ static void test_convert(void)
 		free(disp);
 		dv_argv_free(&a);
 	}
-	const char *st[] = { "doveadm", "-f", "tab", "mailbox", "status", "-u",
-			     "x", "messages vsize", "*", NULL };
+	const char *st[] = { "doveadm", "-f", "tab", "mailbox",
+			     "status",	"-u", "x",   "messages vsize",
+			     "*",	NULL };
 	static const char *const ms[] = { "mailbox status", NULL };
 	struct dv_argv a = { 0 };
 	struct dsync_moved moved[4];
@@ -273,11 +331,13 @@ static void test_convert(void)
 	char *config = NULL;
 	const char *e = NULL;
 	ok(dsync_convert((char *const *)st, NULL, ms, &a, moved, &n, &config,
-			 &e) == 0, "a two-word sub-command (mailbox status)");
+			 &e) == 0,
+	   "a two-word sub-command (mailbox status)");
 	dv_argv_free(&a);
 	st[4] = "list";
 	ok(dsync_convert((char *const *)st, NULL, ms, &a, moved, &n, &config,
-			 &e) == -EINVAL, "mailbox list refused");
+			 &e) == -EINVAL,
+	   "mailbox list refused");
 }
 
 static void test_quote(void)

@@ -42,39 +42,46 @@ static void check_defaults(const struct doveadm_source_conf *c,
 			   const char *what)
 {
 	ok(c->analyze_log && !c->move_duplicates && !c->copy_imapc_inbox &&
-	   !c->remove_imapc_path, "%s: feature defaults", what);
+		   !c->remove_imapc_path,
+	   "%s: feature defaults", what);
 	ok(!c->metacache_flush.on_success && !c->metacache_flush.on_failure &&
-	   !c->metacache_clean.on_success && !c->metacache_clean.on_failure,
+		   !c->metacache_clean.on_success &&
+		   !c->metacache_clean.on_failure,
 	   "%s: metacache defaults", what);
 	ok(!c->fetch_container, "%s: fetch-container false", what);
 	is_str(c->container_file, "/etc/dovecot/passwd.container",
 	       "%s: container-file", what);
 	ok(!c->director.enabled && !c->director.use_sourcehost &&
-	   !c->director.move_user && !c->director.kick.sync &&
-	   !c->director.kick.cutover && !c->director.kick.wait,
+		   !c->director.move_user && !c->director.kick.sync &&
+		   !c->director.kick.cutover && !c->director.kick.wait,
 	   "%s: director defaults", what);
-	is_int(c->director.kick.timeout_ms, 60000, "%s: kick timeout 60s", what);
+	is_int(c->director.kick.timeout_ms, 60000, "%s: kick timeout 60s",
+	       what);
 	ok(c->count.pre && c->count.sync && c->count.post && c->count.remote,
 	   "%s: counts on", what);
 	is_int(c->count.remote_protocol, DOVEADM_REMOTE_IMAPC,
 	       "%s: remote-protocol imapc", what);
 	ok(c->count.remote_http_mailbox_mask != NULL &&
-	   strcmp(c->count.remote_http_mailbox_mask[0], "INBOX") == 0 &&
-	   strcmp(c->count.remote_http_mailbox_mask[1], "INBOX/*") == 0 &&
-	   strcmp(c->count.remote_http_mailbox_mask[2], "*") == 0 &&
-	   c->count.remote_http_mailbox_mask[3] == NULL,
+		   strcmp(c->count.remote_http_mailbox_mask[0], "INBOX") == 0 &&
+		   strcmp(c->count.remote_http_mailbox_mask[1], "INBOX/*") ==
+			   0 &&
+		   strcmp(c->count.remote_http_mailbox_mask[2], "*") == 0 &&
+		   c->count.remote_http_mailbox_mask[3] == NULL,
 	   "%s: mailbox-mask default", what);
 	is_int(c->retry.max, 1, "%s: retry.max 1", what);
 	is_int(c->retry.sleep_ms, 5000, "%s: retry.sleep 5000", what);
-	is_int(doveadm_retry_max_for(&c->retry, 134), 2, "%s: code-max 134", what);
-	is_int(doveadm_retry_max_for(&c->retry, 75), 4, "%s: code-max 75", what);
+	is_int(doveadm_retry_max_for(&c->retry, 134), 2, "%s: code-max 134",
+	       what);
+	is_int(doveadm_retry_max_for(&c->retry, 75), 4, "%s: code-max 75",
+	       what);
 	is_int(doveadm_retry_sleep_for(&c->retry, 75), 15000,
 	       "%s: code-sleep 75", what);
 	ok(!c->retry.debug_mode, "%s: debug-mode false", what);
 	ok(!c->http.configured && c->http.type == DOVEADM_HTTP_DIRECTOR,
 	   "%s: http unset, director type", what);
 	is_int(c->doveadm.port, 24245, "%s: doveadm.port", what);
-	ok(c->imapc.host == NULL && c->imapc.port == 0, "%s: imapc unset", what);
+	ok(c->imapc.host == NULL && c->imapc.port == 0, "%s: imapc unset",
+	   what);
 	ok(c->commands[0].sync == NULL && c->commands[1].pre == NULL,
 	   "%s: no commands", what);
 	int any = 0;
@@ -99,12 +106,14 @@ static void test_builtin(void)
 	is_str(c->source, "POD_1", "source name kept");
 	ok(c->block == NULL, "no block");
 	check_defaults(c, "built-in");
-	is_str(c->imapc_inbox_owner, "vmail:vmail", "imapc-inbox-owner default");
+	is_str(c->imapc_inbox_owner, "vmail:vmail",
+	       "imapc-inbox-owner default");
 	ok(c->sync_settings != NULL && c->sync_settings[0] != NULL &&
-	   strcmp(c->sync_settings[0],
-		  "imapc_features=rfc822.size fetch-headers") == 0 &&
-	   strcmp(c->sync_settings[1], "mail_prefetch_count=20") == 0 &&
-	   c->sync_settings[2] == NULL, "sync-settings default: speed settings");
+		   strcmp(c->sync_settings[0],
+			  "imapc_features=rfc822.size fetch-headers") == 0 &&
+		   strcmp(c->sync_settings[1], "mail_prefetch_count=20") == 0 &&
+		   c->sync_settings[2] == NULL,
+	   "sync-settings default: speed settings");
 	doveadm_conf_free(&c);
 	ok(c == NULL, "free clears");
 	host_deinit();
@@ -212,7 +221,8 @@ static void test_full(void)
 	ok(cfg != NULL, "full yaml loads");
 	if (cfg == NULL || (hc = hc_of(cfg)) == NULL)
 		return;
-	is_str(hc->key(hc->source("POD_1")), "POD_1", "POD_1 has its own block");
+	is_str(hc->key(hc->source("POD_1")), "POD_1",
+	       "POD_1 has its own block");
 	is_str(hc->key(hc->source("POD_2")), "default",
 	       "POD_2 falls back to default");
 	ok(doveadm_conf_load(hc, "POD_1", &c, &err) == 0, "POD_1 parses (%s)",
@@ -220,7 +230,8 @@ static void test_full(void)
 	if (c == NULL)
 		return;
 	is_str(c->block, "POD_1", "block name");
-	ok(c->analyze_log, "default's analyze-log false does not leak into POD_1");
+	ok(c->analyze_log,
+	   "default's analyze-log false does not leak into POD_1");
 	ok(c->move_duplicates, "move-duplicates");
 	ok(c->copy_imapc_inbox && c->remove_imapc_path,
 	   "copy-imaps-inbox / remove-imaps-path spellings accepted");
@@ -231,20 +242,25 @@ static void test_full(void)
 	ok(c->fetch_container, "fetch-container");
 	is_str(c->container_file, "/tmp/passwd.container", "container-file");
 	ok(c->director.enabled && c->director.use_sourcehost &&
-	   c->director.move_user, "director flags");
+		   c->director.move_user,
+	   "director flags");
 	ok(c->director.kick.sync && c->director.kick.cutover &&
-	   c->director.kick.wait, "kick flags");
+		   c->director.kick.wait,
+	   "kick flags");
 	is_int(c->director.kick.timeout_ms, 120000, "kick timeout 2m");
 	ok(c->director.kick.n_wait_accept_codes == 2 &&
-	   c->director.kick.wait_accept_codes[0] == 65 &&
-	   c->director.kick.wait_accept_codes[1] == -1, "wait-accept-codes");
+		   c->director.kick.wait_accept_codes[0] == 65 &&
+		   c->director.kick.wait_accept_codes[1] == -1,
+	   "wait-accept-codes");
 	ok(!c->director.flush_metacache.sync &&
-	   c->director.flush_metacache.cutover, "director.flush-metacache");
+		   c->director.flush_metacache.cutover,
+	   "director.flush-metacache");
 	ok(!c->count.pre && c->count.sync, "count.pre off, sync on");
-	is_int(c->count.remote_protocol, DOVEADM_REMOTE_HTTP, "remote-protocol http");
+	is_int(c->count.remote_protocol, DOVEADM_REMOTE_HTTP,
+	       "remote-protocol http");
 	ok(strcmp(c->count.remote_http_mailbox_mask[0], "INBOX") == 0 &&
-	   strcmp(c->count.remote_http_mailbox_mask[1], "Sent") == 0 &&
-	   c->count.remote_http_mailbox_mask[2] == NULL,
+		   strcmp(c->count.remote_http_mailbox_mask[1], "Sent") == 0 &&
+		   c->count.remote_http_mailbox_mask[2] == NULL,
 	   "comma-separated mailbox-mask");
 	is_str(c->count.remote_http_socket_path, "/run/dovecot/doveadm-server",
 	       "socket-path");
@@ -256,9 +272,11 @@ static void test_full(void)
 	       "own code-max replaces the built-in map (134 -> max)");
 	is_int(doveadm_retry_sleep_for(&c->retry, 75), 1000, "code-sleep 75");
 	is_int(doveadm_retry_sleep_for(&c->retry, 134), 60000, "code-sleep 1m");
-	is_int(doveadm_retry_sleep_for(&c->retry, 1), 2000, "other code sleeps retry.sleep");
+	is_int(doveadm_retry_sleep_for(&c->retry, 1), 2000,
+	       "other code sleeps retry.sleep");
 	ok(c->retry.debug_mode, "debug-mode");
-	ok(c->http.configured && c->http.type == DOVEADM_HTTP_CLUSTER, "http cluster");
+	ok(c->http.configured && c->http.type == DOVEADM_HTTP_CLUSTER,
+	   "http cluster");
 	is_str(c->http.url, "https://doveadmhttpapi/doveadm/v1", "http.url");
 	is_str(c->http.username, "admin", "http.username");
 	is_str(c->http.password, "verysecretpassword", "http.password");
@@ -274,24 +292,30 @@ static void test_full(void)
 	is_str(c->imapc.master_user, "admin", "imapc.master-user");
 	is_str(c->imapc.master_password, "mpw", "imapc.master-password");
 	ok(c->n_inject == 2 && strcmp(c->inject_names[0], "test") == 0 &&
-	   strcmp(c->inject_values[0], "value") == 0 &&
-	   strcmp(c->inject_values[1], "5") == 0, "command.inject");
+		   strcmp(c->inject_values[0], "value") == 0 &&
+		   strcmp(c->inject_values[1], "5") == 0,
+	   "command.inject");
 	ok(c->commands[DOVEADM_PHASE_SYNC].pre != NULL &&
-	   c->commands[DOVEADM_PHASE_SYNC].sync == NULL &&
-	   c->commands[DOVEADM_PHASE_CUTOVER].post != NULL &&
-	   c->commands[DOVEADM_PHASE_CUTOVER].failure != NULL,
+		   c->commands[DOVEADM_PHASE_SYNC].sync == NULL &&
+		   c->commands[DOVEADM_PHASE_CUTOVER].post != NULL &&
+		   c->commands[DOVEADM_PHASE_CUTOVER].failure != NULL,
 	   "command blocks per phase");
-	ok(c->failure_flags[DOVEADM_PHASE_SYNC][DOVEADM_STEP_PRE_MIGRATION_COMMAND],
+	ok(c->failure_flags[DOVEADM_PHASE_SYNC]
+			   [DOVEADM_STEP_PRE_MIGRATION_COMMAND],
 	   "failure-flags.pre -> sync phase");
-	ok(c->failure_flags[DOVEADM_PHASE_CUTOVER][DOVEADM_STEP_POST_MIGRATION_COMMAND] &&
-	   c->failure_flags[DOVEADM_PHASE_CUTOVER][DOVEADM_STEP_CLEAN_METACACHE] &&
-	   !c->failure_flags[DOVEADM_PHASE_CUTOVER][DOVEADM_STEP_COUNT_REMOTE],
+	ok(c->failure_flags[DOVEADM_PHASE_CUTOVER]
+			   [DOVEADM_STEP_POST_MIGRATION_COMMAND] &&
+		   c->failure_flags[DOVEADM_PHASE_CUTOVER]
+				   [DOVEADM_STEP_CLEAN_METACACHE] &&
+		   !c->failure_flags[DOVEADM_PHASE_CUTOVER]
+				    [DOVEADM_STEP_COUNT_REMOTE],
 	   "failure-flags.cutover");
 	ok(c->node == hc->source("POD_1"), "block node kept for inject");
 	is_str(c->imapc_inbox_owner, "dmfmail:dmfmail", "imapc-inbox-owner");
 	ok(c->sync_settings[0] != NULL &&
-	   strcmp(c->sync_settings[0], "mail_prefetch_count=50") == 0 &&
-	   c->sync_settings[1] == NULL, "sync-settings replaces the default");
+		   strcmp(c->sync_settings[0], "mail_prefetch_count=50") == 0 &&
+		   c->sync_settings[1] == NULL,
+	   "sync-settings replaces the default");
 	doveadm_conf_free(&c);
 
 	ok(doveadm_conf_load(hc, "POD_2", &c, &err) == 0, "POD_2 parses");
@@ -307,9 +331,10 @@ static void test_full(void)
 
 static void test_sources_plural(void)
 {
-	struct config *cfg = load("dmf:\n  doveadm:\n    sources:\n"
-				  "      POD_9:\n        move-duplicates: true\n"
-				  "        retry:\n          code-max: {}\n");
+	struct config *cfg =
+		load("dmf:\n  doveadm:\n    sources:\n"
+		     "      POD_9:\n        move-duplicates: true\n"
+		     "        retry:\n          code-max: {}\n");
 	struct doveadm_source_conf *c = NULL;
 	const struct dmf_host_config *hc;
 	char *err = NULL;
@@ -317,14 +342,15 @@ static void test_sources_plural(void)
 		ok(0, "plural yaml loads");
 		return;
 	}
-	ok(doveadm_conf_load(hc, "POD_9", &c, &err) == 0 &&
-	   c->move_duplicates, "sources.<name> (plural) works");
+	ok(doveadm_conf_load(hc, "POD_9", &c, &err) == 0 && c->move_duplicates,
+	   "sources.<name> (plural) works");
 	if (c != NULL)
 		is_int(doveadm_retry_max_for(&c->retry, 134), 1,
 		       "code-max: {} clears the built-in map");
 	doveadm_conf_free(&c);
-	ok(doveadm_conf_load(hc, "OTHER", &c, &err) == 0 &&
-	   c->block == NULL && c->analyze_log, "no block and no default: built-ins");
+	ok(doveadm_conf_load(hc, "OTHER", &c, &err) == 0 && c->block == NULL &&
+		   c->analyze_log,
+	   "no block and no default: built-ins");
 	doveadm_conf_free(&c);
 	host_deinit();
 	config_free(&cfg);
@@ -332,7 +358,7 @@ static void test_sources_plural(void)
 
 struct bad_case {
 	const char *yaml_tail; /* lines below `      S:` */
-	const char *want;      /* substring of the error */
+	const char *want; /* substring of the error */
 };
 
 static const struct bad_case bad[] = {
@@ -351,11 +377,14 @@ static const struct bad_case bad[] = {
 	{ "        http:\n          type: mesh\n", "director or cluster" },
 	{ "        imapc:\n          ssl: maybe\n", "no, imaps or starttls" },
 	{ "        imapc:\n          port: 70000\n", "imapc.port" },
-	{ "        failure-flags:\n          cutover:\n            nope: true\n",
+	{ "        failure-flags:\n          cutover:\n            nope: "
+	  "true\n",
 	  "unknown step" },
-	{ "        failure-flags:\n          later:\n            count-remote: true\n",
+	{ "        failure-flags:\n          later:\n            count-remote: "
+	  "true\n",
 	  "unknown phase" },
-	{ "        director:\n          kick:\n            wait-accept-codes: [x]\n",
+	{ "        director:\n          kick:\n            wait-accept-codes: "
+	  "[x]\n",
 	  "exit codes" },
 	{ "        command:\n          sync:\n            pre: echo\n",
 	  "command definition" },
@@ -376,15 +405,18 @@ static void test_bad(void)
 			 "dmf:\n  doveadm:\n    source:\n      S:\n%s",
 			 bad[i].yaml_tail);
 		/* the schema may already refuse the type at load */
-		if (config_load_string(yaml, "test.yml", NULL, &cfg, &lerr) < 0) {
-			like(lerr, "test.yml:", "bad %zu refused at load with a "
-			     "position: %s", i, lerr ? lerr : "");
+		if (config_load_string(yaml, "test.yml", NULL, &cfg, &lerr) <
+		    0) {
+			like(lerr, "test.yml:",
+			     "bad %zu refused at load with a "
+			     "position: %s",
+			     i, lerr ? lerr : "");
 			free(lerr);
 			continue;
 		}
 		const struct dmf_host_config *hc = hc_of(cfg);
-		int r = hc != NULL ? doveadm_conf_load(hc, "S", &c, &err)
-				   : -EFAULT;
+		int r = hc != NULL ? doveadm_conf_load(hc, "S", &c, &err) :
+				     -EFAULT;
 		ok(r == -EINVAL && c == NULL, "bad %zu: -EINVAL", i);
 		like(err, bad[i].want, "bad %zu: error names %s (%s)", i,
 		     bad[i].want, err ? err : "");
@@ -399,10 +431,12 @@ static void test_bad(void)
 static void test_phase(void)
 {
 	enum doveadm_phase p;
-	ok(doveadm_phase_parse("sync", &p) == 0 && p == DOVEADM_PHASE_SYNC, "sync");
+	ok(doveadm_phase_parse("sync", &p) == 0 && p == DOVEADM_PHASE_SYNC,
+	   "sync");
 	ok(doveadm_phase_parse("PRE-SYNC", &p) == 0 && p == DOVEADM_PHASE_SYNC,
 	   "pre-sync");
-	ok(doveadm_phase_parse("cutover", &p) == 0 && p == DOVEADM_PHASE_CUTOVER,
+	ok(doveadm_phase_parse("cutover", &p) == 0 &&
+		   p == DOVEADM_PHASE_CUTOVER,
 	   "cutover");
 	ok(doveadm_phase_parse("other", &p) == -EINVAL, "unknown phase");
 	is_str(doveadm_step_name(DOVEADM_STEP_COUNT_REMOTE), "count-remote",
@@ -430,8 +464,8 @@ static const struct count_case counts[] = {
 	  5, 1000 },
 	{ "tab in a mailbox name", "mailbox\tmessages\tvsize\nA\tB\t3\t30\n", 0,
 	  0, 3, 30 },
-	{ "exit 68 with rows", "mailbox\tmessages\tvsize\nINBOX\t4\t40\n", 68, 0,
-	  4, 40 },
+	{ "exit 68 with rows", "mailbox\tmessages\tvsize\nINBOX\t4\t40\n", 68,
+	  0, 4, 40 },
 	{ "exit 68 without rows", "mailbox\tmessages\tvsize\n", 68, -EINVAL, 0,
 	  0 },
 	{ "exit 75", "", 75, -EINVAL, 0, 0 },
@@ -441,7 +475,8 @@ static const struct count_case counts[] = {
 	  "doveadm(u): Warning: x\nmailbox\tmessages\tvsize\r\nINBOX\t2\t20\r\n"
 	  "Bad\tx\t1\n\n",
 	  0, 0, 2, 20 },
-	{ "columns in another order", "vsize\tmessages\n100\t1\n", 0, 0, 1, 100 },
+	{ "columns in another order", "vsize\tmessages\n100\t1\n", 0, 0, 1,
+	  100 },
 };
 
 static void test_counts(void)

@@ -40,12 +40,12 @@ static int rx_match(const char *hay, const char *re)
 	return m;
 }
 #undef like
-#define like(hay, re, ...)                                                     \
-	do {                                                                   \
-		const char *hay_ = (hay), *re_ = (re);                         \
-		if (!ok(rx_match(hay_, re_), __VA_ARGS__))                     \
-			printf("#   '%s'\n#   does not match '%s'\n",           \
-			       hay_ ? hay_ : "(null)", re_);                   \
+#define like(hay, re, ...)                                            \
+	do {                                                          \
+		const char *hay_ = (hay), *re_ = (re);                \
+		if (!ok(rx_match(hay_, re_), __VA_ARGS__))            \
+			printf("#   '%s'\n#   does not match '%s'\n", \
+			       hay_ ? hay_ : "(null)", re_);          \
 	} while (0)
 
 /* `a` occurs before `b` in `s`. */
@@ -140,9 +140,10 @@ static char *read_file(const char *name)
 static void reset(void)
 {
 	char p[512];
-	const char *names[] = { "calls.log", "sync_codes", "jobconf.last",
-				"jobconf.mode", "metacache_code", "remote",
-				"count_code", NULL };
+	const char *names[] = { "calls.log",	  "sync_codes",
+				"jobconf.last",	  "jobconf.mode",
+				"metacache_code", "remote",
+				"count_code",	  NULL };
 	for (size_t i = 0; names[i] != NULL; i++) {
 		snprintf(p, sizeof(p), "%s/%s", dir, names[i]);
 		unlink(p);
@@ -190,9 +191,10 @@ static char *ops(struct dmf_job *job)
 	for (size_t i = 0; i < json_array_size(job->details); i++) {
 		const char *k;
 		json_t *v;
-		json_object_foreach (json_array_get(job->details, i), k, v)
-			if (strcmp(k, "commandLog") != 0) /* the host's */
-				o += (size_t)snprintf(buf + o, sizeof(buf) - o, "%s%s",
+		json_object_foreach(json_array_get(job->details, i), k,
+				    v) if (strcmp(k, "commandLog") !=
+					   0) /* the host's */
+			o += (size_t)snprintf(buf + o, sizeof(buf) - o, "%s%s",
 					      o ? "|" : "", k);
 	}
 	return buf;
@@ -201,7 +203,8 @@ static char *ops(struct dmf_job *job)
 static json_t *detail(struct dmf_job *job, const char *op)
 {
 	for (size_t i = 0; i < json_array_size(job->details); i++) {
-		json_t *d = json_object_get(json_array_get(job->details, i), op);
+		json_t *d =
+			json_object_get(json_array_get(job->details, i), op);
 		if (d != NULL)
 			return d;
 	}
@@ -252,18 +255,22 @@ static void make_yaml(void)
 		 "          sync:\n"
 		 "            pre:\n"
 		 "              name: /bin/sh\n"
-		 "              arguments: [\"-c\", \"echo PRE $0 >>%s/calls.log\","
+		 "              arguments: [\"-c\", \"echo PRE $0 "
+		 ">>%s/calls.log\","
 		 " \"%%{mdb:uid}-%%{mdb:container}\"]\n"
 		 "            post:\n"
 		 "              name: /bin/sh\n"
-		 "              arguments: [\"-c\", \"echo POST >>%s/calls.log\"]\n"
+		 "              arguments: [\"-c\", \"echo POST "
+		 ">>%s/calls.log\"]\n"
 		 "            failure:\n"
 		 "              name: /bin/sh\n"
-		 "              arguments: [\"-c\", \"echo FAILURE >>%s/calls.log\"]\n"
+		 "              arguments: [\"-c\", \"echo FAILURE "
+		 ">>%s/calls.log\"]\n"
 		 "          cutover:\n"
 		 "            post:\n"
 		 "              name: /bin/sh\n"
-		 "              arguments: [\"-c\", \"echo POST >>%s/calls.log\"]\n"
+		 "              arguments: [\"-c\", \"echo POST "
+		 ">>%s/calls.log\"]\n"
 		 "      FLAGS:\n"
 		 "        director:\n"
 		 "          enabled: true\n"
@@ -282,14 +289,17 @@ static void make_yaml(void)
 		 "              name: /bin/false\n"
 		 "            failure:\n"
 		 "              name: /bin/sh\n"
-		 "              arguments: [\"-c\", \"echo FAILURE >>%s/calls.log\"]\n"
+		 "              arguments: [\"-c\", \"echo FAILURE "
+		 ">>%s/calls.log\"]\n"
 		 "          cutover:\n"
 		 "            post:\n"
 		 "              name: /bin/sh\n"
-		 "              arguments: [\"-c\", \"echo POST >>%s/calls.log\"]\n"
+		 "              arguments: [\"-c\", \"echo POST "
+		 ">>%s/calls.log\"]\n"
 		 "            failure:\n"
 		 "              name: /bin/sh\n"
-		 "              arguments: [\"-c\", \"echo FAILURE >>%s/calls.log\"]\n"
+		 "              arguments: [\"-c\", \"echo FAILURE "
+		 ">>%s/calls.log\"]\n"
 		 "        failure-flags:\n"
 		 "          pre:\n"
 		 "            pre-migration-command: true\n"
@@ -313,19 +323,23 @@ static void make_yaml(void)
 		 "            sync:\n"
 		 "              name: %s/doveadm\n"
 		 "              options:\n"
-		 "                - {name: -o, value: \"imapc_host=%%{mdb:sourcehost}\"}\n"
-		 "                - {name: -o, value: \"imapc_password=%%{mdb:sourcepasswd}\"}\n"
+		 "                - {name: -o, value: "
+		 "\"imapc_host=%%{mdb:sourcehost}\"}\n"
+		 "                - {name: -o, value: "
+		 "\"imapc_password=%%{mdb:sourcepasswd}\"}\n"
 		 "              sub-command:\n"
 		 "                name: sync\n"
 		 "                flags: -R\n"
-		 "                options: [{name: -u, value: \"%%{mdb:uid}\"}]\n"
+		 "                options: [{name: -u, value: "
+		 "\"%%{mdb:uid}\"}]\n"
 		 "                arguments: \"imapc:\"\n"
 		 "          cutover:\n"
 		 "            sync:\n"
 		 "              name: %s/doveadm\n"
-		 "              sub-command: {name: expunge, arguments: [\"-u\", x]}\n",
-		 dir, dir, dir, dir, dir, dir, dir, dir, dir, dir, dir, dir, dir,
-		 dir);
+		 "              sub-command: {name: expunge, arguments: "
+		 "[\"-u\", x]}\n",
+		 dir, dir, dir, dir, dir, dir, dir, dir, dir, dir, dir, dir,
+		 dir, dir);
 }
 
 static bool has(const char *hay, const char *needle)
@@ -382,26 +396,31 @@ int main(void)
 	ok(json_is_true(json_object_get(d, "success")), "dsync success");
 	is_int(dint(job, "dsync", "exitCode"), 0, "dsync exitCode 0");
 	is_int(dint(job, "dsync", "attempts"), 1, "one attempt");
+	is_int(json_integer_value(
+		       json_object_get(json_object_get(d, "saved"), "INBOX")),
+	       1, "saved INBOX 1");
+	is_int(json_integer_value(
+		       json_object_get(json_object_get(d, "saved"), "Sent")),
+	       1, "saved Sent 1");
 	is_int(json_integer_value(json_object_get(
-		       json_object_get(d, "saved"), "INBOX")), 1, "saved INBOX 1");
-	is_int(json_integer_value(json_object_get(
-		       json_object_get(d, "saved"), "Sent")), 1, "saved Sent 1");
-	is_int(json_integer_value(json_object_get(
-		       json_object_get(d, "expunged"), "INBOX")), 1,
-	       "expunged INBOX 1");
+		       json_object_get(d, "expunged"), "INBOX")),
+	       1, "expunged INBOX 1");
 	ok(json_is_array(json_object_get(d, "errors")) &&
-	   json_array_size(json_object_get(d, "errors")) == 0, "errors []");
+		   json_array_size(json_object_get(d, "errors")) == 0,
+	   "errors []");
 	like(dstr(job, "dsync", "command"),
 	     "^doveadm -c [^ ]*/target.conf -o imapc_host=127.0.0.1 "
 	     "-o imapc_port=1143 -o imapc_ssl=no -o imapc_user=src1 "
 	     "-o imapc_password=<hidden> -o 'imapc_features=rfc822.size "
 	     "fetch-headers' -o mail_prefetch_count=20 -o "
-	     "'mail_plugins=quota notify mail_log' ", "dsync command shown");
+	     "'mail_plugins=quota notify mail_log' ",
+	     "dsync command shown");
 	like(dstr(job, "dsync", "command"), "backup -R -u u1 imapc:$",
 	     "backup -R -u u1 imapc:");
 	like(dstr(job, "count local mailbox pre sync", "command"),
 	     "^doveadm -c [^ ]*/target.conf -f tab mailbox status -u u1 "
-	     "'messages vsize' 'INBOX/\\*' INBOX '\\*'$", "local count shown");
+	     "'messages vsize' 'INBOX/\\*' INBOX '\\*'$",
+	     "local count shown");
 	is_int(job->counts[DMF_COUNT_TARGET_MESSAGES], 3, "target messages");
 	is_int(job->counts[DMF_COUNT_TARGET_SIZE], 300, "target size");
 	is_int(job->counts[DMF_COUNT_ORIGIN_MESSAGES], 5, "origin messages");
@@ -417,9 +436,9 @@ int main(void)
 	     "doveadm ran with the per-job file");
 	ok(!has(calls, "S3cr3t"), "password not in any argv");
 	ok(before(calls, "PRE", "mailbox status") &&
-	   before(calls, "mailbox status", "backup") &&
-	   before(calls, "backup", "mail=imapc:") &&
-	   before(calls, "mail=imapc:", "POST"),
+		   before(calls, "mailbox status", "backup") &&
+		   before(calls, "backup", "mail=imapc:") &&
+		   before(calls, "mail=imapc:", "POST"),
 	   "pre, count, sync, remote count, post ran in order");
 	free(calls);
 	jc = read_file("jobconf.last");
@@ -548,8 +567,10 @@ int main(void)
 	calls = read_file("calls.log");
 	ok(!has(calls, "S3cr3t") && !has(calls, "imapc_password"),
 	   "override's password not in argv");
-	like(calls, "ARGV -c [^ ]*job-42-[^ ]*\\.conf .*-o imapc_host=127.0.0.1 "
-		    "sync -R -u u1 imapc:", "override runs with the job file");
+	like(calls,
+	     "ARGV -c [^ ]*job-42-[^ ]*\\.conf .*-o imapc_host=127.0.0.1 "
+	     "sync -R -u u1 imapc:",
+	     "override runs with the job file");
 	free(calls);
 	like(dstr(job, "dsync", "command"),
 	     "-o imapc_password=<hidden> sync -R -u u1 imapc:$",
@@ -561,8 +582,10 @@ int main(void)
 	reset();
 	job = run("OVERRIDE", "cutover");
 	is_int(job->status, DMF_STATUS_FAILURE, "non-sync override refused");
-	like(job->error, "configuration error: .*must be a doveadm sync or "
-			 "backup command", "configuration error");
+	like(job->error,
+	     "configuration error: .*must be a doveadm sync or "
+	     "backup command",
+	     "configuration error");
 	calls = read_file("calls.log");
 	ok(!has(calls, "expunge"), "the refused command never ran");
 	free(calls);
@@ -577,17 +600,19 @@ int main(void)
 	job_set_property(job, "sourcepasswd", PW, true);
 	{
 		char shc[1024];
-		snprintf(shc, sizeof(shc),
-			 "{\"status\": {\"name\": \"%s/doveadm\", \"options\": ["
-			 "{\"name\": \"-f\", \"value\": \"tab\"}, "
-			 "{\"name\": \"-o\", \"value\": "
-			 "\"imapc_password=%%{mdb:sourcepasswd}\"}, "
-			 "{\"name\": \"-o\", \"value\": \"mail=imapc:\"}], "
-			 "\"sub-command\": {\"name\": \"mailbox status\", "
-			 "\"options\": [{\"name\": \"-u\", \"value\": "
-			 "\"%%{mdb:uid}\"}], \"arguments\": [\"messages vsize\", "
-			 "\"*\"]}}}",
-			 dir);
+		snprintf(
+			shc, sizeof(shc),
+			"{\"status\": {\"name\": \"%s/doveadm\", \"options\": ["
+			"{\"name\": \"-f\", \"value\": \"tab\"}, "
+			"{\"name\": \"-o\", \"value\": "
+			"\"imapc_password=%%{mdb:sourcepasswd}\"}, "
+			"{\"name\": \"-o\", \"value\": \"mail=imapc:\"}], "
+			"\"sub-command\": {\"name\": \"mailbox status\", "
+			"\"options\": [{\"name\": \"-u\", \"value\": "
+			"\"%%{mdb:uid}\"}], \"arguments\": [\"messages "
+			"vsize\", "
+			"\"*\"]}}}",
+			dir);
 		job_set_property(job, "sourcehostcommands", shc, false);
 	}
 	dmf_plugin_v1.run(ctx, job);
@@ -601,8 +626,10 @@ int main(void)
 	     "status command shown with the password hidden");
 	calls = read_file("calls.log");
 	ok(!has(calls, "S3cr3t"), "status command's password not in argv");
-	like(calls, "ARGV -c [^ ]*/run/job-45-[^ ]*\\.conf -f tab -o "
-		    "mail=imapc: mailbox status", "it ran with a per-job file");
+	like(calls,
+	     "ARGV -c [^ ]*/run/job-45-[^ ]*\\.conf -f tab -o "
+	     "mail=imapc: mailbox status",
+	     "it ran with a per-job file");
 	free(calls);
 	job_free(&job);
 
@@ -618,20 +645,27 @@ int main(void)
 	job_free(&job);
 
 	fflush(logf);
-	like(logbuf, "dmf.doveadm.source.FLAGS.director.enabled is not "
-		     "supported yet", "init warns about director.enabled");
-	like(logbuf, "dmf.doveadm.source.FLAGS.move-duplicates is not "
-		     "supported yet", "init warns about move-duplicates");
+	like(logbuf,
+	     "dmf.doveadm.source.FLAGS.director.enabled is not "
+	     "supported yet",
+	     "init warns about director.enabled");
+	like(logbuf,
+	     "dmf.doveadm.source.FLAGS.move-duplicates is not "
+	     "supported yet",
+	     "init warns about move-duplicates");
 	ok(!has(logbuf, "S3cr3t") && !has(logbuf, MPW),
 	   "no password in the worker log");
-	like(logbuf, "destination system statistics before sync. messages: 3, "
-		     "size: 300 \\(bytes\\)", "pre count logged (spec 3.11.1)");
+	like(logbuf,
+	     "destination system statistics before sync. messages: 3, "
+	     "size: 300 \\(bytes\\)",
+	     "pre count logged (spec 3.11.1)");
 	{
 		char cmd[600];
 		snprintf(cmd, sizeof(cmd),
 			 "grep -rlF -e S3cr3t -e " MPW " %s/cmdlog", dir);
 		ok(system(cmd) != 0, "no password in the command logs");
-		snprintf(cmd, sizeof(cmd), "grep -rqF 'backup -R' %s/cmdlog", dir);
+		snprintf(cmd, sizeof(cmd), "grep -rqF 'backup -R' %s/cmdlog",
+			 dir);
 		ok(system(cmd) == 0, "the command logs were written");
 	}
 

@@ -76,16 +76,17 @@ static void test_basic(void)
 	static struct capture c;
 	struct dmf_exec_result r;
 	char *err = NULL;
-	const char *t[] = {"/bin/true", NULL};
-	const char *f[] = {"false", NULL}; /* PATH lookup */
-	const char *e7[] = {"/bin/sh", "-c", "exit 7", NULL};
-	const char *io[] = {"/bin/sh", "-c",
-			    "echo out1; echo err1 >&2; printf 'out2\\r\\nlast'",
-			    NULL};
-	const char *sig[] = {"/bin/sh", "-c", "kill -TERM $$", NULL};
-	const char *missing[] = {"/nonexistent/cmd", NULL};
-	const char *missing2[] = {"no-such-command-dmf", NULL};
-	const char *empty[] = {NULL};
+	const char *t[] = { "/bin/true", NULL };
+	const char *f[] = { "false", NULL }; /* PATH lookup */
+	const char *e7[] = { "/bin/sh", "-c", "exit 7", NULL };
+	const char *io[] = {
+		"/bin/sh", "-c",
+		"echo out1; echo err1 >&2; printf 'out2\\r\\nlast'", NULL
+	};
+	const char *sig[] = { "/bin/sh", "-c", "kill -TERM $$", NULL };
+	const char *missing[] = { "/nonexistent/cmd", NULL };
+	const char *missing2[] = { "no-such-command-dmf", NULL };
+	const char *empty[] = { NULL };
 
 	ok(run(t, NULL, 0, -1, &c, &r, &err) == 0, "true runs");
 	is_int(r.exit_code, 0, "true exits 0");
@@ -119,17 +120,19 @@ static void test_lines_and_stdin(void)
 	static struct capture c;
 	struct dmf_exec_result r;
 	char *err = NULL, *big;
-	const char *cat[] = {"/bin/cat", NULL};
-	const char *wc[] = {"/usr/bin/wc", "-c", NULL};
-	const char *t[] = {"/bin/true", NULL};
+	const char *cat[] = { "/bin/cat", NULL };
+	const char *wc[] = { "/usr/bin/wc", "-c", NULL };
+	const char *t[] = { "/bin/true", NULL };
 	const char *longline[] = {
 		"/bin/sh", "-c",
-		"head -c 150000 /dev/zero | tr '\\0' x; echo; echo after", NULL};
-	const char *nostdin[] = {"/bin/sh", "-c", "cat; echo done", NULL};
+		"head -c 150000 /dev/zero | tr '\\0' x; echo; echo after", NULL
+	};
+	const char *nostdin[] = { "/bin/sh", "-c", "cat; echo done", NULL };
 	size_t n = 1 << 20;
 
 	ok(run(cat, "a\nb b\n\nc", 0, -1, &c, &r, &err) == 0, "cat runs");
-	is_str(c.out, "a\nb b\n\nc\n", "stdin reaches the child, empty line kept");
+	is_str(c.out, "a\nb b\n\nc\n",
+	       "stdin reaches the child, empty line kept");
 	big = malloc(n + 1);
 	memset(big, 'y', n);
 	big[n] = '\0';
@@ -187,11 +190,11 @@ static void test_kill(void)
 	static struct capture c;
 	struct dmf_exec_result r;
 	char *err = NULL;
-	const char *sleeper[] = {"/bin/sleep", "30", NULL};
-	const char *tree[] = {"/bin/sh", "-c", "sleep 30 & echo $!; wait",
-			      NULL};
-	const char *leaver[] = {"/bin/sh", "-c", "sleep 30 & echo $!", NULL};
-	const char *pgrp[] = {"/bin/sh", "-c", "cat /proc/$$/stat", NULL};
+	const char *sleeper[] = { "/bin/sleep", "30", NULL };
+	const char *tree[] = { "/bin/sh", "-c", "sleep 30 & echo $!; wait",
+			       NULL };
+	const char *leaver[] = { "/bin/sh", "-c", "sleep 30 & echo $!", NULL };
+	const char *pgrp[] = { "/bin/sh", "-c", "cat /proc/$$/stat", NULL };
 	uint64_t t0;
 	pid_t bg;
 	struct aborter a;
@@ -240,11 +243,14 @@ static void test_fds_env(void)
 	static struct capture c;
 	struct dmf_exec_result r;
 	char *err = NULL, want[32];
-	const char *ls[] = {"/bin/ls", "/proc/self/fd", NULL};
-	const char *env[] = {"/usr/bin/env", NULL};
-	const char *envp[] = {"FOO=bar baz", NULL};
-	struct exec_request req = {.argv = env, .envp = envp, .abort_fd = -1,
-				   .on_line = cap_line, .ctx = &c};
+	const char *ls[] = { "/bin/ls", "/proc/self/fd", NULL };
+	const char *env[] = { "/usr/bin/env", NULL };
+	const char *envp[] = { "FOO=bar baz", NULL };
+	struct exec_request req = { .argv = env,
+				    .envp = envp,
+				    .abort_fd = -1,
+				    .on_line = cap_line,
+				    .ctx = &c };
 	int leak = open("/dev/null", O_RDONLY); /* no O_CLOEXEC on purpose */
 
 	ok(dup2(leak, 57) == 57, "a leaky fd 57 exists");
@@ -270,20 +276,22 @@ static void test_hostile_end_to_end(void)
 	struct dmf_exec_result r;
 	struct stat st;
 	static const char *const forms[][2] = {
-		{"a; touch ", "/pwned"},   {"$(touch ", "/pwned)"},
-		{"`touch ", "/pwned`"},	   {"a\ntouch ", "/pwned"},
-		{"a && touch ", "/pwned #"}, {"a | touch ", "/pwned"}};
+		{ "a; touch ", "/pwned" },     { "$(touch ", "/pwned)" },
+		{ "`touch ", "/pwned`" },      { "a\ntouch ", "/pwned" },
+		{ "a && touch ", "/pwned #" }, { "a | touch ", "/pwned" }
+	};
 	char *pwned;
 
 	ok(mkdtemp(dir) != NULL, "temp dir");
 	pwned = xasprintf("%s/pwned", dir);
 	yaml = xasprintf("cmd:\n  name: /usr/bin/printf\n  arguments:\n"
 			 "    - \"[%%s]\\\\n\"\n    - \"%%{mdb:uid}\"\n");
-	ok(config_load_string(yaml, "e.yml", NULL, &cfg, &err) == 0,
-	   "yaml: %s", err ? err : "ok");
+	ok(config_load_string(yaml, "e.yml", NULL, &cfg, &err) == 0, "yaml: %s",
+	   err ? err : "ok");
 	for (size_t i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
-		struct exec_request req = {.abort_fd = -1, .on_line = cap_line,
-					   .ctx = &c};
+		struct exec_request req = { .abort_fd = -1,
+					    .on_line = cap_line,
+					    .ctx = &c };
 		char *want;
 
 		job = job_new("7", "sync", "POD_1", "t");
@@ -322,7 +330,7 @@ static void *par_run(void *arg)
 	struct capture *c = malloc(sizeof(*c));
 	struct dmf_exec_result r;
 	char *err = NULL;
-	const char *echo[] = {"/bin/echo", "hello", NULL};
+	const char *echo[] = { "/bin/echo", "hello", NULL };
 
 	p->ok = run(echo, NULL, 10000, -1, c, &r, &err) == 0 &&
 		r.exit_code == 0 && strcmp(c->out, "hello\n") == 0;
@@ -353,13 +361,13 @@ static void test_host_table(void)
 	const struct dmf_host_exec *ex = host_exec_table();
 	struct config *cfg = NULL;
 	struct dmf_job *job = job_new("9", "sync", "POD_1", "t");
-	struct dmf_exec_options o = {.size = sizeof(o)};
+	struct dmf_exec_options o = { .size = sizeof(o) };
 	struct dmf_exec_result r;
 	const char *err = NULL;
 	char *e = NULL;
-	const char *echo[] = {"/bin/echo", "pw", "UserSecret1", "Master123",
-			      NULL};
-	const char *missing[] = {"/nonexistent", NULL};
+	const char *echo[] = { "/bin/echo", "pw", "UserSecret1", "Master123",
+			       NULL };
+	const char *missing[] = { "/nonexistent", NULL };
 
 	ok(config_load_string("dmf:\n  worker:\n    command:\n      logging:\n"
 			      "        type: off\n  doveadm:\n    source:\n"

@@ -31,19 +31,19 @@ static const char *const conf_yaml =
 static struct dmf_job *make_job(void)
 {
 	static const char *const props[][2] = {
-		{"md5path", "ab/cd/user1"},
-		{"2chrruid", "ru"},
-		{"container", "cont1"},
-		{"uid", "user1"},
-		{"ruid", "ruser1"},
-		{"sourcehost", "src.example"},
-		{"source", "POD_1"},
-		{"imapoptions", "opt1"},
-		{"email", "user1@example.com"},
-		{"sourceport", "143"},
-		{"imapc_ssl", "no"},
-		{"exclude", "Trash"},
-		{"directorSourcehost", "backend7"},
+		{ "md5path", "ab/cd/user1" },
+		{ "2chrruid", "ru" },
+		{ "container", "cont1" },
+		{ "uid", "user1" },
+		{ "ruid", "ruser1" },
+		{ "sourcehost", "src.example" },
+		{ "source", "POD_1" },
+		{ "imapoptions", "opt1" },
+		{ "email", "user1@example.com" },
+		{ "sourceport", "143" },
+		{ "imapc_ssl", "no" },
+		{ "exclude", "Trash" },
+		{ "directorSourcehost", "backend7" },
 	};
 	struct dmf_job *job = job_new("42", "sync", "POD_1", "cloud");
 
@@ -59,52 +59,53 @@ struct expand_case {
 
 static const struct expand_case cases[] = {
 	/* every mdb name */
-	{"mdb md5path", "%{mdb:md5path}", "ab/cd/user1", NULL},
-	{"mdb 2chrruid", "%{mdb:2chrruid}", "ru", NULL},
-	{"mdb container", "%{mdb:container}", "cont1", NULL},
-	{"mdb uid", "%{mdb:uid}", "user1", NULL},
-	{"mdb ruid", "%{mdb:ruid}", "ruser1", NULL},
-	{"mdb sourcehost", "%{mdb:sourcehost}", "src.example", NULL},
-	{"mdb source", "%{mdb:source}", "POD_1", NULL},
-	{"mdb sourcepasswd", "%{mdb:sourcepasswd}", "UserPw99", "<hidden>"},
-	{"mdb imapoptions", "%{mdb:imapoptions}", "opt1", NULL},
-	{"mdb email", "%{mdb:email}", "user1@example.com", NULL},
-	{"mdb sourceport", "%{mdb:sourceport}", "143", NULL},
-	{"mdb imapc_ssl", "%{mdb:imapc_ssl}", "no", NULL},
-	{"mdb exclude", "%{mdb:exclude}", "Trash", NULL},
-	{"mdb directorSourcehost", "%{mdb:directorSourcehost}", "backend7",
-	 NULL},
+	{ "mdb md5path", "%{mdb:md5path}", "ab/cd/user1", NULL },
+	{ "mdb 2chrruid", "%{mdb:2chrruid}", "ru", NULL },
+	{ "mdb container", "%{mdb:container}", "cont1", NULL },
+	{ "mdb uid", "%{mdb:uid}", "user1", NULL },
+	{ "mdb ruid", "%{mdb:ruid}", "ruser1", NULL },
+	{ "mdb sourcehost", "%{mdb:sourcehost}", "src.example", NULL },
+	{ "mdb source", "%{mdb:source}", "POD_1", NULL },
+	{ "mdb sourcepasswd", "%{mdb:sourcepasswd}", "UserPw99", "<hidden>" },
+	{ "mdb imapoptions", "%{mdb:imapoptions}", "opt1", NULL },
+	{ "mdb email", "%{mdb:email}", "user1@example.com", NULL },
+	{ "mdb sourceport", "%{mdb:sourceport}", "143", NULL },
+	{ "mdb imapc_ssl", "%{mdb:imapc_ssl}", "no", NULL },
+	{ "mdb exclude", "%{mdb:exclude}", "Trash", NULL },
+	{ "mdb directorSourcehost", "%{mdb:directorSourcehost}", "backend7",
+	  NULL },
 	/* every conf name */
-	{"conf imapc_host", "%{conf:imapc_host}", "imap.example", NULL},
-	{"conf imapc_master_password", "%{conf:imapc_master_password}",
-	 "M4sterPw", "<hidden>"},
-	{"conf imapc_master_user", "%{conf:imapc_master_user}", "master",
-	 NULL},
-	{"conf imapc_prefix (itself uses mdb)", "%{conf:imapc_prefix}",
-	 "INBOX/user1", NULL},
-	{"conf custom inject key", "setting=%{conf:test}", "setting=value",
-	 NULL},
+	{ "conf imapc_host", "%{conf:imapc_host}", "imap.example", NULL },
+	{ "conf imapc_master_password", "%{conf:imapc_master_password}",
+	  "M4sterPw", "<hidden>" },
+	{ "conf imapc_master_user", "%{conf:imapc_master_user}", "master",
+	  NULL },
+	{ "conf imapc_prefix (itself uses mdb)", "%{conf:imapc_prefix}",
+	  "INBOX/user1", NULL },
+	{ "conf custom inject key", "setting=%{conf:test}", "setting=value",
+	  NULL },
 	/* resolution order */
-	{"inject wins over imapc for the same name", "%{conf:imapc_port}",
-	 "1143", NULL},
-	{"inject value uses imapc and mdb", "%{conf:chain}",
-	 "host=imap.example user=user1", NULL},
-	{"secret inject key hidden", "%{conf:api_password}", "ApiS3cret",
-	 "<hidden>"},
-	{"inject value embedding a secret", "%{conf:uses_master}",
-	 "pw=M4sterPw", "pw=<hidden>"},
-	{"known inject key without value", "[%{conf:empty}]", "[]", NULL},
+	{ "inject wins over imapc for the same name", "%{conf:imapc_port}",
+	  "1143", NULL },
+	{ "inject value uses imapc and mdb", "%{conf:chain}",
+	  "host=imap.example user=user1", NULL },
+	{ "secret inject key hidden", "%{conf:api_password}", "ApiS3cret",
+	  "<hidden>" },
+	{ "inject value embedding a secret", "%{conf:uses_master}",
+	  "pw=M4sterPw", "pw=<hidden>" },
+	{ "known inject key without value", "[%{conf:empty}]", "[]", NULL },
 	/* spellings and text around placeholders */
-	{"${mdb:..} spelling", "imapc_user=${mdb:ruid}", "imapc_user=ruser1",
-	 NULL},
-	{"${conf:..} spelling", "${conf:imapc_host}", "imap.example", NULL},
-	{"several in one element", "%{mdb:uid}@%{conf:imapc_host}:%{mdb:sourceport}",
-	 "user1@imap.example:143", NULL},
-	{"%%{ is a literal %{", "%%{mdb:uid}", "%{mdb:uid}", NULL},
-	{"shell ${VAR} untouched", "${HOME}/x $PATH 100%", "${HOME}/x $PATH 100%",
-	 NULL},
-	{"lone % and $ untouched", "50% $", "50% $", NULL},
-	{"no placeholders", "imapc:", "imapc:", NULL},
+	{ "${mdb:..} spelling", "imapc_user=${mdb:ruid}", "imapc_user=ruser1",
+	  NULL },
+	{ "${conf:..} spelling", "${conf:imapc_host}", "imap.example", NULL },
+	{ "several in one element",
+	  "%{mdb:uid}@%{conf:imapc_host}:%{mdb:sourceport}",
+	  "user1@imap.example:143", NULL },
+	{ "%%{ is a literal %{", "%%{mdb:uid}", "%{mdb:uid}", NULL },
+	{ "shell ${VAR} untouched", "${HOME}/x $PATH 100%",
+	  "${HOME}/x $PATH 100%", NULL },
+	{ "lone % and $ untouched", "50% $", "50% $", NULL },
+	{ "no placeholders", "imapc:", "imapc:", NULL },
 };
 
 struct error_case {
@@ -112,18 +113,19 @@ struct error_case {
 };
 
 static const struct error_case errors[] = {
-	{"unknown mdb name", "%{mdb:nope}", "unknown placeholder '%{mdb:nope}'"},
-	{"unknown conf name", "x=%{conf:nope}",
-	 "unknown placeholder '%{conf:nope}'"},
-	{"unknown kind", "%{env:HOME}", "unknown kind"},
-	{"no colon", "%{uid}", "malformed placeholder '%{uid}'"},
-	{"unterminated", "a %{mdb:uid", "no closing '}'"},
-	{"unterminated ${", "${mdb:uid", "no closing '}'"},
-	{"empty name", "%{mdb:}", "bad or empty name"},
-	{"bad name char", "%{mdb:u id}", "bad or empty name"},
-	{"inject value naming another inject key", "%{conf:loop}",
-	 "not allowed inside a command.inject value"},
-	{"mdb name wrong case", "%{mdb:UID}", "unknown placeholder"},
+	{ "unknown mdb name", "%{mdb:nope}",
+	  "unknown placeholder '%{mdb:nope}'" },
+	{ "unknown conf name", "x=%{conf:nope}",
+	  "unknown placeholder '%{conf:nope}'" },
+	{ "unknown kind", "%{env:HOME}", "unknown kind" },
+	{ "no colon", "%{uid}", "malformed placeholder '%{uid}'" },
+	{ "unterminated", "a %{mdb:uid", "no closing '}'" },
+	{ "unterminated ${", "${mdb:uid", "no closing '}'" },
+	{ "empty name", "%{mdb:}", "bad or empty name" },
+	{ "bad name char", "%{mdb:u id}", "bad or empty name" },
+	{ "inject value naming another inject key", "%{conf:loop}",
+	  "not allowed inside a command.inject value" },
+	{ "mdb name wrong case", "%{mdb:UID}", "unknown placeholder" },
 };
 
 static void test_expand(struct dmf_job *job, const struct cfg_node *src)
@@ -144,7 +146,8 @@ static void test_expand(struct dmf_job *job, const struct cfg_node *src)
 	}
 	for (size_t i = 0; i < sizeof(errors) / sizeof(errors[0]); i++) {
 		char *v = NULL, *err = NULL;
-		int ret = inject_expand(job, src, errors[i].text, &v, NULL, &err);
+		int ret =
+			inject_expand(job, src, errors[i].text, &v, NULL, &err);
 
 		ok(ret == -EINVAL, "%s: fails", errors[i].name);
 		ok(v == NULL, "%s: no value", errors[i].name);
@@ -225,10 +228,14 @@ static void test_hostile_values(const struct cfg_node *src)
 			continue;
 		}
 		is_int(cmd->argc, 4, "hostile %zu: argc stays 4", i);
-		is_str(cmd->argv[2], hostile[i], "hostile %zu: option value "
-						 "is exactly the value", i);
-		is_str(cmd->argv[3], hostile[i], "hostile %zu: argument is "
-						 "exactly the value", i);
+		is_str(cmd->argv[2], hostile[i],
+		       "hostile %zu: option value "
+		       "is exactly the value",
+		       i);
+		is_str(cmd->argv[3], hostile[i],
+		       "hostile %zu: argument is "
+		       "exactly the value",
+		       i);
 		ok(cmd->argv[4] == NULL, "hostile %zu: NULL-terminated", i);
 		ok(strchr(cmd->display, '\n') == NULL,
 		   "hostile %zu: display is one line", i);
@@ -247,14 +254,17 @@ static void test_build(struct dmf_job *job, const struct cfg_node *src)
 		"    - name: -o\n      value: \"imapc_user=%{mdb:ruid}\"\n"
 		"    - name: -o\n      value: "
 		"\"imapc_password=%{conf:imapc_master_password}\"\n"
-		"    - name: -o\n      value: \"imapc_host=%{mdb:sourcehost}\"\n"
-		"    - name: -o\n      value: \"imapc_master_user=LiteralPw1\"\n"
+		"    - name: -o\n      value: "
+		"\"imapc_host=%{mdb:sourcehost}\"\n"
+		"    - name: -o\n      value: "
+		"\"imapc_master_user=LiteralPw1\"\n"
 		"    - name: --password\n      value: \"Hardcoded9\"\n"
 		"  sub-command:\n    name: backup\n    flags: -R\n"
 		"    arguments: \"imapc:\"\n    options:\n      - name: -u\n"
 		"        value: \"%{mdb:uid}\"\n"
 		"bad:\n  name: echo\n  arguments: \"%{mdb:nosuch}\"\n"
-		"pw:\n  name: echo\n  arguments: [\"%{mdb:uid}:%{mdb:sourcepasswd}\","
+		"pw:\n  name: echo\n  arguments: "
+		"[\"%{mdb:uid}:%{mdb:sourcepasswd}\","
 		" UserPw99]\n";
 	struct config *cfg = NULL;
 	struct dmf_command *cmd = NULL;
@@ -265,7 +275,8 @@ static void test_build(struct dmf_job *job, const struct cfg_node *src)
 	ok(inject_build(job, src, cfg_child(cfg->root, "cmd"), &cmd, &err) == 0,
 	   "build doveadm backup");
 	is_int(cmd->argc, 16, "argc");
-	is_str(cmd->argv[4], "imapc_password=M4sterPw", "argv has the password");
+	is_str(cmd->argv[4], "imapc_password=M4sterPw",
+	       "argv has the password");
 	is_str(cmd->argv[11], "backup", "sub-command");
 	is_str(cmd->argv[14], "user1", "-u value");
 	is_str(cmd->display,
@@ -307,8 +318,14 @@ static void test_helpers(void)
 	ok(inject_md5path("user1", buf, 5) == -ENOSPC, "md5path too small");
 	ok(inject_2chr("ruser1", buf, sizeof(buf)) == 0, "2chr");
 	is_str(buf, "ru", "2chrruid");
-	ok(inject_2chr("\xc3\xbc" "ber", buf, sizeof(buf)) == 0, "2chr utf-8");
-	is_str(buf, "\xc3\xbc" "b", "2chrruid keeps a UTF-8 character whole");
+	ok(inject_2chr("\xc3\xbc"
+		       "ber",
+		       buf, sizeof(buf)) == 0,
+	   "2chr utf-8");
+	is_str(buf,
+	       "\xc3\xbc"
+	       "b",
+	       "2chrruid keeps a UTF-8 character whole");
 	ok(inject_2chr("x", buf, sizeof(buf)) == 0, "2chr short");
 	is_str(buf, "x", "2chrruid of a one-character ruid");
 }

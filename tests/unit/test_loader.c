@@ -26,8 +26,7 @@ struct refusal {
 	const char *expect; /* text the message must contain */
 };
 
-static void check_refused(const char *dir, const char *type,
-			  const char *expect)
+static void check_refused(const char *dir, const char *type, const char *expect)
 {
 	struct plugin *p = NULL;
 	char *error = NULL;
@@ -62,15 +61,16 @@ static void copy_file(const char *from, const char *to, mode_t mode)
 int main(void)
 {
 	static const struct refusal cases[] = {
-		{NULL, "fx_badmagic", "bad magic 0x12345678"},
-		{NULL, "fx_major", "ABI major 2 does not match"},
-		{NULL, "fx_minor", "newer ABI minor 99"},
-		{NULL, "fx_size", "descriptor size 12 is smaller"},
-		{NULL, "fx_name", "name 'some_other_type' does not match"},
-		{NULL, "fx_nosym", "does not export the symbol dmf_plugin_v1"},
-		{NULL, "fx_norun", "run NULL"},
-		{NULL, "fx_missing", "cannot stat"},
-		{NULL, "Bad-Type", "not a valid worker type name"},
+		{ NULL, "fx_badmagic", "bad magic 0x12345678" },
+		{ NULL, "fx_major", "ABI major 2 does not match" },
+		{ NULL, "fx_minor", "newer ABI minor 99" },
+		{ NULL, "fx_size", "descriptor size 12 is smaller" },
+		{ NULL, "fx_name", "name 'some_other_type' does not match" },
+		{ NULL, "fx_nosym",
+		  "does not export the symbol dmf_plugin_v1" },
+		{ NULL, "fx_norun", "run NULL" },
+		{ NULL, "fx_missing", "cannot stat" },
+		{ NULL, "Bad-Type", "not a valid worker type name" },
 	};
 	const char *builddir = getenv("abs_top_builddir");
 	char tmp[] = "/tmp/dmf-test-loader-XXXXXX", path[4200], src[4200];

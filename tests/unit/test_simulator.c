@@ -18,8 +18,7 @@
 
 static char plugin_dir[4096];
 
-static struct plugin *load(const char *yaml, struct config **cfg,
-			   char **error)
+static struct plugin *load(const char *yaml, struct config **cfg, char **error)
 {
 	struct plugin *p = NULL;
 

@@ -35,8 +35,8 @@ struct dmf_conf;
  * True when the table `tbl` of type `type` is present and holds `member`.
  * Guard every member newer than the ABI minor the plugin was built for.
  */
-#define DMF_HAS(type, tbl, member)                                             \
-	((tbl) != NULL &&                                                      \
+#define DMF_HAS(type, tbl, member) \
+	((tbl) != NULL &&          \
 	 (tbl)->size >= offsetof(type, member) + sizeof(((type *)0)->member))
 
 /* ---------------------------------------------------------------- log --- */
@@ -61,7 +61,7 @@ struct dmf_host_log {
 /* ------------------------------------------------------------- config --- */
 
 enum dmf_conf_kind {
-	DMF_CONF_NULL = 0,   /* key present without a value */
+	DMF_CONF_NULL = 0, /* key present without a value */
 	DMF_CONF_SCALAR = 1, /* a string, number or boolean */
 	DMF_CONF_MAP = 2,
 	DMF_CONF_LIST = 3
@@ -242,10 +242,10 @@ struct dmf_exec_options {
 
 /* How a command ended. */
 struct dmf_exec_result {
-	int exit_code;  /* 0..255 when the command exited, else -1 */
-	int signal;     /* the signal that ended it, else 0 */
-	int timed_out;  /* non-zero: killed because timeout_ms passed */
-	int aborted;    /* non-zero: killed because the job was aborted */
+	int exit_code; /* 0..255 when the command exited, else -1 */
+	int signal; /* the signal that ended it, else 0 */
+	int timed_out; /* non-zero: killed because timeout_ms passed */
+	int aborted; /* non-zero: killed because the job was aborted */
 	long long duration_ms;
 	unsigned long long output_bytes; /* stdout + stderr */
 };
@@ -283,9 +283,9 @@ struct dmf_host_exec {
  * with inject->command_free() (which wipes it: argv may hold passwords).
  */
 struct dmf_command {
-	char **argv;         /* NULL-terminated, placeholders replaced */
+	char **argv; /* NULL-terminated, placeholders replaced */
 	size_t argc;
-	char *display;       /* one line, shell-quoted, passwords `<hidden>` */
+	char *display; /* one line, shell-quoted, passwords `<hidden>` */
 };
 
 /*
@@ -353,10 +353,10 @@ struct dmf_host_crypto {
 
 /* A sourcehost of the Migration Database (dmfctl sourcehost add). */
 struct dmf_sourcehost {
-	const char *name;     /* the name jobs refer to */
-	const char *host;     /* address to connect to */
-	unsigned port;        /* IMAP port */
-	const char *ssl;      /* "no", "imaps" or "starttls" */
+	const char *name; /* the name jobs refer to */
+	const char *host; /* address to connect to */
+	unsigned port; /* IMAP port */
+	const char *ssl; /* "no", "imaps" or "starttls" */
 	const char *commands; /* JSON object of per-phase commands (keys such
 			       * as "sync", "cutover", "status"), or NULL */
 };

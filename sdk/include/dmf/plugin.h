@@ -47,10 +47,10 @@ extern "C" {
  * all majors, so that any host can read them from any plugin.
  */
 struct dmf_plugin {
-	uint32_t magic;     /* DMF_PLUGIN_MAGIC */
+	uint32_t magic; /* DMF_PLUGIN_MAGIC */
 	uint16_t abi_major; /* DMF_ABI_MAJOR the plugin was built with */
 	uint16_t abi_minor; /* DMF_ABI_MINOR the plugin was built with */
-	uint32_t size;      /* sizeof(struct dmf_plugin) at build time */
+	uint32_t size; /* sizeof(struct dmf_plugin) at build time */
 
 	/* The worker type this plugin implements; must equal dmf.worker.type
 	 * and match ^[a-z0-9_]{1,32}$. */
@@ -84,7 +84,7 @@ struct dmf_plugin {
 };
 
 /* The smallest descriptor (the ABI 1.0 layout) the daemon accepts. */
-#define DMF_PLUGIN_MIN_SIZE                                                    \
+#define DMF_PLUGIN_MIN_SIZE \
 	(offsetof(struct dmf_plugin, fini) + sizeof(void (*)(void *)))
 
 #define DMF_PLUGIN_SYMBOL_(major) dmf_plugin_v##major
@@ -113,19 +113,16 @@ struct dmf_plugin {
  *
  *   DMF_PLUGIN_DEFINE("simulator", "1.0.0", sim_init, sim_run, sim_fini);
  */
-#define DMF_PLUGIN_DEFINE(name_, version_, init_, run_, fini_)                \
-	DMF_PLUGIN_EXTERN_ DMF_PLUGIN_EXPORT const struct dmf_plugin           \
-		DMF_PLUGIN_SYMBOL;                                             \
-	const struct dmf_plugin DMF_PLUGIN_SYMBOL = {                          \
-		DMF_PLUGIN_MAGIC,                                              \
-		DMF_ABI_MAJOR,                                                 \
-		DMF_ABI_MINOR,                                                 \
-		(uint32_t)sizeof(struct dmf_plugin),                           \
-		(name_),                                                       \
-		(version_),                                                    \
-		(init_),                                                       \
-		(run_),                                                        \
-		(fini_)}
+#define DMF_PLUGIN_DEFINE(name_, version_, init_, run_, fini_)         \
+	DMF_PLUGIN_EXTERN_ DMF_PLUGIN_EXPORT const struct dmf_plugin   \
+		DMF_PLUGIN_SYMBOL;                                     \
+	const struct dmf_plugin DMF_PLUGIN_SYMBOL = {                  \
+		DMF_PLUGIN_MAGIC, DMF_ABI_MAJOR,                       \
+		DMF_ABI_MINOR,	  (uint32_t)sizeof(struct dmf_plugin), \
+		(name_),	  (version_),                          \
+		(init_),	  (run_),                              \
+		(fini_)                                                \
+	}
 
 #ifdef __cplusplus
 }
