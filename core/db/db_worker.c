@@ -185,16 +185,6 @@ void db_worker_put(struct db_worker **w)
 	ctx_free(dead);
 }
 
-struct db_worker *db_worker_current(void)
-{
-	struct db_worker *w;
-
-	pthread_mutex_lock(&ctx_lock);
-	w = ctx != NULL ? &ctx->pub : NULL;
-	pthread_mutex_unlock(&ctx_lock);
-	return w;
-}
-
 #define CTX(w) ((struct worker_ctx *)(w))
 
 char **db_worker_sources(struct db_worker *w, unsigned *gen_r)

@@ -1,9 +1,9 @@
 /*
- * db_worker.h - what the database poller, the database state and the
- * plugins' `db` host table share inside one worker process: the pool, the
- * worker's identity (target, memberid, backend name `target/memberid`),
- * its boot id (the owner written on every job it claims) and the sources
- * it serves.
+ * db_worker.h - what the database poller, the database state and (handed
+ * in by main: host_db_set_pool) the plugins' `db` host table share inside
+ * one worker process: the pool, the worker's identity (target, memberid,
+ * backend name `target/memberid`), its boot id (the owner written on every
+ * job it claims) and the sources it serves.
  *
  * There is one per process; db_worker_get() creates it on first use (pool,
  * server and schema checks) and counts references.  Thread-safe.
@@ -29,8 +29,6 @@ int db_worker_get(const struct config *cfg, struct db_worker **w_r,
 		  char **error_r);
 /* Drop a reference; the last one closes the pool. */
 void db_worker_put(struct db_worker **w);
-/* The current context without taking a reference (NULL when none). */
-struct db_worker *db_worker_current(void);
 
 /*
  * The sources this worker serves: the configured dmf.worker.sources until

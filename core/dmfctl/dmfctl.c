@@ -101,26 +101,13 @@ int ctl_connect(struct ctl *ctl)
 	return CTL_OK;
 }
 
-int ctl_exec(struct ctl *ctl, const char *sql, const struct db_value *params,
-	     size_t n, struct db_rows **rows_r, uint64_t *affected_r)
+int ctl_db_error(char **error)
 {
-	struct db_conn *conn = NULL;
-	char *error = NULL;
-	int ret;
+	int ret = ctl_error(CTL_DB, "%s", *error != NULL ? *error : "");
 
-	ret = ctl_connect(ctl);
-	if (ret != CTL_OK)
-		return ret;
-	if (db_conn_get(ctl->pool, &conn, &error) < 0) {
-		ret = ctl_error(CTL_DB, "%s", error);
-		free(error);
-		return ret;
-	}
-	ret = db_exec(conn, sql, params, n, rows_r, affected_r);
-	if (ret < 0)
-		ret = ctl_error(CTL_DB, "%s", db_conn_error(conn));
-	db_conn_put(ctl->pool, &conn);
-	return ret < 0 ? CTL_DB : ret;
+	free(*error);
+	*error = NULL;
+	return ret;
 }
 
 static bool name_in(const char *const *list, const char *name)
@@ -272,11 +259,7 @@ static int db_cmd(struct ctl *ctl, int argc, char **argv)
 		       version < DB_SCHEMA_VERSION ?
 			       ": run 'dmfctl db migrate'" :
 			       ": unknown to this build");
-		if (version > 0 &&
-		    db_exec(conn,
-			    "SELECT status, COUNT(*) FROM jobs GROUP BY status "
-			    "ORDER BY status",
-			    NULL, 0, &rows, NULL) == 0) {
+		if (version > 0 && db_admin_job_counts(conn, &rows) == 0) {
 			for (size_t i = 0; i < rows->n_rows; i++)
 				printf("jobs %s: %s\n", db_cell(rows, i, 0),
 				       db_cell(rows, i, 1));
@@ -294,10 +277,11 @@ static int db_cmd(struct ctl *ctl, int argc, char **argv)
 /* ------------------------------------------------ target and source --- */
 
 /* `target` and `source` are the same shape: name + description. */
-static int named_cmd(struct ctl *ctl, int argc, char **argv, const char *table)
+static int named_cmd(struct ctl *ctl, int argc, char **argv,
+		     enum db_admin_kind kind)
 {
 	const char *sub = argc > 1 ? argv[1] : NULL;
-	char sql[256];
+	char *error = NULL;
 
 	if (sub == NULL || ctl_wants_help(argc, argv)) {
 		printf("Usage: dmfctl %s add NAME [--description TEXT]\n"
@@ -307,7 +291,6 @@ static int named_cmd(struct ctl *ctl, int argc, char **argv, const char *table)
 	}
 	if (strcmp(sub, "add") == 0) {
 		const char *name = NULL, *desc = NULL;
-		struct db_value p[2];
 		int ret;
 
 		for (int i = 2; i < argc; i++) {
@@ -328,30 +311,24 @@ static int named_cmd(struct ctl *ctl, int argc, char **argv, const char *table)
 					 "%s add: give a NAME of 1-64 "
 					 "characters without '/'",
 					 argv[0]);
-		p[0] = DB_STR(name);
-		p[1] = DB_STR(desc);
-		snprintf(sql, sizeof(sql),
-			 "INSERT INTO %s (name, description) VALUES (?, ?) "
-			 "ON DUPLICATE KEY UPDATE description = "
-			 "COALESCE(VALUES(description), description)",
-			 table);
-		ret = ctl_exec(ctl, sql, p, 2, NULL, NULL);
-		if (ret == CTL_OK)
-			printf("%s\n", name);
-		return ret;
+		ret = ctl_connect(ctl);
+		if (ret != CTL_OK)
+			return ret;
+		if (db_admin_named_add(ctl->pool, kind, name, desc, &error) < 0)
+			return ctl_db_error(&error);
+		printf("%s\n", name);
+		return CTL_OK;
 	}
 	if (strcmp(sub, "list") == 0) {
 		bool as_json = argc > 2 && strcmp(argv[2], "--json") == 0;
 		struct db_rows *rows = NULL;
 		int ret;
 
-		snprintf(sql, sizeof(sql),
-			 "SELECT name, description, created FROM %s ORDER BY "
-			 "name",
-			 table);
-		ret = ctl_exec(ctl, sql, NULL, 0, &rows, NULL);
+		ret = ctl_connect(ctl);
 		if (ret != CTL_OK)
 			return ret;
+		if (db_admin_named_list(ctl->pool, kind, &rows, &error) < 0)
+			return ctl_db_error(&error);
 		return ctl_print_rows(&rows, as_json, NULL, NULL);
 	}
 	return ctl_error(CTL_USAGE, "%s: unknown command '%s' (add, list)",
@@ -360,12 +337,12 @@ static int named_cmd(struct ctl *ctl, int argc, char **argv, const char *table)
 
 int ctl_target(struct ctl *ctl, int argc, char **argv)
 {
-	return named_cmd(ctl, argc, argv, "targets");
+	return named_cmd(ctl, argc, argv, DB_ADMIN_TARGET);
 }
 
 int ctl_source(struct ctl *ctl, int argc, char **argv)
 {
-	return named_cmd(ctl, argc, argv, "sources");
+	return named_cmd(ctl, argc, argv, DB_ADMIN_SOURCE);
 }
 
 /* -------------------------------------------------------------- main --- */

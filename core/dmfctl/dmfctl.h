@@ -10,6 +10,7 @@
 
 #include "lib/config.h"
 #include "db/db.h"
+#include "db/db_admin.h"
 #include "lib/util.h"
 
 /* Exit codes. */
@@ -32,10 +33,9 @@ struct ctl {
 int ctl_error(int code, const char *fmt, ...) DMF_PRINTF(2, 3);
 /* Open the pool (once); CTL_OK or CTL_DB after printing the error. */
 int ctl_connect(struct ctl *ctl);
-/* Run one statement on a pooled connection; CTL_OK or CTL_DB (printed).
- * *rows_r and *affected_r as in db_exec (both may be NULL). */
-int ctl_exec(struct ctl *ctl, const char *sql, const struct db_value *params,
-	     size_t n, struct db_rows **rows_r, uint64_t *affected_r);
+/* Print the error of a failed db_admin_* call (core/db/db_admin.h) and
+ * free it; returns CTL_DB. */
+int ctl_db_error(char **error);
 
 /* Rows as a JSON array of objects; columns named in `numeric` (NULL
  * terminated) become numbers, columns named in `json` are parsed. */

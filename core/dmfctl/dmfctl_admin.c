@@ -18,7 +18,7 @@ static int sourcehost_add(struct ctl *ctl, int argc, char **argv)
 {
 	const char *name = NULL, *host = NULL, *ssl = "no", *commands = NULL;
 	long long port = 143;
-	struct db_value p[5];
+	char *error = NULL;
 	int ret;
 
 	for (int i = 2; i < argc; i++) {
@@ -67,26 +67,21 @@ static int sourcehost_add(struct ctl *ctl, int argc, char **argv)
 		}
 		json_decref(j);
 	}
-	p[0] = DB_STR(name);
-	p[1] = DB_STR(host != NULL ? host : name);
-	p[2] = DB_INT(port);
-	p[3] = DB_STR(ssl);
-	p[4] = DB_STR(commands);
-	ret = ctl_exec(ctl,
-		       "INSERT INTO sourcehosts (name, host, port, `ssl`, "
-		       "commands) VALUES (?, ?, ?, ?, ?) ON DUPLICATE KEY "
-		       "UPDATE host = VALUES(host), port = VALUES(port), "
-		       "`ssl` = VALUES(`ssl`), commands = VALUES(commands)",
-		       p, 5, NULL, NULL);
-	if (ret == CTL_OK)
-		printf("%s\n", name);
-	return ret;
+	ret = ctl_connect(ctl);
+	if (ret != CTL_OK)
+		return ret;
+	if (db_admin_sourcehost_add(ctl->pool, name, host != NULL ? host : name,
+				    port, ssl, commands, &error) < 0)
+		return ctl_db_error(&error);
+	printf("%s\n", name);
+	return CTL_OK;
 }
 
 int ctl_sourcehost(struct ctl *ctl, int argc, char **argv)
 {
 	const char *sub = argc > 1 ? argv[1] : NULL;
 	struct db_rows *rows = NULL;
+	char *error = NULL;
 	json_t *j;
 	int ret;
 
@@ -107,37 +102,28 @@ int ctl_sourcehost(struct ctl *ctl, int argc, char **argv)
 	if (strcmp(sub, "list") == 0) {
 		bool as_json = argc > 2 && strcmp(argv[2], "--json") == 0;
 
-		ret = ctl_exec(
-			ctl,
-			as_json ? "SELECT name, host, port, `ssl`, "
-				  "commands FROM sourcehosts ORDER BY name" :
-				  "SELECT name, host, port, `ssl`, "
-				  "commands IS NOT NULL AS has_commands "
-				  "FROM sourcehosts ORDER BY name",
-			NULL, 0, &rows, NULL);
+		ret = ctl_connect(ctl);
 		if (ret != CTL_OK)
 			return ret;
+		if (db_admin_sourcehost_list(ctl->pool, as_json, &rows,
+					     &error) < 0)
+			return ctl_db_error(&error);
 		return ctl_print_rows(&rows, as_json, sh_numeric, sh_json);
 	}
 	if (strcmp(sub, "show") == 0) {
-		struct db_value p[1];
-
 		if (argc != 3)
 			return ctl_error(CTL_USAGE, "sourcehost show: give one "
 						    "NAME");
-		p[0] = DB_STR(argv[2]);
-		ret = ctl_exec(
-			ctl,
-			"SELECT name, host, port, `ssl`, commands, "
-			"created, updated FROM sourcehosts WHERE name = ?",
-			p, 1, &rows, NULL);
+		ret = ctl_connect(ctl);
 		if (ret != CTL_OK)
 			return ret;
-		if (rows->n_rows == 0) {
-			db_rows_free(&rows);
+		ret = db_admin_sourcehost_show(ctl->pool, argv[2], &rows,
+					       &error);
+		if (ret == -ENOENT)
 			return ctl_error(CTL_NOT_FOUND, "no sourcehost '%s'",
 					 argv[2]);
-		}
+		if (ret < 0)
+			return ctl_db_error(&error);
 		j = ctl_rows_json(rows, sh_numeric, sh_json);
 		ctl_print_json(json_array_get(j, 0));
 		json_decref(j);
@@ -155,15 +141,6 @@ int ctl_sourcehost(struct ctl *ctl, int argc, char **argv)
 static const char *const be_numeric[] = { "initialState", "maxThreads",
 					  "status",	  "threads",
 					  "pid",	  NULL };
-
-#define BACKEND_COLUMNS                                                    \
-	"b.name, b.target, b.memberid, b.initial_state AS initialState, "  \
-	"b.max_threads AS maxThreads, b.status, b.threads, b.command, "    \
-	"DATE_FORMAT(b.updated, '%Y-%m-%dT%H:%i:%s.%fZ') AS updated, "     \
-	"DATE_FORMAT(b.heartbeat, '%Y-%m-%dT%H:%i:%s.%fZ') AS heartbeat, " \
-	"b.boot_id AS bootId, b.host, b.pid, b.version, "                  \
-	"(SELECT GROUP_CONCAT(s.source ORDER BY s.source SEPARATOR ',') "  \
-	"FROM backend_sources s WHERE s.backend = b.name) AS sources "
 
 /* backends.sources as a JSON array instead of "a,b" */
 static void split_sources(json_t *arr)
@@ -192,7 +169,7 @@ static int backend_list(struct ctl *ctl, int argc, char **argv, bool one)
 {
 	struct db_rows *rows = NULL;
 	bool as_json = one;
-	struct db_value p[1];
+	char *error = NULL;
 	json_t *j;
 	int ret;
 
@@ -200,11 +177,10 @@ static int backend_list(struct ctl *ctl, int argc, char **argv, bool one)
 		if (argc != 3)
 			return ctl_error(CTL_USAGE, "backend show: give one "
 						    "NAME (target/memberid)");
-		p[0] = DB_STR(argv[2]);
-		ret = ctl_exec(ctl,
-			       "SELECT " BACKEND_COLUMNS
-			       "FROM backends b WHERE b.name = ?",
-			       p, 1, &rows, NULL);
+		ret = ctl_connect(ctl);
+		if (ret != CTL_OK)
+			return ret;
+		ret = db_admin_backend_show(ctl->pool, argv[2], &rows, &error);
 	} else {
 		for (int i = 2; i < argc; i++) {
 			if (strcmp(argv[i], "--json") == 0)
@@ -215,17 +191,15 @@ static int backend_list(struct ctl *ctl, int argc, char **argv, bool one)
 						 "unexpected '%s'",
 						 argv[i]);
 		}
-		ret = ctl_exec(ctl,
-			       "SELECT " BACKEND_COLUMNS
-			       "FROM backends b ORDER BY b.name",
-			       NULL, 0, &rows, NULL);
+		ret = ctl_connect(ctl);
+		if (ret != CTL_OK)
+			return ret;
+		ret = db_admin_backend_list(ctl->pool, &rows, &error);
 	}
-	if (ret != CTL_OK)
-		return ret;
-	if (one && rows->n_rows == 0) {
-		db_rows_free(&rows);
+	if (ret == -ENOENT)
 		return ctl_error(CTL_NOT_FOUND, "no backend '%s'", argv[2]);
-	}
+	if (ret < 0)
+		return ctl_db_error(&error);
 	if (as_json) {
 		j = ctl_rows_json(rows, be_numeric, NULL);
 		split_sources(j);
@@ -241,68 +215,28 @@ static int backend_list(struct ctl *ctl, int argc, char **argv, bool one)
 static int backend_command(struct ctl *ctl, int argc, char **argv,
 			   const char *command)
 {
-	struct db_value p[2];
-	uint64_t affected = 0;
+	char *error = NULL;
 	int ret;
 
 	if (argc != 3)
 		return ctl_error(CTL_USAGE, "backend %s: give one NAME",
 				 argv[1]);
-	p[0] = DB_STR(command);
-	p[1] = DB_STR(argv[2]);
-	ret = ctl_exec(ctl, "UPDATE backends SET command = ? WHERE name = ?", p,
-		       2, NULL, &affected);
+	ret = ctl_connect(ctl);
 	if (ret != CTL_OK)
 		return ret;
-	if (affected == 0)
+	ret = db_admin_backend_command(ctl->pool, argv[2], command, &error);
+	if (ret == -ENOENT)
 		return ctl_error(CTL_NOT_FOUND, "no backend '%s'", argv[2]);
+	if (ret < 0)
+		return ctl_db_error(&error);
 	printf("%s: %s requested\n", argv[2], command);
 	return CTL_OK;
-}
-
-struct set_sources_ctx {
-	const char *name;
-	char *list; /* "a,b" */
-};
-
-static int set_sources_fn(struct db_conn *c, void *arg)
-{
-	struct set_sources_ctx *x = arg;
-	struct db_value p[2] = { DB_STR(x->name) };
-	char *copy = strdup(x->list), *save = NULL;
-	int ret;
-
-	if (copy == NULL)
-		return -ENOMEM;
-	ret = db_exec(c, "DELETE FROM backend_sources WHERE backend = ?", p, 1,
-		      NULL, NULL);
-	for (char *t = strtok_r(copy, ",", &save); ret == 0 && t != NULL;
-	     t = strtok_r(NULL, ",", &save)) {
-		while (*t == ' ')
-			t++;
-		if (*t == '\0')
-			continue;
-		p[1] = DB_STR(t);
-		ret = db_exec(c,
-			      "INSERT IGNORE INTO backend_sources (backend, "
-			      "source) VALUES (?, ?)",
-			      p, 2, NULL, NULL);
-	}
-	if (ret == 0)
-		ret = db_exec(c,
-			      "UPDATE backends SET updated = updated "
-			      "WHERE name = ?",
-			      p, 1, NULL, NULL);
-	free(copy);
-	return ret;
 }
 
 static int backend_set(struct ctl *ctl, int argc, char **argv)
 {
 	const char *name = NULL, *sources = NULL;
 	long long max_threads = -1, initial = -1;
-	struct db_rows *rows = NULL;
-	struct db_value p[3];
 	char *error = NULL;
 	int ret;
 
@@ -347,37 +281,15 @@ static int backend_set(struct ctl *ctl, int argc, char **argv)
 		return ctl_error(CTL_USAGE, "backend set: nothing to set "
 					    "(--max-threads, --initial-state, "
 					    "--sources)");
-	p[0] = DB_STR(name);
-	ret = ctl_exec(ctl, "SELECT name FROM backends WHERE name = ?", p, 1,
-		       &rows, NULL);
+	ret = ctl_connect(ctl);
 	if (ret != CTL_OK)
 		return ret;
-	if (rows->n_rows == 0) {
-		db_rows_free(&rows);
+	ret = db_admin_backend_set(ctl->pool, name, max_threads, (int)initial,
+				   sources, &error);
+	if (ret == -ENOENT)
 		return ctl_error(CTL_NOT_FOUND, "no backend '%s'", name);
-	}
-	db_rows_free(&rows);
-	if (max_threads >= 0 || initial >= 0) {
-		p[0] = max_threads >= 0 ? DB_INT(max_threads) : DB_NULL;
-		p[1] = initial >= 0 ? DB_INT(initial) : DB_NULL;
-		p[2] = DB_STR(name);
-		ret = ctl_exec(ctl,
-			       "UPDATE backends SET max_threads = "
-			       "COALESCE(?, max_threads), initial_state = "
-			       "COALESCE(?, initial_state) WHERE name = ?",
-			       p, 3, NULL, NULL);
-		if (ret != CTL_OK)
-			return ret;
-	}
-	if (sources != NULL) {
-		struct set_sources_ctx x = { name, (char *)sources };
-
-		if (db_transaction(ctl->pool, set_sources_fn, &x, &error) < 0) {
-			ret = ctl_error(CTL_DB, "%s", error);
-			free(error);
-			return ret;
-		}
-	}
+	if (ret < 0)
+		return ctl_db_error(&error);
 	printf("%s updated\n", name);
 	return CTL_OK;
 }

@@ -30,26 +30,6 @@ static const char *const job_numeric[] = { "id",
 					   NULL };
 static const char *const job_json[] = { "details", NULL };
 
-#define TS(col) "DATE_FORMAT(" col ", '%Y-%m-%dT%H:%i:%s.%fZ')"
-
-/* clang-format off */
-#define JOB_COLUMNS \
-	"id, target, source, uid, ruid, email, sourcehost, sourceport, " \
-	"imapc_ssl AS imapcSsl, imapoptions, exclude, phase, priority, " \
-	"status, attempts, rescues, cancel_requested AS cancelRequested, " \
-	"password IS NOT NULL AS hasPassword, password_key AS passwordKey, " \
-	"owner, backend, " \
-	TS("submitted") " AS submitted, " \
-	TS("claimed") " AS claimed, " \
-	TS("lease_until") " AS leaseUntil, " \
-	TS("started") " AS started, " \
-	TS("finished") " AS finished, " \
-	"duration_ms AS durationMs, sync_saved AS syncSaved, " \
-	"sync_expunged AS syncExpunged, target_messages AS targetMessages, " \
-	"target_size AS targetSize, origin_messages AS originMessages, " \
-	"origin_size AS originSize, error, details "
-/* clang-format on */
-
 static int parse_id(const char *s, long long *id_r)
 {
 	return parse_ll(s, id_r) < 0 || *id_r <= 0 ? -EINVAL : 0;
@@ -104,45 +84,14 @@ static int wrap_password(struct ctl *ctl, const char *key, char **iv_r,
 	return CTL_OK;
 }
 
-static int exists(struct ctl *ctl, const char *table, const char *name,
+static int exists(struct ctl *ctl, enum db_admin_kind kind, const char *name,
 		  bool *found_r)
 {
-	struct db_rows *rows = NULL;
-	struct db_value p[1] = { DB_STR(name) };
-	char sql[128];
-	int ret;
+	char *error = NULL;
 
-	snprintf(sql, sizeof(sql), "SELECT 1 FROM %s WHERE name = ?", table);
-	ret = ctl_exec(ctl, sql, p, 1, &rows, NULL);
-	if (ret != CTL_OK)
-		return ret;
-	*found_r = rows->n_rows > 0;
-	db_rows_free(&rows);
+	if (db_admin_named_exists(ctl->pool, kind, name, found_r, &error) < 0)
+		return ctl_db_error(&error);
 	return CTL_OK;
-}
-
-struct insert_ctx {
-	const struct db_value *p;
-	size_t np;
-	struct db_rows *rows;
-};
-
-static int insert_fn(struct db_conn *c, void *arg)
-{
-	struct insert_ctx *x = arg;
-	int ret;
-
-	ret = db_exec(
-		c,
-		"INSERT INTO jobs (target, source, uid, ruid, email, "
-		"sourcehost, sourceport, imapc_ssl, imapoptions, exclude, "
-		"password, password_key, password_iv, phase, priority) "
-		"VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-		x->p, x->np, NULL, NULL);
-	if (ret == 0)
-		ret = db_exec(c, "SELECT LAST_INSERT_ID()", NULL, 0, &x->rows,
-			      NULL);
-	return ret;
 }
 
 static int job_add(struct ctl *ctl, int argc, char **argv)
@@ -153,10 +102,8 @@ static int job_add(struct ctl *ctl, int argc, char **argv)
 		   *key = NULL, *error = NULL;
 	long long sourceport = -1, priority = 0;
 	bool password_stdin = false, found;
-	char *iv = NULL, *ct = NULL;
-	struct db_rows *rows = NULL;
-	struct db_value p[16];
-	size_t np = 0;
+	char *iv = NULL, *ct = NULL, *err = NULL;
+	int64_t id = 0;
 	int ret;
 
 	for (int i = 2; i < argc; i++) {
@@ -240,7 +187,7 @@ static int job_add(struct ctl *ctl, int argc, char **argv)
 	    cfg_get_string(ctl->cfg->root, "dmf.worker.identity.target",
 			   "default", &target, &error) < 0)
 		return ctl_error(CTL_USAGE, "%s", error);
-	ret = exists(ctl, "targets", target, &found);
+	ret = exists(ctl, DB_ADMIN_TARGET, target, &found);
 	if (ret != CTL_OK)
 		return ret;
 	if (!found)
@@ -248,7 +195,7 @@ static int job_add(struct ctl *ctl, int argc, char **argv)
 				 "unknown target '%s' (dmfctl "
 				 "target add %s)",
 				 target, target);
-	ret = exists(ctl, "sources", source, &found);
+	ret = exists(ctl, DB_ADMIN_SOURCE, source, &found);
 	if (ret != CTL_OK)
 		return ret;
 	if (!found)
@@ -257,7 +204,7 @@ static int job_add(struct ctl *ctl, int argc, char **argv)
 				 "source add %s)",
 				 source, source);
 	if (sourcehost != NULL) {
-		ret = exists(ctl, "sourcehosts", sourcehost, &found);
+		ret = exists(ctl, DB_ADMIN_SOURCEHOST, sourcehost, &found);
 		if (ret != CTL_OK)
 			return ret;
 		if (!found)
@@ -272,61 +219,54 @@ static int job_add(struct ctl *ctl, int argc, char **argv)
 		if (ret != CTL_OK)
 			return ret;
 	}
-	p[np++] = DB_STR(target);
-	p[np++] = DB_STR(source);
-	p[np++] = DB_STR(uid);
-	p[np++] = DB_STR(ruid);
-	p[np++] = DB_STR(email);
-	p[np++] = DB_STR(sourcehost);
-	p[np++] = sourceport > 0 ? DB_INT(sourceport) : DB_NULL;
-	p[np++] = DB_STR(imapc_ssl);
-	p[np++] = DB_STR(imapoptions);
-	p[np++] = DB_STR(exclude);
-	p[np++] = DB_STR(ct);
-	p[np++] = DB_STR(key);
-	p[np++] = DB_STR(iv);
-	p[np++] = DB_STR(phase);
-	p[np++] = DB_INT(priority);
 	{
-		struct insert_ctx x = { p, np, NULL };
-		char *err = NULL;
+		const struct db_admin_job job = {
+			.target = target,
+			.source = source,
+			.uid = uid,
+			.ruid = ruid,
+			.email = email,
+			.sourcehost = sourcehost,
+			.sourceport = sourceport,
+			.imapc_ssl = imapc_ssl,
+			.imapoptions = imapoptions,
+			.exclude = exclude,
+			.password = ct,
+			.password_key = key,
+			.password_iv = iv,
+			.phase = phase,
+			.priority = priority,
+		};
 
-		/* INSERT and LAST_INSERT_ID() on one connection (MySQL 8
-		 * has no INSERT ... RETURNING) */
-		if (db_run(ctl->pool, insert_fn, &x, &err) < 0) {
-			ret = ctl_error(CTL_DB, "%s", err);
-			free(err);
-		}
-		rows = x.rows;
+		if (db_admin_job_add(ctl->pool, &job, &id, &err) < 0)
+			ret = ctl_db_error(&err);
 	}
 	free(iv);
 	free(ct);
 	if (ret != CTL_OK)
 		return ret;
-	printf("%s\n", db_cell(rows, 0, 0));
-	db_rows_free(&rows);
+	printf("%" PRId64 "\n", id);
 	return CTL_OK;
 }
 
 static int job_show(struct ctl *ctl, int argc, char **argv)
 {
 	struct db_rows *rows = NULL;
-	struct db_value p[1];
+	char *error = NULL;
 	long long id;
 	json_t *j;
 	int ret;
 
 	if (argc != 3 || parse_id(argv[2], &id) < 0)
 		return ctl_error(CTL_USAGE, "job show: give one job ID");
-	p[0] = DB_INT(id);
-	ret = ctl_exec(ctl, "SELECT " JOB_COLUMNS "FROM jobs WHERE id = ?", p,
-		       1, &rows, NULL);
+	ret = ctl_connect(ctl);
 	if (ret != CTL_OK)
 		return ret;
-	if (rows->n_rows == 0) {
-		db_rows_free(&rows);
+	ret = db_admin_job_show(ctl->pool, id, &rows, &error);
+	if (ret == -ENOENT)
 		return ctl_error(CTL_NOT_FOUND, "no job %lld", id);
-	}
+	if (ret < 0)
+		return ctl_db_error(&error);
 	j = ctl_rows_json(rows, job_numeric, job_json);
 	{
 		json_t *obj = json_array_get(j, 0);
@@ -349,7 +289,7 @@ static int job_list(struct ctl *ctl, int argc, char **argv)
 	long long limit = 1000;
 	bool as_json = false;
 	struct db_rows *rows = NULL;
-	struct db_value p[4];
+	char *error = NULL;
 	int ret;
 
 	for (int i = 2; i < argc; i++) {
@@ -377,31 +317,29 @@ static int job_list(struct ctl *ctl, int argc, char **argv)
 		return ctl_error(CTL_USAGE, "job list: --status is QUEUED, "
 					    "RUNNING, SUCCESS, FAILURE or "
 					    "CANCELED");
-	p[0] = DB_STR(status);
-	p[1] = DB_STR(target);
-	p[2] = DB_STR(source);
-	p[3] = DB_INT(limit);
-	ret = ctl_exec(
-		ctl,
-		as_json ? "SELECT " JOB_COLUMNS "FROM jobs "
-			  "WHERE (? IS NULL OR status = ?) "
-			  "AND (? IS NULL OR target = ?) "
-			  "AND (? IS NULL OR source = ?) "
-			  "ORDER BY id LIMIT ?" :
-			  "SELECT id, target, source, uid, phase, "
-			  "priority, status, attempts, backend, " TS(
-				  "finished") " AS finished, "
-					      "LEFT(error, 60) AS error FROM "
-					      "jobs "
-					      "WHERE (? IS NULL OR status = ?) "
-					      "AND (? IS NULL OR target = ?) "
-					      "AND (? IS NULL OR source = ?) "
-					      "ORDER BY id LIMIT ?",
-		(struct db_value[]){ p[0], p[0], p[1], p[1], p[2], p[2], p[3] },
-		7, &rows, NULL);
+	ret = ctl_connect(ctl);
 	if (ret != CTL_OK)
 		return ret;
+	if (db_admin_job_list(ctl->pool, status, target, source, limit, as_json,
+			      &rows, &error) < 0)
+		return ctl_db_error(&error);
 	return ctl_print_rows(&rows, as_json, job_numeric, job_json);
+}
+
+static int job_status_of(struct ctl *ctl, long long id, char **status_r)
+{
+	char *error = NULL;
+	int ret;
+
+	ret = ctl_connect(ctl);
+	if (ret != CTL_OK)
+		return ret;
+	ret = db_admin_job_status(ctl->pool, id, status_r, &error);
+	if (ret == -ENOENT)
+		return ctl_error(CTL_NOT_FOUND, "no job %lld", id);
+	if (ret < 0)
+		return ctl_db_error(&error);
+	return CTL_OK;
 }
 
 static int job_wait(struct ctl *ctl, int argc, char **argv)
@@ -444,22 +382,11 @@ static int job_wait(struct ctl *ctl, int argc, char **argv)
 		size_t done = 0, failed = 0;
 
 		for (size_t i = 0; i < n && ret == CTL_OK; i++) {
-			struct db_rows *rows = NULL;
-			struct db_value p[1] = { DB_INT(ids[i]) };
-			const char *st;
+			char *st = NULL;
 
-			ret = ctl_exec(ctl,
-				       "SELECT status FROM jobs WHERE id = ?",
-				       p, 1, &rows, NULL);
+			ret = job_status_of(ctl, ids[i], &st);
 			if (ret != CTL_OK)
 				break;
-			if (rows->n_rows == 0) {
-				db_rows_free(&rows);
-				ret = ctl_error(CTL_NOT_FOUND, "no job %lld",
-						ids[i]);
-				break;
-			}
-			st = db_cell(rows, 0, 0);
 			if (strcmp(st, "QUEUED") != 0 &&
 			    strcmp(st, "RUNNING") != 0) {
 				done++;
@@ -471,7 +398,7 @@ static int job_wait(struct ctl *ctl, int argc, char **argv)
 						ids[i], st);
 				}
 			}
-			db_rows_free(&rows);
+			free(st);
 		}
 		if (ret != CTL_OK)
 			break;
@@ -496,45 +423,21 @@ static int job_wait(struct ctl *ctl, int argc, char **argv)
 	return ret;
 }
 
-static int job_status_of(struct ctl *ctl, long long id, char **status_r)
-{
-	struct db_rows *rows = NULL;
-	struct db_value p[1] = { DB_INT(id) };
-	int ret;
-
-	ret = ctl_exec(ctl, "SELECT status FROM jobs WHERE id = ?", p, 1, &rows,
-		       NULL);
-	if (ret != CTL_OK)
-		return ret;
-	if (rows->n_rows == 0) {
-		db_rows_free(&rows);
-		return ctl_error(CTL_NOT_FOUND, "no job %lld", id);
-	}
-	*status_r = strdup(db_cell(rows, 0, 0));
-	db_rows_free(&rows);
-	return CTL_OK;
-}
-
 static int job_requeue(struct ctl *ctl, int argc, char **argv)
 {
-	struct db_value p[1];
-	uint64_t affected = 0;
-	char *status = NULL;
+	char *status = NULL, *error = NULL;
+	bool done = false;
 	long long id;
 	int ret;
 
 	if (argc != 3 || parse_id(argv[2], &id) < 0)
 		return ctl_error(CTL_USAGE, "job requeue: give one job ID");
-	p[0] = DB_INT(id);
-	ret = ctl_exec(ctl,
-		       "UPDATE jobs SET status = 'QUEUED', lease_until = NULL, "
-		       "error = NULL, rescues = 0, cancel_requested = 0, "
-		       "submitted = NOW(3) WHERE id = ? AND status IN "
-		       "('SUCCESS', 'FAILURE', 'CANCELED')",
-		       p, 1, NULL, &affected);
+	ret = ctl_connect(ctl);
 	if (ret != CTL_OK)
 		return ret;
-	if (affected == 1) {
+	if (db_admin_job_requeue(ctl->pool, id, &done, &error) < 0)
+		return ctl_db_error(&error);
+	if (done) {
 		printf("job %lld queued\n", id);
 		return CTL_OK;
 	}
@@ -551,34 +454,23 @@ static int job_requeue(struct ctl *ctl, int argc, char **argv)
 
 static int job_cancel(struct ctl *ctl, int argc, char **argv)
 {
-	struct db_value p[1];
-	uint64_t affected = 0;
-	char *status = NULL;
+	enum db_admin_cancel result;
+	char *status = NULL, *error = NULL;
 	long long id;
 	int ret;
 
 	if (argc != 3 || parse_id(argv[2], &id) < 0)
 		return ctl_error(CTL_USAGE, "job cancel: give one job ID");
-	p[0] = DB_INT(id);
-	ret = ctl_exec(
-		ctl,
-		"UPDATE jobs SET status = 'CANCELED', finished = NOW(3), "
-		"error = 'canceled before it ran' "
-		"WHERE id = ? AND status = 'QUEUED'",
-		p, 1, NULL, &affected);
+	ret = ctl_connect(ctl);
 	if (ret != CTL_OK)
 		return ret;
-	if (affected == 1) {
+	if (db_admin_job_cancel(ctl->pool, id, &result, &error) < 0)
+		return ctl_db_error(&error);
+	if (result == DB_ADMIN_CANCEL_DONE) {
 		printf("job %lld canceled\n", id);
 		return CTL_OK;
 	}
-	ret = ctl_exec(ctl,
-		       "UPDATE jobs SET cancel_requested = 1 "
-		       "WHERE id = ? AND status = 'RUNNING'",
-		       p, 1, NULL, &affected);
-	if (ret != CTL_OK)
-		return ret;
-	if (affected == 1) {
+	if (result == DB_ADMIN_CANCEL_REQUESTED) {
 		printf("job %lld is running: cancel requested (its worker "
 		       "aborts it at its next heartbeat)\n",
 		       id);

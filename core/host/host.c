@@ -370,6 +370,7 @@ void host_deinit(void)
 	host.inject = NULL;
 	host.crypto = NULL;
 	host.db = NULL;
+	host_db_set_pool(NULL);
 	free(host_type);
 	host_type = NULL;
 	host_cfg = NULL;

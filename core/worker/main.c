@@ -16,7 +16,9 @@
 #include "lib/config.h"
 #include "worker/dispatcher.h"
 #include "worker/executor.h"
+#include "db/db_worker.h"
 #include "host/host.h"
+#include "host/host_db.h"
 #include "lib/log.h"
 #include "host/plugin_loader.h"
 #include "worker/poller.h"
@@ -179,6 +181,7 @@ static int run(const struct config *cfg, const struct settings *s)
 	struct executor *ex = NULL;
 	struct poller *poller = NULL;
 	struct state *state = NULL;
+	struct db_worker *dbw = NULL;
 	char *error = NULL;
 	int ret, sigfd;
 
@@ -216,6 +219,14 @@ static int run(const struct config *cfg, const struct settings *s)
 	ret = sops->create(cfg, &state, &error);
 	if (ret == 0)
 		ret = pops->create(cfg, &poller, &error);
+	/* the plugins' db table reads on the pool of the database
+	 * poller/state (already open: this takes a reference) */
+	if (ret == 0 && (strcmp(s->poller_type, "database") == 0 ||
+			 strcmp(s->state_type, "database") == 0)) {
+		ret = db_worker_get(cfg, &dbw, &error);
+		if (ret == 0)
+			host_db_set_pool(dbw->pool);
+	}
 	if (ret < 0) {
 		log_error("%s", error != NULL ? error : dmf_strerror(ret));
 		goto out;
@@ -235,6 +246,8 @@ static int run(const struct config *cfg, const struct settings *s)
 	sd_notify_send("STOPPING=1");
 out:
 	executor_destroy(&ex);
+	host_db_set_pool(NULL);
+	db_worker_put(&dbw);
 	if (poller != NULL)
 		pops->destroy(&poller);
 	if (state != NULL)

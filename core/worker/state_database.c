@@ -7,24 +7,21 @@
  * values win.  Every refresh reads the backend row and obeys its `command`
  * (PAUSE, RESUME/START, STOP; cleared once obeyed), follows changes of
  * maxThreads, initialState (a change of it starts or pauses the worker)
- * and sources, and writes status, threads, updated and heartbeat.
+ * and sources, and writes status, threads, updated and heartbeat.  The
+ * statements are in core/db/db_backends.c.
  */
 #include "dmf-build.h"
 
 #include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <unistd.h>
 
+#include "db/db_backends.h"
 #include "db/db_worker.h"
 #include "lib/log.h"
 #include "worker/state.h"
 #include "lib/util.h"
-
-/* backends.status */
-enum { BE_PAUSED = 0, BE_RUNNING = 1, BE_STOPPING = 2, BE_STOPPED = 3 };
 
 struct state {
 	struct db_worker *w;
@@ -37,238 +34,63 @@ struct state {
 	bool warned_identity;
 };
 
-struct reg_ctx {
-	struct state *s;
-	char **cfg_sources;
-	/* out */
-	int initial;
-	unsigned max_threads;
-	char **sources;
-	bool created;
-};
-
-static int read_sources(struct db_conn *c, const char *name, char ***out_r)
-{
-	struct db_value p[1] = { DB_STR(name) };
-	struct db_rows *rows = NULL;
-	char **out;
-	int ret;
-
-	ret = db_exec(c,
-		      "SELECT source FROM backend_sources WHERE backend = ? "
-		      "ORDER BY source",
-		      p, 1, &rows, NULL);
-	if (ret < 0)
-		return ret;
-	out = calloc(rows->n_rows + 1, sizeof(char *));
-	for (size_t i = 0; out != NULL && i < rows->n_rows; i++)
-		out[i] = xstrdup(db_cell(rows, i, 0));
-	db_rows_free(&rows);
-	if (out == NULL)
-		return -ENOMEM;
-	cfg_strv_free(out_r);
-	*out_r = out;
-	return 0;
-}
-
-static int register_fn(struct db_conn *c, void *arg)
-{
-	struct reg_ctx *x = arg;
-	struct db_worker *w = x->s->w;
-	struct db_rows *rows = NULL;
-	struct db_value p[10];
-	char host[256];
-	int ret;
-
-	if (gethostname(host, sizeof(host)) < 0)
-		snprintf(host, sizeof(host), "unknown");
-	host[sizeof(host) - 1] = '\0';
-	p[0] = DB_STR(w->name);
-	ret = db_exec(c,
-		      "SELECT initial_state, max_threads FROM backends "
-		      "WHERE name = ? FOR UPDATE",
-		      p, 1, &rows, NULL);
-	if (ret < 0)
-		return ret;
-	x->created = rows->n_rows == 0;
-	if (x->created) {
-		x->initial = x->s->cfg_initial;
-		x->max_threads = x->s->cfg_max;
-		p[0] = DB_STR(w->name);
-		p[1] = DB_STR(w->target);
-		p[2] = DB_STR(w->memberid);
-		p[3] = DB_INT(x->initial);
-		p[4] = DB_INT(x->max_threads);
-		p[5] = DB_INT(x->initial ? BE_RUNNING : BE_PAUSED);
-		p[6] = DB_STR(w->owner);
-		p[7] = DB_STR(host);
-		p[8] = DB_INT(getpid());
-		p[9] = DB_STR(PACKAGE_VERSION);
-		ret = db_exec(
-			c,
-			"INSERT INTO backends (name, target, memberid, "
-			"initial_state, max_threads, status, threads, "
-			"boot_id, host, pid, version, started, updated, "
-			"heartbeat) VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?, "
-			"?, NOW(3), NOW(3), NOW(3))",
-			p, 10, NULL, NULL);
-		for (size_t i = 0; ret == 0 && x->cfg_sources[i] != NULL; i++) {
-			p[1] = DB_STR(x->cfg_sources[i]);
-			ret = db_exec(c,
-				      "INSERT IGNORE INTO backend_sources "
-				      "(backend, source) VALUES (?, ?)",
-				      p, 2, NULL, NULL);
-		}
-	} else {
-		x->initial = (int)db_cell_ll(rows, 0, 0, 1) != 0;
-		x->max_threads = (unsigned)db_cell_ll(rows, 0, 1, 10);
-		p[0] = DB_INT(x->initial ? BE_RUNNING : BE_PAUSED);
-		p[1] = DB_STR(w->owner);
-		p[2] = DB_STR(host);
-		p[3] = DB_INT(getpid());
-		p[4] = DB_STR(PACKAGE_VERSION);
-		p[5] = DB_STR(w->name);
-		ret = db_exec(c,
-			      "UPDATE backends SET status = ?, threads = 0, "
-			      "boot_id = ?, host = ?, pid = ?, version = ?, "
-			      "started = NOW(3), updated = NOW(3), "
-			      "heartbeat = NOW(3) WHERE name = ?",
-			      p, 6, NULL, NULL);
-	}
-	db_rows_free(&rows);
-	if (ret == 0)
-		ret = read_sources(c, w->name, &x->sources);
-	return ret;
-}
-
 static int do_register(struct state *s, char **error_r)
 {
-	struct reg_ctx x = { .s = s };
+	struct db_backend be;
+	char **cfg_sources;
 	int ret;
 
-	x.cfg_sources = db_worker_sources(s->w, NULL);
-	if (x.cfg_sources == NULL)
+	cfg_sources = db_worker_sources(s->w, NULL);
+	if (cfg_sources == NULL)
 		return -ENOMEM;
-	ret = db_transaction(s->w->pool, register_fn, &x, error_r);
-	cfg_strv_free(&x.cfg_sources);
-	if (ret < 0) {
-		cfg_strv_free(&x.sources);
+	ret = db_backend_register(s->w, s->cfg_initial, s->cfg_max, cfg_sources,
+				  &be, error_r);
+	cfg_strv_free(&cfg_sources);
+	if (ret < 0)
 		return ret;
-	}
-	db_worker_set_sources(s->w, x.sources);
+	db_worker_set_sources(s->w, be.sources);
 	db_worker_set_registered(s->w, true);
-	s->state = x.initial ? RUN_STATE_RUNNING : RUN_STATE_PAUSED;
-	s->max_jobs = x.max_threads;
-	s->seen_initial = x.initial;
+	s->state = be.initial ? RUN_STATE_RUNNING : RUN_STATE_PAUSED;
+	s->max_jobs = be.max_threads;
+	s->seen_initial = be.initial;
 	log_info("backend %s %s: initial state %s, maxThreads %u, sources "
 		 "%s%s%s",
-		 s->w->name, x.created ? "registered" : "found",
-		 x.initial ? "STARTED" : "STOPPED", x.max_threads,
-		 x.sources[0] != NULL ? x.sources[0] : "(none)",
-		 x.sources[0] != NULL && x.sources[1] != NULL ? ",..." : "",
-		 x.created ? "" : " (database values win over the file)");
-	cfg_strv_free(&x.sources);
+		 s->w->name, be.created ? "registered" : "found",
+		 be.initial ? "STARTED" : "STOPPED", be.max_threads,
+		 be.sources[0] != NULL ? be.sources[0] : "(none)",
+		 be.sources[0] != NULL && be.sources[1] != NULL ? ",..." : "",
+		 be.created ? "" : " (database values win over the file)");
+	db_backend_clear(&be);
 	return 0;
 }
 
-struct refresh_ctx {
-	struct state *s;
-	unsigned running;
-	bool missing;
-	int initial;
-	unsigned max_threads;
-	char *command;
-	char *boot_id;
-	char **sources;
-};
-
-static int be_status(enum run_state st)
+static enum db_backend_status be_status(enum run_state st)
 {
 	switch (st) {
 	case RUN_STATE_RUNNING:
-		return BE_RUNNING;
+		return DB_BACKEND_RUNNING;
 	case RUN_STATE_STOPPING:
-		return BE_STOPPING;
+		return DB_BACKEND_STOPPING;
 	default:
-		return BE_PAUSED;
+		return DB_BACKEND_PAUSED;
 	}
-}
-
-static int refresh_read_fn(struct db_conn *c, void *arg)
-{
-	struct refresh_ctx *x = arg;
-	struct db_value p[1] = { DB_STR(x->s->w->name) };
-	struct db_rows *rows = NULL;
-	int ret;
-
-	ret = db_exec(c,
-		      "SELECT initial_state, max_threads, command, boot_id "
-		      "FROM backends WHERE name = ?",
-		      p, 1, &rows, NULL);
-	if (ret < 0)
-		return ret;
-	x->missing = rows->n_rows == 0;
-	if (!x->missing) {
-		x->initial = db_cell_ll(rows, 0, 0, 1) != 0;
-		x->max_threads = (unsigned)db_cell_ll(rows, 0, 1, 10);
-		free(x->command);
-		free(x->boot_id);
-		x->command = xstrdup(db_cell(rows, 0, 2));
-		x->boot_id = xstrdup(db_cell(rows, 0, 3));
-	}
-	db_rows_free(&rows);
-	if (x->missing)
-		return 0;
-	return read_sources(c, x->s->w->name, &x->sources);
-}
-
-static int write_status(struct state *s, int status, unsigned threads,
-			const char *clear_command)
-{
-	struct db_conn *c = NULL;
-	struct db_value p[4];
-	int ret;
-
-	ret = db_conn_get(s->w->pool, &c, NULL);
-	if (ret < 0)
-		return ret;
-	if (clear_command != NULL) {
-		p[0] = DB_STR(s->w->name);
-		p[1] = DB_STR(clear_command);
-		ret = db_exec(c,
-			      "UPDATE backends SET command = NULL "
-			      "WHERE name = ? AND command = ?",
-			      p, 2, NULL, NULL);
-	}
-	if (ret == 0) {
-		p[0] = DB_INT(status);
-		p[1] = DB_INT(threads);
-		p[2] = DB_STR(s->w->name);
-		ret = db_exec(c,
-			      "UPDATE backends SET status = ?, threads = ?, "
-			      "updated = NOW(3), heartbeat = NOW(3) "
-			      "WHERE name = ?",
-			      p, 3, NULL, NULL);
-	}
-	db_conn_put(s->w->pool, &c);
-	return ret;
 }
 
 static int sdb_refresh(struct state *s, unsigned running,
 		       struct worker_state *ws_r)
 {
-	struct refresh_ctx x = { .s = s, .running = running };
+	struct db_backend x;
 	const char *cleared = NULL;
 	char *error = NULL;
 	int ret;
 
-	ret = db_run(s->w->pool, refresh_read_fn, &x, &error);
-	if (ret < 0) {
+	ret = db_backend_read(s->w->pool, s->w->name, &x, &error);
+	if (ret < 0 && ret != -ENOENT) {
 		log_debug("cannot read the backend row: %s", error);
 		free(error);
 		goto out;
 	}
-	if (x.missing) {
+	if (ret == -ENOENT) {
 		log_warn("backend %s vanished from the database: registering "
 			 "it again",
 			 s->w->name);
@@ -317,14 +139,13 @@ static int sdb_refresh(struct state *s, unsigned running,
 		}
 		log_info("command %s obeyed", x.command);
 	}
-	ret = write_status(s, be_status(s->state), running, cleared);
+	ret = db_backend_heartbeat(s->w->pool, s->w->name, be_status(s->state),
+				   running, cleared, NULL);
 	if (ret < 0)
 		log_debug("cannot write the backend status: %s",
 			  dmf_strerror(ret));
 out:
-	free(x.command);
-	free(x.boot_id);
-	cfg_strv_free(&x.sources);
+	db_backend_clear(&x);
 	ws_r->state = s->state;
 	ws_r->max_jobs = s->max_jobs;
 	return ret;
@@ -337,7 +158,8 @@ static unsigned sdb_refresh_ms(struct state *s)
 
 static void sdb_shutdown(struct state *s)
 {
-	int ret = write_status(s, BE_STOPPED, 0, NULL);
+	int ret = db_backend_heartbeat(s->w->pool, s->w->name,
+				       DB_BACKEND_STOPPED, 0, NULL, NULL);
 
 	if (ret < 0)
 		log_warn("cannot record the stop of backend %s: %s", s->w->name,
