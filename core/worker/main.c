@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "db/db.h"
 #include "exec/child_env.h"
 #include "lib/config.h"
 #include "worker/dispatcher.h"
@@ -172,6 +173,16 @@ static int check_components(const struct config *cfg, const struct settings *s,
 		ret = poller_database_check(cfg, error_r);
 		if (ret < 0)
 			return ret;
+	}
+	if (strcmp(s->poller_type, "database") == 0 ||
+	    strcmp(s->state_type, "database") == 0) {
+		struct db_options o;
+
+		/* the datasource as the start reads it (no connection) */
+		ret = db_options_from_config(cfg, &o, error_r);
+		if (ret < 0)
+			return ret;
+		db_options_clear(&o);
 	}
 	ret = child_env_check(cfg, error_r);
 	if (ret < 0)

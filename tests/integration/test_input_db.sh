@@ -8,7 +8,7 @@
 # or non-UTF-8 --uid with exit 1 and a clear message before SQL sees it.
 . "${abs_top_srcdir:-$(dirname "$0")/../..}/tests/integration/lib/db_worker.sh"
 dw_skip_unless_ready
-echo "1..16"
+echo "1..18"
 dw_init input
 
 # --- --check-config and the start agree ---
@@ -25,6 +25,14 @@ check "and says why" grep -q 'dmf.worker.lease (1 ms) must be at least twice' "$
 dw_config ok
 "$DW_WORKER" -c "$DW_DIR/ok.yml" --check-config >/dev/null 2>&1
 is "$?" 0 "--check-config accepts a good file"
+
+# a datasource URL the start refuses: refused, its password never echoed
+dw_config badurl
+sed -i 's|^    url: .*|    url: "postgres://u:Pw1234567@h/db?password=Qw7654321"|' "$DW_DIR/badurl.yml"
+"$DW_WORKER" -c "$DW_DIR/badurl.yml" --check-config >"$DW_DIR/badurl.check" 2>&1
+is "$?" 1 "--check-config refuses a datasource URL the start refuses"
+is "$(grep -c 'Pw1234567\|Qw7654321' "$DW_DIR/badurl.check"):$(grep -c "postgres://u:<hidden>@h/db?password=<hidden>' is not a jdbc" "$DW_DIR/badurl.check")" "0:1" \
+	"the message shows the URL with its passwords <hidden>"
 
 # the start registers the backend, then the poller refuses heartbeat 0
 dw_worker_start hb0
