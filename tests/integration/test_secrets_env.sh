@@ -127,7 +127,7 @@ check "the commands recorded their environment" \
 is "$(leaks "$OUT"/*.environ)" "" "no secret in any command's /proc/PID/environ"
 is "$(leaks "$OUT"/*.child.environ)" "" "no secret in their children's environ"
 is "$(leaks "$OUT"/*.cmdline)" "" "no secret in any command's or child's cmdline"
-is "$(grep -ac 'DATASOURCES_\|HTTP_ADMIN\|DMF_WORKER_CRYPTO\|MICRONAUT_\|LOGGER_' "$OUT/envdump1.environ")" 0 \
+is "$(tr '\0' '\n' <"$OUT/envdump1.environ" | grep -c '^DATASOURCES_\|^HTTP_ADMIN\|^DMF_WORKER_CRYPTO\|^MICRONAUT_\|^LOGGER_')" 0 \
 	"no configuration variable at all in a command's environment"
 check "the log is at debug level" grep -q 'DEBUG.*running' "$DW_DIR/w1.log"
 is "$(leaks "$DW_DIR/w1.log")" "" "no secret in the worker log (debug)"
