@@ -10,6 +10,7 @@
 #include <openssl/crypto.h>
 
 #include "db/db.h"
+#include "lib/secret.h"
 #include "lib/util.h"
 
 static int hexval(int c)
@@ -223,9 +224,13 @@ static int parse_url(const char *url, struct db_url *u, char **error_r)
 		}
 	}
 	if (p == NULL) {
+		/* the URL may still hold a password: never echo it */
+		char *shown = secret_redact_value(url, NULL);
+
 		*error_r = xasprintf("'%s' is not a jdbc:mysql:// or "
 				     "jdbc:mariadb:// URL",
-				     url);
+				     shown != NULL ? shown : url);
+		free(shown);
 		return -EINVAL;
 	}
 	/* user:password@ before the host (not JDBC, but common) */

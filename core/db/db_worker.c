@@ -122,6 +122,11 @@ static int ctx_create(const struct config *cfg, struct worker_ctx **c_r,
 		ctx_free(c);
 		return -ENOMEM;
 	}
+	log_info("backend %s: memberid '%s' %s", c->pub.name, memberid,
+		 memberid == host ?
+			 "is the host name "
+			 "(dmf.worker.identity.memberid is not set)" :
+			 "from dmf.worker.identity.memberid");
 	if (getrandom(rnd, sizeof(rnd), 0) != sizeof(rnd)) {
 		uint64_t a = now_realtime_ms() ^ ((uint64_t)getpid() << 32);
 		uint64_t b = random_between(0, UINT64_MAX);

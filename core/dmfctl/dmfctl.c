@@ -177,14 +177,19 @@ void ctl_print_table(const struct db_rows *rows)
 {
 	if (rows == NULL)
 		return;
-	for (size_t c = 0; c < rows->n_cols; c++)
-		printf("%s%s", c ? "\t" : "", rows->names[c]);
+	/* cells escaped as the worker log does: a uid holding ESC, CR or a
+	 * tab can neither break the table nor reach the terminal raw */
+	for (size_t c = 0; c < rows->n_cols; c++) {
+		fputs(c ? "\t" : "", stdout);
+		log_put_escaped(stdout, rows->names[c], true);
+	}
 	putchar('\n');
 	for (size_t r = 0; r < rows->n_rows; r++) {
 		for (size_t c = 0; c < rows->n_cols; c++) {
 			const char *v = db_cell(rows, r, c);
 
-			printf("%s%s", c ? "\t" : "", v != NULL ? v : "-");
+			fputs(c ? "\t" : "", stdout);
+			log_put_escaped(stdout, v != NULL ? v : "-", true);
 		}
 		putchar('\n');
 	}

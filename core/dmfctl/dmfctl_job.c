@@ -94,6 +94,44 @@ static int exists(struct ctl *ctl, enum db_admin_kind kind, const char *name,
 	return CTL_OK;
 }
 
+/* Count the code points of valid UTF-8 (no overlong forms, surrogates or
+ * values past U+10FFFF); -EINVAL when it is not. */
+static int utf8_chars(const char *text, size_t *chars_r)
+{
+	const unsigned char *p = (const unsigned char *)text;
+	size_t n = 0;
+
+	while (*p != '\0') {
+		unsigned c = *p, len, cp, min;
+
+		if (c < 0x80) {
+			p++;
+			n++;
+			continue;
+		}
+		if ((c & 0xe0) == 0xc0) {
+			len = 2, cp = c & 0x1f, min = 0x80;
+		} else if ((c & 0xf0) == 0xe0) {
+			len = 3, cp = c & 0x0f, min = 0x800;
+		} else if ((c & 0xf8) == 0xf0) {
+			len = 4, cp = c & 0x07, min = 0x10000;
+		} else {
+			return -EINVAL;
+		}
+		for (unsigned i = 1; i < len; i++) {
+			if ((p[i] & 0xc0) != 0x80)
+				return -EINVAL;
+			cp = (cp << 6) | (p[i] & 0x3f);
+		}
+		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+			return -EINVAL;
+		p += len;
+		n++;
+	}
+	*chars_r = n;
+	return 0;
+}
+
 static int job_add(struct ctl *ctl, int argc, char **argv)
 {
 	const char *source = NULL, *target = NULL, *uid = NULL, *ruid = NULL,
@@ -168,6 +206,41 @@ static int job_add(struct ctl *ctl, int argc, char **argv)
 	if (source == NULL || uid == NULL || *uid == '\0')
 		return ctl_error(CTL_USAGE, "job add: --source and --uid are "
 					    "required");
+	{
+		/* what the jobs table holds (utf8mb4 VARCHAR(n)): checked
+		 * before the database sees it */
+		const struct {
+			const char *opt, *v;
+			size_t max;
+		} texts[] = { { "--source", source, 64 },
+			      { "--target", target, 64 },
+			      { "--uid", uid, 255 },
+			      { "--ruid", ruid, 255 },
+			      { "--email", email, 255 },
+			      { "--sourcehost", sourcehost, 255 },
+			      { "--imapoptions", imapoptions, 1024 },
+			      { "--exclude", exclude, 65535 },
+			      { "--key", key, 128 } };
+
+		for (size_t t = 0; t < sizeof(texts) / sizeof(texts[0]); t++) {
+			size_t chars;
+
+			if (texts[t].v == NULL)
+				continue;
+			if (utf8_chars(texts[t].v, &chars) < 0)
+				return ctl_error(CTL_USAGE,
+						 "job add: %s is not valid "
+						 "UTF-8",
+						 texts[t].opt);
+			if (chars > texts[t].max)
+				return ctl_error(CTL_USAGE,
+						 "job add: %s is too long "
+						 "(%zu characters; at most "
+						 "%zu)",
+						 texts[t].opt, chars,
+						 texts[t].max);
+		}
+	}
 	if (strcmp(phase, "sync") != 0 && strcmp(phase, "cutover") != 0)
 		return ctl_error(CTL_USAGE, "job add: --phase is sync or "
 					    "cutover");

@@ -2,6 +2,7 @@
 #include "dmf-build.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -192,6 +193,30 @@ struct cmdlog *cmdlog_open(const struct cmdlog_settings *settings,
 		job != NULL ? job_get_property(job, "uid") : NULL,
 		job != NULL ? job->phase : NULL, job != NULL ? job->id : NULL,
 		date, name, sizeof(name), NULL);
+	if (ret == -ENOSPC || (ret == 0 && strlen(name) > NAME_MAX)) {
+		/* how long it would be, for the message */
+		size_t big = 1u << 20, len = strlen(name);
+		char *full = malloc(big);
+		bool exact = ret == 0;
+
+		if (full != NULL &&
+		    cmdlog_file_name(
+			    settings->format, job != NULL ? job->source : NULL,
+			    job != NULL ? job_get_property(job, "uid") : NULL,
+			    job != NULL ? job->phase : NULL,
+			    job != NULL ? job->id : NULL, date, full, big,
+			    NULL) == 0) {
+			len = strlen(full);
+			exact = true;
+		}
+		free(full);
+		log->error = xasprintf("command log: the file name made from "
+				       "format '%s' is too long (%s%zu bytes; "
+				       "a file name may have at most %d)",
+				       settings->format,
+				       exact ? "" : "at least ", len, NAME_MAX);
+		return log;
+	}
 	if (ret < 0) {
 		log->error = xasprintf("command log: bad file name format "
 				       "'%s'",

@@ -10,6 +10,7 @@
 #include <strings.h>
 
 #include "exec/command.h"
+#include "lib/secret.h"
 #include "lib/util.h"
 
 struct builder {
@@ -274,19 +275,9 @@ void command_template_free(struct command_template **tpl)
 	*tpl = NULL;
 }
 
-static const char *const secret_words[] = { "password", "passwd", "secret",
-					    "token", NULL };
-
 bool command_name_is_secret(const char *name, size_t len)
 {
-	for (size_t i = 0; secret_words[i] != NULL; i++) {
-		size_t wl = strlen(secret_words[i]);
-
-		for (size_t j = 0; j + wl <= len; j++)
-			if (strncasecmp(name + j, secret_words[i], wl) == 0)
-				return true;
-	}
-	return false;
+	return secret_name(name, len);
 }
 
 char *command_redact_element(const char *option, const char *text)

@@ -44,8 +44,9 @@ int command_parse(const struct cfg_node *def, struct command_template **tpl_r,
 void command_template_free(struct command_template **tpl);
 
 /*
- * True when an option name or a NAME in "NAME=value" names a secret: it
- * contains "password", "passwd", "secret" or "token" (any case).
+ * True when an option name or a NAME in "NAME=value" names a secret: the
+ * one rule of lib/secret.h's secret_name() (password, passwd, secret,
+ * token, credential, or a name ending in "key"; any case).
  */
 bool command_name_is_secret(const char *name, size_t len);
 

@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "exec/child_env.h"
 #include "exec/exec.h"
 #include "lib/util.h"
 
@@ -160,7 +161,7 @@ static int spawn(const struct exec_request *req, int out_w, int err_w, int in_r,
 				     SIGQUIT, SIGUSR1, SIGUSR2, SIGCHLD,
 				     SIGALRM, SIGTTIN, SIGTTOU, SIGXFSZ };
 	char *const *envp =
-		req->envp != NULL ? (char *const *)req->envp : environ;
+		req->envp != NULL ? (char *const *)req->envp : child_env();
 	int ret;
 
 	posix_spawn_file_actions_init(&fa);

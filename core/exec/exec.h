@@ -24,7 +24,7 @@
 
 struct exec_request {
 	const char *const *argv; /* NULL-terminated; argv[0] is run */
-	const char *const *envp; /* NULL: the daemon's environment */
+	const char *const *envp; /* NULL: child_env() (exec/child_env.h) */
 	const void *stdin_data; /* NULL: /dev/null */
 	size_t stdin_len;
 	long long timeout_ms; /* 0: none */

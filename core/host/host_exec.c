@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "exec/child_env.h"
 #include "exec/cmdlog.h"
 #include "exec/command.h"
 #include "exec/exec.h"
@@ -16,6 +17,7 @@
 #include "exec/inject.h"
 #include "lib/job.h"
 #include "lib/log.h"
+#include "lib/secret.h"
 #include "lib/util.h"
 
 struct job_log {
@@ -39,22 +41,43 @@ const char *const *host_exec_config_secrets(void)
 					no_secrets;
 }
 
+static int add_config_secret(const char *value, size_t len)
+{
+	char **grown;
+
+	if (len < 4)
+		return 0;
+	grown = realloc(config_secrets,
+			(n_config_secrets + 2) * sizeof(char *));
+	if (grown == NULL)
+		return -ENOMEM;
+	config_secrets = grown;
+	config_secrets[n_config_secrets] = strndup(value, len);
+	if (config_secrets[n_config_secrets] == NULL)
+		return -ENOMEM;
+	config_secrets[++n_config_secrets] = NULL;
+	return 0;
+}
+
+/* The values of secret keys and the secret parts of other values (a
+ * URL's password, `password=` in a query): lib/secret.h's rule. */
 static int add_config_secrets(const struct cfg_node *n)
 {
 	if (n == NULL)
 		return 0;
-	if (n->kind == CFG_SCALAR && n->value != NULL &&
-	    strlen(n->value) >= 4 && cfg_is_secret(n)) {
-		char **grown = realloc(config_secrets,
-				       (n_config_secrets + 2) * sizeof(char *));
+	if (n->kind == CFG_SCALAR && n->value != NULL) {
+		if (cfg_is_secret(n)) {
+			if (add_config_secret(n->value, strlen(n->value)) < 0)
+				return -ENOMEM;
+		} else {
+			struct secret_span sp[32];
+			size_t k = secret_spans(n->value, sp, 32);
 
-		if (grown == NULL)
-			return -ENOMEM;
-		config_secrets = grown;
-		config_secrets[n_config_secrets] = xstrdup(n->value);
-		if (config_secrets[n_config_secrets] == NULL)
-			return -ENOMEM;
-		config_secrets[++n_config_secrets] = NULL;
+			for (size_t i = 0; i < k && i < 32; i++)
+				if (add_config_secret(n->value + sp[i].offset,
+						      sp[i].len) < 0)
+					return -ENOMEM;
+		}
 	}
 	for (size_t i = 0; i < n->n_children; i++)
 		if (add_config_secrets(n->children[i]) < 0)
@@ -75,6 +98,9 @@ int host_exec_init(const struct config *cfg, char **error_r)
 		*error_r = xstrdup(strerror(ENOMEM));
 		return -ENOMEM;
 	}
+	ret = child_env_init(cfg, error_r);
+	if (ret < 0)
+		return ret;
 	if (settings.type == CMDLOG_FILE && access(settings.location, W_OK) < 0)
 		log_warn("command log: location %s is not writable (%s): "
 			 "command output of jobs will not be kept",
@@ -100,6 +126,7 @@ void host_exec_deinit(void)
 	n_config_secrets = 0;
 	cmdlog_settings_clear(&settings);
 	settings.type = CMDLOG_OFF;
+	child_env_deinit();
 }
 
 /* The job's command log, opened on first use; NULL when out of memory. */

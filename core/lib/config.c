@@ -20,6 +20,7 @@
 
 #include "lib/config.h"
 #include "lib/config_schema.h"
+#include "lib/secret.h"
 #include "lib/util.h"
 
 #define MAX_DEPTH 64
@@ -47,9 +48,12 @@ static struct cfg_node *node_new(enum cfg_kind kind, const char *key,
 }
 
 static void node_free(struct cfg_node *n);
+static void index_drop(struct cfg_node *map);
+static void index_added(struct cfg_node *map);
 
 static void node_clear(struct cfg_node *n)
 {
+	index_drop(n);
 	for (size_t i = 0; i < n->n_children; i++)
 		node_free(n->children[i]);
 	free(n->children);
@@ -74,20 +78,135 @@ static void node_free(struct cfg_node *n)
 
 static int node_append(struct cfg_node *parent, struct cfg_node *child)
 {
-	struct cfg_node **c;
+	struct cfg_node **c = parent->children;
+	size_t n = parent->n_children;
 
-	c = realloc(parent->children,
-		    (parent->n_children + 1) * sizeof(*parent->children));
-	if (c == NULL)
-		return -ENOMEM;
+	/* room for next_pow2(n) (at least 4) entries: grow when n is 0 or a
+	 * power of two from 4 on, so that appending stays linear */
+	if (n == 0 || (n >= 4 && (n & (n - 1)) == 0)) {
+		c = realloc(c, (n == 0 ? 4 : 2 * n) * sizeof(*c));
+		if (c == NULL)
+			return -ENOMEM;
+	}
 	parent->children = c;
 	c[parent->n_children++] = child;
 	child->parent = parent;
+	index_added(parent);
 	return 0;
 }
 
-static ssize_t child_index(const struct cfg_node *map, const char *key)
+/*
+ * A map with many keys gets a hash index (open addressing over the child
+ * positions), so that loading, merging and looking up stay linear in the
+ * number of keys.  It is built on the first lookup, extended by
+ * node_append() and dropped whenever keys are renamed or removed.
+ */
+#define INDEX_FROM 16
+
+struct cfg_index {
+	size_t cap; /* a power of two, at least twice n */
+	size_t n; /* positions indexed: children[0..n-1] */
+	size_t *slots; /* position + 1; 0 = empty */
+};
+
+static size_t key_hash(const char *key)
 {
+	size_t h = 1469598103934665603ull & SIZE_MAX;
+
+	for (const unsigned char *p = (const unsigned char *)key; *p; p++)
+		h = (h ^ *p) *
+		    (sizeof(size_t) > 4 ? 1099511628211ull : 16777619u);
+	return h;
+}
+
+static void index_drop(struct cfg_node *map)
+{
+	if (map->index != NULL) {
+		free(map->index->slots);
+		free(map->index);
+		map->index = NULL;
+	}
+}
+
+static void index_put(struct cfg_index *ix, struct cfg_node *const *children,
+		      size_t pos)
+{
+	size_t at = key_hash(children[pos]->key) & (ix->cap - 1);
+
+	while (ix->slots[at] != 0)
+		at = (at + 1) & (ix->cap - 1);
+	ix->slots[at] = pos + 1;
+}
+
+/* (Re)build the index for children[0..n_children-1]; false when out of
+ * memory (lookups then fall back to a scan). */
+static bool index_build(struct cfg_node *map, size_t cap)
+{
+	struct cfg_index *ix = map->index;
+
+	if (ix == NULL && (ix = calloc(1, sizeof(*ix))) == NULL)
+		return false;
+	free(ix->slots);
+	ix->cap = cap;
+	ix->n = 0;
+	ix->slots = calloc(cap, sizeof(*ix->slots));
+	map->index = ix;
+	if (ix->slots == NULL) {
+		index_drop(map);
+		return false;
+	}
+	for (size_t i = 0; i < map->n_children; i++)
+		if (map->children[i]->key != NULL)
+			index_put(ix, map->children, i);
+	ix->n = map->n_children;
+	return true;
+}
+
+/* node_append() added children[n_children-1]. */
+static void index_added(struct cfg_node *map)
+{
+	struct cfg_index *ix = map->index;
+
+	if (ix == NULL)
+		return;
+	if (ix->n + 1 != map->n_children) {
+		index_drop(map); /* out of step: rebuilt on the next lookup */
+		return;
+	}
+	if (map->n_children * 2 > ix->cap) {
+		if (!index_build(map, ix->cap * 2))
+			return;
+	} else if (map->children[ix->n]->key != NULL) {
+		index_put(ix, map->children, ix->n);
+	}
+	ix->n = map->n_children;
+}
+
+static ssize_t child_index(const struct cfg_node *cmap, const char *key)
+{
+	struct cfg_node *map = (struct cfg_node *)cmap;
+
+	if (map->n_children >= INDEX_FROM &&
+	    (map->index == NULL || map->index->n != map->n_children)) {
+		size_t cap = 64;
+
+		while (cap < map->n_children * 2)
+			cap *= 2;
+		index_build(map, cap);
+	}
+	if (map->index != NULL && map->index->n == map->n_children) {
+		const struct cfg_index *ix = map->index;
+		size_t at = key_hash(key) & (ix->cap - 1);
+
+		while (ix->slots[at] != 0) {
+			size_t pos = ix->slots[at] - 1;
+
+			if (strcmp(map->children[pos]->key, key) == 0)
+				return (ssize_t)pos;
+			at = (at + 1) & (ix->cap - 1);
+		}
+		return -1;
+	}
 	for (size_t i = 0; i < map->n_children; i++) {
 		if (map->children[i]->key != NULL &&
 		    strcmp(map->children[i]->key, key) == 0)
@@ -287,8 +406,13 @@ static char *type_message(const struct cfg_node *node, const char *expected)
 		snprintf(got, sizeof(got), "%s", kind_name(node->kind));
 	else if (cfg_is_secret(node))
 		snprintf(got, sizeof(got), "<hidden>");
-	else
-		snprintf(got, sizeof(got), "'%.200s'", node->value);
+	else {
+		char *clean = secret_redact_value(node->value, NULL);
+
+		snprintf(got, sizeof(got), "'%.200s'",
+			 clean != NULL ? clean : node->value);
+		free(clean);
+	}
 	return xasprintf("%s: key '%s': expected %s, got %s",
 			 cfg_origin(node, origin, sizeof(origin)),
 			 cfg_path(node, path, sizeof(path)), expected, got);
@@ -299,6 +423,8 @@ static char *type_message(const struct cfg_node *node, const char *expected)
 struct anchor {
 	char *name;
 	struct cfg_node *node; /* an owned copy */
+	size_t nodes; /* how many nodes an alias of it makes */
+	unsigned depth; /* aliases nested inside it, plus one */
 };
 
 struct loader {
@@ -309,9 +435,21 @@ struct loader {
 	size_t n_anchors;
 	const char *keys[MAX_DEPTH]; /* key path being parsed */
 	size_t depth;
+	size_t n_nodes; /* nodes made so far (aliases included) */
+	size_t alias_nodes; /* nodes made by aliases so far */
+	unsigned alias_depth; /* deepest alias nesting in the node parsed */
 	char *error;
 	int err;
 };
+
+static size_t node_count(const struct cfg_node *n)
+{
+	size_t count = 1;
+
+	for (size_t i = 0; i < n->n_children; i++)
+		count += node_count(n->children[i]);
+	return count;
+}
 
 static void loader_clear_anchors(struct loader *ld)
 {
@@ -398,7 +536,7 @@ static bool is_null_scalar(const yaml_event_t *ev)
 }
 
 static int add_anchor(struct loader *ld, const yaml_char_t *name,
-		      const struct cfg_node *node)
+		      const struct cfg_node *node, unsigned depth)
 {
 	struct anchor *a;
 
@@ -411,6 +549,8 @@ static int add_anchor(struct loader *ld, const yaml_char_t *name,
 	a = &a[ld->n_anchors];
 	a->name = strdup((const char *)name);
 	a->node = node_copy(node, NULL);
+	a->nodes = node_count(node);
+	a->depth = depth;
 	if (a->name == NULL || a->node == NULL) {
 		free(a->name);
 		node_free(a->node);
@@ -478,6 +618,13 @@ static int parse_map(struct loader *ld, struct cfg_node *map)
 		if (kev.type != YAML_SCALAR_EVENT) {
 			ret = fail(ld, -EINVAL, &kev.start_mark,
 				   "only plain keys are supported here");
+			yaml_event_delete(&kev);
+			break;
+		}
+		if (memchr(kev.data.scalar.value, '\0',
+			   kev.data.scalar.length) != NULL) {
+			ret = fail(ld, -EINVAL, &kev.start_mark,
+				   "a key holds a NUL byte");
 			yaml_event_delete(&kev);
 			break;
 		}
@@ -563,19 +710,50 @@ static int parse_node(struct loader *ld, yaml_event_t *ev, const char *key,
 	unsigned col = (unsigned)ev->start_mark.column + 1;
 	const yaml_char_t *anchor = NULL;
 	struct cfg_node *n = NULL;
+	unsigned outer_depth = ld->alias_depth;
 	int ret = 0;
 
+	ld->alias_depth = 0;
+	if (ev->type != YAML_ALIAS_EVENT && ++ld->n_nodes > CONFIG_MAX_NODES) {
+		ret = fail(ld, -E2BIG, &ev->start_mark,
+			   "more than %u keys and list items (the limit of a "
+			   "configuration)",
+			   CONFIG_MAX_NODES);
+		goto out;
+	}
 	switch (ev->type) {
 	case YAML_ALIAS_EVENT:
 		for (size_t i = ld->n_anchors; i-- > 0;) {
-			if (strcmp(ld->anchors[i].name,
-				   (const char *)ev->data.alias.anchor) == 0) {
-				n = node_copy(ld->anchors[i].node, key);
-				if (n == NULL)
-					ret = fail(ld, -ENOMEM, NULL,
-						   "out of memory");
+			const struct anchor *a = &ld->anchors[i];
+
+			if (strcmp(a->name,
+				   (const char *)ev->data.alias.anchor) != 0)
+				continue;
+			if (a->depth + 1 > CONFIG_MAX_ALIAS_DEPTH) {
+				ret = fail(ld, -E2BIG, &ev->start_mark,
+					   "alias '*%s' nests aliases %u deep "
+					   "(the limit is %u)",
+					   a->name, a->depth + 1,
+					   CONFIG_MAX_ALIAS_DEPTH);
 				break;
 			}
+			ld->alias_nodes += a->nodes;
+			ld->n_nodes += a->nodes;
+			if (ld->alias_nodes > CONFIG_MAX_ALIAS_NODES ||
+			    ld->n_nodes > CONFIG_MAX_NODES) {
+				ret = fail(ld, -E2BIG, &ev->start_mark,
+					   "alias '*%s' would make the aliases "
+					   "of this file expand to more than "
+					   "%u nodes (the limit of alias "
+					   "expansion)",
+					   a->name, CONFIG_MAX_ALIAS_NODES);
+				break;
+			}
+			ld->alias_depth = a->depth + 1;
+			n = node_copy(a->node, key);
+			if (n == NULL)
+				ret = fail(ld, -ENOMEM, NULL, "out of memory");
+			break;
 		}
 		if (n == NULL && ret == 0)
 			ret = fail(ld, -EINVAL, &ev->start_mark,
@@ -588,7 +766,15 @@ static int parse_node(struct loader *ld, yaml_event_t *ev, const char *key,
 		break;
 	case YAML_SCALAR_EVENT:
 		anchor = ev->data.scalar.anchor;
-		if (is_null_scalar(ev)) {
+		if (memchr(ev->data.scalar.value, '\0',
+			   ev->data.scalar.length) != NULL) {
+			char path[512];
+
+			key_path(ld, path, sizeof(path));
+			ret = fail(ld, -EINVAL, &ev->start_mark,
+				   "key '%s': the value holds a NUL byte",
+				   path);
+		} else if (is_null_scalar(ev)) {
 			n = node_new(CFG_NULL, key, ld->file, line, col);
 		} else {
 			n = node_new(CFG_SCALAR, key, ld->file, line, col);
@@ -600,7 +786,7 @@ static int parse_node(struct loader *ld, yaml_event_t *ev, const char *key,
 				n = NULL;
 			}
 		}
-		if (n == NULL)
+		if (n == NULL && ret == 0)
 			ret = fail(ld, -ENOMEM, NULL, "out of memory");
 		break;
 	case YAML_SEQUENCE_START_EVENT:
@@ -642,8 +828,12 @@ static int parse_node(struct loader *ld, yaml_event_t *ev, const char *key,
 			   "unexpected YAML event");
 		break;
 	}
-	if (ret == 0 && anchor != NULL && add_anchor(ld, anchor, n) < 0)
+	if (ret == 0 && anchor != NULL &&
+	    add_anchor(ld, anchor, n, ld->alias_depth) < 0)
 		ret = fail(ld, -ENOMEM, NULL, "out of memory");
+out:
+	if (ld->alias_depth < outer_depth)
+		ld->alias_depth = outer_depth;
 	yaml_event_delete(ev);
 	if (ret < 0) {
 		node_free(n);
@@ -1021,6 +1211,7 @@ static int canonicalize_map(struct cfg_node *map, const char **segs,
 					(map->n_children - i - 1) *
 						sizeof(*map->children));
 				map->n_children--;
+				index_drop(map);
 				if ((size_t)at > i)
 					at--;
 				if (old->kind == CFG_MAP &&
@@ -1042,6 +1233,7 @@ static int canonicalize_map(struct cfg_node *map, const char **segs,
 			free(c->key);
 			c->key = (char *)canon;
 			segs[depth] = c->key;
+			index_drop(map);
 		}
 		if (c->kind == CFG_MAP)
 			ret = canonicalize_map(c, segs, depth + 1);
@@ -1433,9 +1625,39 @@ static int load_common(struct config *cfg, struct loader *ld, char *const *envp,
 	return 0;
 }
 
+struct file_input {
+	FILE *f;
+	size_t total;
+	bool too_big;
+};
+
+/* libyaml's read handler: the file, but no more than CONFIG_MAX_BYTES. */
+static int read_limited(void *data, unsigned char *buf, size_t size,
+			size_t *size_read)
+{
+	struct file_input *in = data;
+	size_t n = fread(buf, 1, size, in->f);
+
+	*size_read = n;
+	in->total += n;
+	if (in->total > CONFIG_MAX_BYTES) {
+		in->too_big = true;
+		return 0;
+	}
+	return ferror(in->f) ? 0 : 1;
+}
+
+static char *too_big_message(const char *name)
+{
+	return xasprintf("%s: larger than %u bytes (the limit of a "
+			 "configuration file)",
+			 name, CONFIG_MAX_BYTES);
+}
+
 int config_load(const char *path, char *const *envp, struct config **cfg_r,
 		char **error_r)
 {
+	struct file_input in = { 0 };
 	struct loader ld = { 0 };
 	struct config *cfg;
 	FILE *f;
@@ -1456,9 +1678,15 @@ int config_load(const char *path, char *const *envp, struct config **cfg_r,
 	}
 	ld.cfg = cfg;
 	ld.file = cfg->name;
-	yaml_parser_set_input_file(&ld.parser, f);
+	in.f = f;
+	yaml_parser_set_input(&ld.parser, read_limited, &in);
 	err = load_common(cfg, &ld, envp, cfg_r, error_r);
 	fclose(f);
+	if (err < 0 && in.too_big) {
+		free(*error_r);
+		*error_r = too_big_message(path);
+		err = -E2BIG;
+	}
 	return err;
 }
 
@@ -1466,8 +1694,13 @@ int config_load_string(const char *text, const char *name, char *const *envp,
 		       struct config **cfg_r, char **error_r)
 {
 	struct loader ld = { 0 };
-	struct config *cfg = config_new(NULL, name != NULL ? name : "<string>");
+	struct config *cfg;
 
+	if (strlen(text) > CONFIG_MAX_BYTES) {
+		*error_r = too_big_message(name != NULL ? name : "<string>");
+		return -E2BIG;
+	}
+	cfg = config_new(NULL, name != NULL ? name : "<string>");
 	if (cfg == NULL || !yaml_parser_initialize(&ld.parser)) {
 		config_free(&cfg);
 		*error_r = strdup("out of memory");
@@ -1519,18 +1752,28 @@ const struct cfg_node *cfg_get(const struct cfg_node *base, const char *path)
 		const struct cfg_node *next = NULL;
 		size_t best = 0;
 
+		char key[512];
+		size_t len = strlen(rest);
+
 		if (base->kind != CFG_MAP)
 			return NULL;
 		/* the longest key that is a whole prefix: keys may hold dots */
-		for (size_t i = 0; i < base->n_children; i++) {
-			const struct cfg_node *c = base->children[i];
-			size_t len = strlen(c->key);
+		if (len >= sizeof(key))
+			return NULL;
+		memcpy(key, rest, len + 1);
+		for (;;) {
+			ssize_t at = child_index(base, key);
 
-			if (len > best && strncmp(rest, c->key, len) == 0 &&
-			    (rest[len] == '\0' || rest[len] == '.')) {
+			if (at >= 0) {
+				next = base->children[at];
 				best = len;
-				next = c;
+				break;
 			}
+			while (len > 0 && key[len - 1] != '.')
+				len--;
+			if (len <= 1)
+				break;
+			key[--len] = '\0';
 		}
 		if (next == NULL)
 			return NULL;
@@ -1874,8 +2117,16 @@ static int emit_node(yaml_emitter_t *em, const struct cfg_node *n)
 						  YAML_PLAIN_SCALAR_STYLE))
 			return -ENOMEM;
 		return yaml_emitter_emit(em, &ev) ? 0 : -EIO;
-	case CFG_SCALAR:
-		return emit_scalar(em, n->value);
+	case CFG_SCALAR: {
+		bool oom;
+		char *clean = secret_redact_value(n->value, &oom);
+
+		if (oom)
+			return -ENOMEM;
+		ret = emit_scalar(em, clean != NULL ? clean : n->value);
+		free(clean);
+		return ret;
+	}
 	case CFG_LIST:
 		if (!yaml_sequence_start_event_initialize(
 			    &ev, NULL, NULL, 1, YAML_BLOCK_SEQUENCE_STYLE) ||

@@ -13,6 +13,12 @@
  * `datasources.default.maximum-pool-size` (not `maximumPoolSize`), ...
  *
  * The tree is read-only after config_load() and may be read from any thread.
+ *
+ * Limits (docs/configuration.md): a file of at most CONFIG_MAX_BYTES, at
+ * most CONFIG_MAX_NODES keys and list items, at most CONFIG_MAX_ALIAS_NODES
+ * nodes made by aliases (`*name`) in all and aliases nested at most
+ * CONFIG_MAX_ALIAS_DEPTH deep; no NUL byte in a key or a value.  Looking a
+ * key up in a map costs the same whatever the map's size.
  */
 #ifndef DMF_CORE_CONFIG_H
 #define DMF_CORE_CONFIG_H
@@ -20,6 +26,13 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
+
+#define CONFIG_MAX_BYTES (64u * 1024 * 1024)
+#define CONFIG_MAX_NODES 4000000u
+#define CONFIG_MAX_ALIAS_NODES 100000u
+#define CONFIG_MAX_ALIAS_DEPTH 8u
+
+struct cfg_index;
 
 enum cfg_kind { CFG_NULL = 0, CFG_SCALAR = 1, CFG_MAP = 2, CFG_LIST = 3 };
 
@@ -36,6 +49,7 @@ struct cfg_node {
 	struct cfg_node *parent;
 	struct cfg_node **children; /* map entries or list items */
 	size_t n_children;
+	struct cfg_index *index; /* private: hash of a big map's keys */
 };
 
 struct config {
@@ -83,8 +97,9 @@ const struct cfg_node *cfg_child(const struct cfg_node *node, const char *key);
 const char *cfg_path(const struct cfg_node *node, char *buf, size_t size);
 /* "file:line:column" (or "environment NAME") of a node, into buf. */
 const char *cfg_origin(const struct cfg_node *node, char *buf, size_t size);
-/* True when the node's key is secret (schema flag, or a key named
- * *password* / *secret*), or it lies below such a key. */
+/* True when the node's key is secret (schema flag, or a secret name as
+ * lib/secret.h defines it: *password*, *passwd*, *secret*, *token*,
+ * *credential*, *key), or it lies below such a key. */
 bool cfg_is_secret(const struct cfg_node *node);
 /* Parse true/false/yes/no/on/off (any case); 0 or -EINVAL. */
 int cfg_parse_bool(const char *text, bool *value_r);
@@ -120,8 +135,9 @@ void cfg_strv_free(char ***items);
 int cfg_parse_duration_ms(const char *text, long long *ms_r);
 
 /*
- * Print the effective configuration as YAML to `out`, secrets (any key the
- * schema marks secret, and any key named *password*, *secret*) shown as
+ * Print the effective configuration as YAML to `out`, secrets (any key
+ * cfg_is_secret() names, and the secret parts of any value that
+ * lib/secret.h finds: a URL's password, `password=` in a query) shown as
  * `<hidden>`; a secret left empty prints empty.  Returns 0 or -EIO.
  */
 int config_print(const struct config *cfg, FILE *out);

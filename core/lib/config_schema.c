@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "lib/config_schema.h"
+#include "lib/secret.h"
 
 #define K(p, t, fl, d, ch, desc)              \
 	{                                     \
@@ -245,8 +246,9 @@ static const struct cfg_schema_entry schema[] = {
 	  "sources served at first registration (list or a,b scalar)"),
 	K(W "identity.target", STRING, 0, "default", NULL,
 	  "target (platform) this worker migrates into"),
-	K(W "identity.memberid", STRING, 0, NULL, NULL,
-	  "unique name of this worker within the target (required)"),
+	K(W "identity.memberid", STRING, 0, "the host name", NULL,
+	  "unique name of this worker within the target (the start logs "
+	  "which one is used)"),
 	K(W "state.initial", STRING, 0, "STARTED", "STARTED|STOPPED",
 	  "state at first start"),
 	K(W "state.type", STRING, 0, "database", "database|config",
@@ -280,6 +282,9 @@ static const struct cfg_schema_entry schema[] = {
 	  NULL, "directory of the command log files"),
 	K(W "command.logging.file.delete-on-success", BOOL, 0, "true", NULL,
 	  "remove the log file when the command succeeded"),
+	K(W "command.environment.pass", STRV, OURS, NULL, NULL,
+	  "environment variables commands get besides PATH, HOME, USER, "
+	  "LOGNAME, SHELL, TMPDIR, TZ, TERM, LANG, LANGUAGE, LC_*"),
 	K(W "crypto.storageKeys", MAP, 0, NULL, NULL,
 	  "AES-256 keys that unwrap user passwords, by key name"),
 	K(W "crypto.storageKeys.*", MAP, 0, NULL, NULL,
@@ -663,24 +668,13 @@ const struct cfg_schema_entry *config_schema_lookup(const char *path)
 	return m.entry;
 }
 
-static bool name_looks_secret(const char *seg)
-{
-	char low[128];
-	size_t i;
-
-	for (i = 0; seg[i] != '\0' && i < sizeof(low) - 1; i++)
-		low[i] = (char)tolower((unsigned char)seg[i]);
-	low[i] = '\0';
-	return strstr(low, "password") != NULL || strstr(low, "secret") != NULL;
-}
-
 bool config_schema_is_secret_segs(const char *const *segs, size_t n)
 {
 	struct cfg_schema_match m;
 
 	if (n == 0)
 		return false;
-	if (name_looks_secret(segs[n - 1]))
+	if (secret_name(segs[n - 1], strlen(segs[n - 1])))
 		return true;
 	config_schema_match(segs, n, &m);
 	return m.entry != NULL && (m.entry->flags & CFG_SECRET) != 0;

@@ -84,7 +84,8 @@ const char *config_schema_canonical_key(const char *const *segs, size_t n);
  * a CFG_MATCH_KEY or CFG_MATCH_INSIDE. */
 const struct cfg_schema_entry *config_schema_lookup(const char *path);
 /* True when the key (or the key containing it) is marked secret, or its
- * last segment contains "password" or "secret" (any case). */
+ * last segment is a secret name (lib/secret.h: password, passwd, secret,
+ * token, credential, or ending in "key"). */
 bool config_schema_is_secret(const char *path);
 bool config_schema_is_secret_segs(const char *const *segs, size_t n);
 

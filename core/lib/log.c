@@ -59,7 +59,7 @@ void log_set_thread_job(const struct dmf_job *job)
  * \xNN), so that job data (a uid holding a newline, a command's output)
  * can never start a forged log line.
  */
-static void put_escaped(FILE *out, const char *text)
+void log_put_escaped(FILE *out, const char *text, bool escape_tab)
 {
 	const char *p = text;
 
@@ -68,7 +68,8 @@ static void put_escaped(FILE *out, const char *text)
 		unsigned char c;
 
 		while (p[n] != '\0' &&
-		       ((unsigned char)p[n] >= 0x20 || p[n] == '\t') &&
+		       ((unsigned char)p[n] >= 0x20 ||
+			(p[n] == '\t' && !escape_tab)) &&
 		       p[n] != 0x7f)
 			n++;
 		fwrite(p, 1, n, out);
@@ -80,6 +81,8 @@ static void put_escaped(FILE *out, const char *text)
 			fputs("\\n", out);
 		else if (c == '\r')
 			fputs("\\r", out);
+		else if (c == '\t')
+			fputs("\\t", out);
 		else
 			fprintf(out, "\\x%02x", c);
 	}
@@ -131,8 +134,8 @@ void log_vmsg(enum dmf_log_level level, const struct dmf_job *job,
 	pthread_mutex_lock(&log_lock);
 	fprintf(out, "%s.%03ldZ %-5s ", stamp, ts.tv_nsec / 1000000L,
 		level_names[level]);
-	put_escaped(out, ctx);
-	put_escaped(out, msg);
+	log_put_escaped(out, ctx, false);
+	log_put_escaped(out, msg, false);
 	fputc('\n', out);
 	fflush(out);
 	pthread_mutex_unlock(&log_lock);

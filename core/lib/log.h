@@ -8,6 +8,7 @@
 #define DMF_CORE_LOG_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "dmf/host.h"
@@ -18,6 +19,10 @@ void log_set_level(enum dmf_log_level level);
 /* Parse "debug|info|warn|error"; 0 or -EINVAL. */
 int log_parse_level(const char *text, enum dmf_log_level *level_r);
 void log_set_stream(FILE *out);
+/* Write text as the log does: control characters escaped (\n, \r, \xNN;
+ * a tab too, as \t, when escape_tab is set), so that data can never
+ * forge a line or reach a terminal raw. */
+void log_put_escaped(FILE *out, const char *text, bool escape_tab);
 int log_enabled(enum dmf_log_level level);
 
 void log_msg(enum dmf_log_level level, const char *fmt, ...) DMF_PRINTF(2, 3);

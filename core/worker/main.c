@@ -13,6 +13,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "db/db.h"
+#include "exec/child_env.h"
 #include "lib/config.h"
 #include "worker/dispatcher.h"
 #include "worker/executor.h"
@@ -161,6 +163,32 @@ static int check_components(const struct config *cfg, const struct settings *s,
 			return ret;
 		sops->destroy(&state);
 	}
+	if (strcmp(s->state_type, "database") == 0) {
+		bool started;
+		unsigned max;
+
+		ret = state_read_file(cfg, &started, &max, error_r);
+		if (ret < 0)
+			return ret;
+	}
+	if (strcmp(s->poller_type, "database") == 0) {
+		ret = poller_database_check(cfg, error_r);
+		if (ret < 0)
+			return ret;
+	}
+	if (strcmp(s->poller_type, "database") == 0 ||
+	    strcmp(s->state_type, "database") == 0) {
+		struct db_options o;
+
+		/* the datasource as the start reads it (no connection) */
+		ret = db_options_from_config(cfg, &o, error_r);
+		if (ret < 0)
+			return ret;
+		db_options_clear(&o);
+	}
+	ret = child_env_check(cfg, error_r);
+	if (ret < 0)
+		return ret;
 	if (strcmp(s->poller_type, "simulator") == 0) {
 		struct poller *poller = NULL;
 
@@ -229,6 +257,10 @@ static int run(const struct config *cfg, const struct settings *s)
 	}
 	if (ret < 0) {
 		log_error("%s", error != NULL ? error : dmf_strerror(ret));
+		/* the state may have registered the backend: record that it
+		 * does not run */
+		if (state != NULL)
+			sops->shutdown(state);
 		goto out;
 	}
 	dp.plugin = plugin;
@@ -285,6 +317,11 @@ int main(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "c:Vh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
+			if (*optarg == '\0') {
+				fprintf(stderr, "dmf-worker: -c/--config: the "
+						"file name is empty\n");
+				return 2;
+			}
 			path = optarg;
 			break;
 		case OPT_CHECK:

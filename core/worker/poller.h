@@ -52,4 +52,9 @@ const struct poller_ops *poller_find(const char *type);
 extern const struct poller_ops poller_simulator_ops;
 extern const struct poller_ops poller_database_ops;
 
+/* Every check the database poller's create() makes that needs no database
+ * (durations, heartbeat and lease, cache, storage keys): for
+ * --check-config.  0, or a negative errno with *error_r allocated. */
+int poller_database_check(const struct config *cfg, char **error_r);
+
 #endif /* DMF_CORE_POLLER_H */

@@ -819,6 +819,51 @@ static void pdb_destroy(struct poller **pp)
 	free(p);
 }
 
+/* Read and check the poller's settings (no database access). */
+static int pdb_settings(const struct config *cfg, struct poller *p,
+			char **error_r)
+{
+	int ret;
+
+	if ((ret = cfg_uint(cfg, "dmf.worker.jobs.cache.size", 1000, 1000000,
+			    &p->cache_size, error_r)) < 0 ||
+	    (ret = cfg_ms(cfg, "dmf.worker.jobs.cache.refresh", 5000,
+			  &p->refresh_ms, error_r)) < 0 ||
+	    (ret = cfg_ms(cfg, "dmf.worker.heartbeat", 10000, &p->heartbeat_ms,
+			  error_r)) < 0 ||
+	    (ret = cfg_ms(cfg, "dmf.worker.lease", 60000, &p->lease_ms,
+			  error_r)) < 0 ||
+	    (ret = cfg_uint(cfg, "dmf.worker.rescue.limit", 3, 1000,
+			    &p->rescue_limit, error_r)) < 0)
+		return ret;
+	if (p->cache_size == 0)
+		p->cache_size = 1;
+	if (p->lease_ms < 2 * p->heartbeat_ms) {
+		*error_r =
+			xasprintf("dmf.worker.lease (%u ms) must be at least "
+				  "twice dmf.worker.heartbeat (%u ms)",
+				  p->lease_ms, p->heartbeat_ms);
+		ret = -EINVAL;
+		return ret;
+	}
+	return 0;
+}
+
+int poller_database_check(const struct config *cfg, char **error_r)
+{
+	struct poller p = { 0 };
+	struct crypto_keyring *ring = NULL;
+	int ret = pdb_settings(cfg, &p, error_r);
+
+	if (ret < 0)
+		return ret;
+	ret = crypto_keyring_load(
+		cfg_get(cfg->root, "dmf.worker.crypto.storageKeys"), &ring,
+		error_r);
+	crypto_keyring_free(&ring);
+	return ret;
+}
+
 static int pdb_create(const struct config *cfg, struct poller **poller_r,
 		      char **error_r)
 {
@@ -830,27 +875,8 @@ static int pdb_create(const struct config *cfg, struct poller **poller_r,
 		return -ENOMEM;
 	pthread_mutex_init(&p->lock, NULL);
 	pthread_cond_init(&p->cond, NULL);
-	if ((ret = cfg_uint(cfg, "dmf.worker.jobs.cache.size", 1000, 1000000,
-			    &p->cache_size, error_r)) < 0 ||
-	    (ret = cfg_ms(cfg, "dmf.worker.jobs.cache.refresh", 5000,
-			  &p->refresh_ms, error_r)) < 0 ||
-	    (ret = cfg_ms(cfg, "dmf.worker.heartbeat", 10000, &p->heartbeat_ms,
-			  error_r)) < 0 ||
-	    (ret = cfg_ms(cfg, "dmf.worker.lease", 60000, &p->lease_ms,
-			  error_r)) < 0 ||
-	    (ret = cfg_uint(cfg, "dmf.worker.rescue.limit", 3, 1000,
-			    &p->rescue_limit, error_r)) < 0)
+	if ((ret = pdb_settings(cfg, p, error_r)) < 0)
 		goto fail;
-	if (p->cache_size == 0)
-		p->cache_size = 1;
-	if (p->lease_ms < 2 * p->heartbeat_ms) {
-		*error_r =
-			xasprintf("dmf.worker.lease (%u ms) must be at least "
-				  "twice dmf.worker.heartbeat (%u ms)",
-				  p->lease_ms, p->heartbeat_ms);
-		ret = -EINVAL;
-		goto fail;
-	}
 	ret = crypto_keyring_load(
 		cfg_get(cfg->root, "dmf.worker.crypto.storageKeys"), &p->ring,
 		error_r);

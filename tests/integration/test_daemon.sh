@@ -30,7 +30,9 @@ out=$("$worker" --check-config -c "$tmp/type.yml" 2>&1); rc=$?
 is "$rc" 1 "a wrong type is refused"
 like "$out" "type.yml:4:[0-9]+: key 'dmf.worker.jobs.max'" "the error names file:line:column and key"
 
-printf 'dmf:\n  worker:\n    jobs:\n      maxx: 3\n' > "$tmp/typo.yml"
+# (a datasource: --check-config makes the start's checks, and the database
+# poller's start needs one)
+printf 'datasources:\n  default:\n    url: jdbc:mariadb://127.0.0.1/dmf\ndmf:\n  worker:\n    jobs:\n      maxx: 3\n' > "$tmp/typo.yml"
 out=$("$worker" --check-config -c "$tmp/typo.yml" 2>&1); rc=$?
 is "$rc" 0 "an unknown key is only a warning"
 like "$out" "dmf.worker.jobs.maxx.*dmf.worker.jobs.max" "the warning names the key and the closest known one"

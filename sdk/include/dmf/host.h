@@ -219,7 +219,10 @@ typedef void (*dmf_exec_line_fn)(void *ctx, enum dmf_exec_stream stream,
 struct dmf_exec_options {
 	uint32_t size;
 	/* The child's environment, NULL-terminated "NAME=value" strings;
-	 * NULL gives the daemon's own environment. */
+	 * NULL gives the daemon's environment filtered: PATH, HOME, USER,
+	 * LOGNAME, SHELL, TMPDIR, TZ, TERM, LANG, LANGUAGE, LC_* and the names
+	 * in dmf.worker.command.environment.pass (never its configuration
+	 * variables, which may hold secrets). */
 	const char *const *envp;
 	/* Bytes written to the child's stdin, which is then closed; NULL gives
 	 * /dev/null as stdin. */
