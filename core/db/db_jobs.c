@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "db/db_jobs.h"
+#include "lib/log.h"
 #include "lib/util.h"
 
 /* ------------------------------------------------------ candidates --- */
@@ -251,13 +252,29 @@ static char *id_list(const int64_t *ids, size_t n)
 	return s;
 }
 
+/* Whether row i of `rows` is what this claim wrote: RUNNING, ours, and at
+ * the attempt it wrote.  Anything else (a row Galera rolled back under us,
+ * another worker's claim) must never reach the dispatcher. */
+static bool row_is_ours(const struct db_rows *rows, size_t i, const char *owner,
+			long long attempt)
+{
+	const char *st = db_cell_by_name(rows, i, "status");
+	const char *ow = db_cell_by_name(rows, i, "owner");
+	const char *at = db_cell_by_name(rows, i, "attempts");
+	long long v;
+
+	return st != NULL && ow != NULL && at != NULL &&
+	       strcmp(st, "RUNNING") == 0 && strcmp(ow, owner) == 0 &&
+	       parse_ll(at, &v) == 0 && v == attempt;
+}
+
 static int claim_fn(struct db_conn *c, void *arg)
 {
 	struct claim_ctx *x = arg;
 	const struct db_claim_req *q = x->req;
 	struct db_rows *locked = NULL, *full = NULL;
-	int64_t *claimed = NULL;
-	size_t n_claimed = 0;
+	int64_t *claimed = NULL, *wrote = NULL;
+	size_t n_claimed = 0, n_wrote = 0;
 	char **uids = NULL;
 	char *list = NULL, *sql = NULL;
 	int ret;
@@ -266,7 +283,7 @@ static int claim_fn(struct db_conn *c, void *arg)
 	list = id_list(q->ids, q->n_ids);
 	if (list == NULL)
 		return -ENOMEM;
-	sql = xasprintf("SELECT id, uid FROM jobs WHERE id IN (%s) "
+	sql = xasprintf("SELECT id, uid, attempts FROM jobs WHERE id IN (%s) "
 			"AND status = 'QUEUED' "
 			"ORDER BY prio_key, submitted, id "
 			"FOR UPDATE SKIP LOCKED",
@@ -349,7 +366,9 @@ static int claim_fn(struct db_conn *c, void *arg)
 			      &p[3], 1, NULL, NULL);
 		if (ret < 0)
 			goto out;
-		if (push_id(&claimed, &n_claimed, id) < 0) {
+		if (push_id(&claimed, &n_claimed, id) < 0 ||
+		    push_id(&wrote, &n_wrote,
+			    db_cell_ll(locked, j, 2, -1) + 1) < 0) {
 			ret = -ENOMEM;
 			goto out;
 		}
@@ -391,26 +410,113 @@ static int claim_fn(struct db_conn *c, void *arg)
 		ret = -ENOMEM;
 		goto out;
 	}
-	/* keep the claim order */
+	/* keep the claim order; every row must read back as this try wrote
+	 * it, or the transaction is not the one we began: retry it all */
 	for (size_t k = 0; k < n_claimed; k++) {
-		for (size_t i = 0; i < full->n_rows; i++) {
+		bool found = false;
+
+		for (size_t i = 0; full != NULL && i < full->n_rows; i++) {
 			if (db_cell_ll(full, i, 0, -1) != claimed[k])
 				continue;
+			if (!row_is_ours(full, i, q->owner, wrote[k]))
+				break;
+			found = true;
 			ret = fill_row(full, i, &x->res.rows[x->res.n_rows]);
 			x->res.n_rows++;
 			if (ret < 0)
 				goto out;
 			break;
 		}
+		if (!found) {
+			ret = db_conn_conflict(c, "a claimed job does not read "
+						  "back as claimed (the "
+						  "transaction was rolled "
+						  "back)");
+			goto out;
+		}
 	}
 out:
 	free(uids);
 	free(claimed);
+	free(wrote);
 	free(list);
 	free(sql);
 	db_rows_free(&locked);
 	db_rows_free(&full);
 	return ret;
+}
+
+struct verify_ctx {
+	const struct db_claim_res *res;
+	struct db_rows *rows;
+};
+
+static int verify_fn(struct db_conn *c, void *arg)
+{
+	struct verify_ctx *v = arg;
+	int64_t *ids = malloc(v->res->n_rows * sizeof(*ids));
+	char *list, *sql;
+	int ret;
+
+	if (ids == NULL)
+		return -ENOMEM;
+	for (size_t i = 0; i < v->res->n_rows; i++)
+		ids[i] = v->res->rows[i].id;
+	list = id_list(ids, v->res->n_rows);
+	free(ids);
+	sql = list == NULL ? NULL :
+			     xasprintf("SELECT id, status, owner, attempts "
+				       "FROM jobs WHERE id IN (%s)",
+				       list);
+	free(list);
+	if (sql == NULL)
+		return -ENOMEM;
+	db_rows_free(&v->rows);
+	ret = db_exec_once(c, sql, NULL, 0, &v->rows, NULL);
+	free(sql);
+	return ret;
+}
+
+/* After COMMIT: keep only the rows the database shows as ours at the
+ * attempt written (the commit is known to have held for them). */
+static int claim_verify(struct db_pool *pool, const struct db_claim_req *req,
+			struct db_claim_res *res, char **error_r)
+{
+	struct verify_ctx v = { .res = res };
+	size_t keep = 0;
+	int ret;
+
+	ret = db_run(pool, verify_fn, &v, error_r);
+	if (ret < 0) {
+		db_rows_free(&v.rows);
+		return ret;
+	}
+	for (size_t k = 0; k < res->n_rows; k++) {
+		struct db_job_row *r = &res->rows[k];
+		bool ours = false;
+
+		for (size_t i = 0; v.rows != NULL && i < v.rows->n_rows; i++)
+			if (db_cell_ll(v.rows, i, 0, -1) == r->id)
+				ours = row_is_ours(v.rows, i, req->owner,
+						   r->attempt);
+		if (ours) {
+			if (keep != k)
+				res->rows[keep] = *r;
+			keep++;
+			continue;
+		}
+		log_warn("job %" PRId64 ": its claim (attempt %u) did not "
+			 "hold after COMMIT: not started",
+			 r->id, r->attempt);
+		if (push_id(&res->gone, &res->n_gone, r->id) < 0) {
+			db_rows_free(&v.rows);
+			return -ENOMEM;
+		}
+		db_job_row_clear(r);
+	}
+	res->n_rows = keep;
+	db_rows_free(&v.rows);
+	return 0;
 }
 
 int db_jobs_claim(struct db_pool *pool, const struct db_claim_req *req,
@@ -423,7 +529,12 @@ int db_jobs_claim(struct db_pool *pool, const struct db_claim_req *req,
 	if (req->n_ids == 0 || req->want == 0)
 		return 0;
 	ret = db_transaction(pool, claim_fn, &x, error_r);
+	if (ret == 0 && x.res.n_rows > 0)
+		ret = claim_verify(pool, req, &x.res, error_r);
 	if (ret < 0) {
+		/* nothing of a failed or unverified claim is started; rows
+		 * it may have committed are queued again by the heartbeat
+		 * (db_jobs_heartbeat lists them, the poller releases them) */
 		db_claim_res_clear(&x.res);
 		return ret;
 	}
