@@ -137,6 +137,7 @@ void db_job_row_clear(struct db_job_row *r)
 	free(r->sh_host);
 	free(r->sh_ssl);
 	free(r->sh_commands);
+	free(r->problem);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -176,11 +177,37 @@ static char *cell_dup(const struct db_rows *rows, size_t row, const char *name)
 	return xstrdup(db_cell_by_name(rows, row, name));
 }
 
+/* The text columns the worker reads: a NUL byte in one fails the job (a C
+ * string would silently cut the value there). */
+static const char *const text_columns[] = {
+	"uid",	   "ruid",	   "email",    "sourcehost",  "imapoptions",
+	"exclude", "source",	   "password", "sh_commands", "target",
+	"phase",   "password_key", "sh_host",  NULL
+};
+
 static int fill_row(const struct db_rows *rows, size_t i, struct db_job_row *r)
 {
 	const char *v;
 	size_t col;
 
+	for (col = 0; col < rows->n_cols && r->problem == NULL; col++) {
+		const char *cell = db_cell(rows, i, col);
+
+		if (cell == NULL ||
+		    strlen(cell) == rows->lens[i * rows->n_cols + col])
+			continue;
+		for (size_t k = 0; text_columns[k] != NULL; k++)
+			if (strcmp(rows->names[col], text_columns[k]) == 0) {
+				r->problem = xasprintf(
+					"column %s contains a NUL byte",
+					strcmp(rows->names[col],
+					       "sh_commands") == 0 ?
+						"sourcehosts.commands" :
+						rows->names[col]);
+				if (r->problem == NULL)
+					return -ENOMEM;
+			}
+	}
 	r->id = strtoll(db_cell_by_name(rows, i, "id"), NULL, 10);
 	v = db_cell_by_name(rows, i, "attempts");
 	r->attempt = v != NULL ? (unsigned)strtoul(v, NULL, 10) : 0;
@@ -237,7 +264,69 @@ static int fill_row(const struct db_rows *rows, size_t i, struct db_job_row *r)
 struct claim_ctx {
 	const struct db_claim_req *req;
 	struct db_claim_res res;
+	int64_t *bad; /* rows the claim cannot take, and why */
+	char **bad_error;
+	size_t n_bad;
 };
+
+static int claim_bad(struct claim_ctx *x, int64_t id, const char *error)
+{
+	char **ne = realloc(x->bad_error, (x->n_bad + 1) * sizeof(*ne));
+	size_t n = x->n_bad;
+
+	if (ne == NULL)
+		return -ENOMEM;
+	x->bad_error = ne;
+	ne[n] = xasprintf("the claim cannot take this row: %s", error);
+	if (ne[n] == NULL || push_id(&x->bad, &n, id) < 0) {
+		free(ne[n]);
+		return -ENOMEM;
+	}
+	x->n_bad = n;
+	return 0;
+}
+
+static void claim_bad_clear(struct claim_ctx *x)
+{
+	for (size_t i = 0; i < x->n_bad; i++)
+		free(x->bad_error[i]);
+	free(x->bad_error);
+	free(x->bad);
+	x->bad_error = NULL;
+	x->bad = NULL;
+	x->n_bad = 0;
+}
+
+struct fail_queued_ctx {
+	int64_t id;
+	const char *error;
+	uint64_t affected;
+};
+
+static int fail_queued_fn(struct db_conn *c, void *arg)
+{
+	struct fail_queued_ctx *f = arg;
+	struct db_value p[2] = { DB_STR(f->error), DB_INT(f->id) };
+	int ret;
+
+	ret = db_exec(c,
+		      "UPDATE jobs SET status = 'FAILURE', error = ?, "
+		      "lease_until = NULL, finished = NOW(3) "
+		      "WHERE id = ? AND status = 'QUEUED'",
+		      p, 2, NULL, &f->affected);
+	if (ret != -EIO)
+		return ret;
+	/* a stored generated column that overflows (prio_key of a priority
+	 * stored without strict mode) fails every strict UPDATE of the row:
+	 * this one write, which changes no value the admin gave, is made
+	 * without strict mode (MariaDB's SET STATEMENT) */
+	return db_exec(c,
+		       "SET STATEMENT sql_mode = '' FOR "
+		       "UPDATE jobs SET status = 'FAILURE', error = ?, "
+		       "lease_until = NULL, finished = NOW(3) "
+		       "WHERE id = ? AND status = 'QUEUED'",
+		       p, 2, NULL, &f->affected);
+}
 
 static char *id_list(const int64_t *ids, size_t n)
 {
@@ -280,6 +369,7 @@ static int claim_fn(struct db_conn *c, void *arg)
 	int ret;
 
 	db_claim_res_clear(&x->res);
+	claim_bad_clear(x);
 	list = id_list(q->ids, q->n_ids);
 	if (list == NULL)
 		return -ENOMEM;
@@ -347,6 +437,16 @@ static int claim_fn(struct db_conn *c, void *arg)
 				goto out;
 			}
 			ret = 0;
+			continue;
+		}
+		if (ret == -EIO) {
+			/* this row cannot be taken (1264: attempts at its
+			 * maximum, a generated column overflowing): the
+			 * statement alone was rolled back; fail the row
+			 * alone after the claim */
+			ret = claim_bad(x, id, db_conn_error(c));
+			if (ret < 0)
+				goto out;
 			continue;
 		}
 		if (ret < 0)
@@ -529,6 +629,17 @@ int db_jobs_claim(struct db_pool *pool, const struct db_claim_req *req,
 	if (req->n_ids == 0 || req->want == 0)
 		return 0;
 	ret = db_transaction(pool, claim_fn, &x, error_r);
+	for (size_t i = 0; ret == 0 && i < x.n_bad; i++) {
+		struct fail_queued_ctx f = { x.bad[i], x.bad_error[i], 0 };
+
+		log_warn("job %" PRId64 " cannot be run: %s", f.id, f.error);
+		if (db_transaction(pool, fail_queued_fn, &f, NULL) == 0 &&
+		    f.affected > 0)
+			x.res.n_bad++;
+		else if (push_id(&x.res.gone, &x.res.n_gone, f.id) < 0)
+			ret = -ENOMEM;
+	}
+	claim_bad_clear(&x);
 	if (ret == 0 && x.res.n_rows > 0)
 		ret = claim_verify(pool, req, &x.res, error_r);
 	if (ret < 0) {

@@ -588,6 +588,8 @@ static void cache_mark_busy(struct poller *p, int64_t id, uint64_t until)
 /* Why a claimed row cannot be run, or NULL. */
 static char *row_problem(const struct db_job_row *r)
 {
+	if (r->problem != NULL)
+		return xasprintf("%s", r->problem);
 	if (r->uid == NULL || *r->uid == '\0')
 		return xasprintf("job has no uid");
 	if (!r->source_known)
