@@ -158,7 +158,7 @@ check_db "$JOBS1" "phase 1"
 runs_check "$RUNS" "phase 1: no two runs of one mailbox overlapped"
 echo "# phase 1: jobs $JOBS1, runs $RUNS_TOTAL, overlapping $RUNS_OVERLAP," \
 	"attempt-0 starts $(phantom_starts), taken-away $(taken_away)," \
-	"retried claims $(sql "SELECT COUNT(*) FROM job_attempts") attempts"
+	"job_attempts rows $(sql "SELECT COUNT(*) FROM job_attempts")"
 is "$(phantom_starts)" 0 "phase 1: no job started from a claim that did not commit (attempt 0)"
 is "$RUNS_TOTAL" "$JOBS1" "phase 1: one run per job"
 
