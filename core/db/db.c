@@ -1244,6 +1244,9 @@ static int run_with_retry(struct db_pool *p, db_txn_fn *fn, void *arg, bool txn,
 		if (ret < 0 && txn && !c->broken)
 			db_rollback(c);
 		if (ret == -EAGAIN && attempt + 1 < TXN_RETRIES) {
+			log_debug("database conflict, the whole %s is run "
+				  "again: %s",
+				  txn ? "transaction" : "statement", c->error);
 			db_conn_put(p, &c);
 			pthread_mutex_lock(&p->lock);
 			p->stats.retries++;
