@@ -47,6 +47,12 @@ struct db_conn {
 	uint64_t last_used_ms;
 	uint64_t taken_ms;
 	bool broken;
+	bool in_txn; /* between db_begin and db_commit/db_rollback */
+	/* statements closed at the end of the transaction: COM_STMT_CLOSE has
+	 * no reply, so a Galera abort of the transaction it met would not be
+	 * reported, and the next statement would run outside it */
+	MYSQL_STMT **deferred;
+	size_t n_deferred, cap_deferred;
 	unsigned err;
 	char error[512];
 	struct stmt_entry stmts[STMT_CACHE_SIZE];
@@ -69,6 +75,8 @@ struct db_pool {
 
 static pthread_once_t library_once = PTHREAD_ONCE_INIT;
 
+static void txn_end(struct db_conn *c);
+
 static void library_init(void)
 {
 	mysql_library_init(0, NULL, NULL);
@@ -79,7 +87,8 @@ static void library_init(void)
 bool db_errno_is_retryable(unsigned code)
 {
 	return code == ER_LOCK_DEADLOCK || code == ER_LOCK_WAIT_TIMEOUT ||
-	       code == 1020 /* ER_CHECKREAD: snapshot isolation */;
+	       code == 1020 /* ER_CHECKREAD: snapshot isolation */ ||
+	       code == 1180 /* ER_ERROR_DURING_COMMIT: Galera rolled back */;
 }
 
 bool db_errno_is_connection(unsigned code)
@@ -89,7 +98,9 @@ bool db_errno_is_connection(unsigned code)
 	       code == CR_SERVER_LOST_EXTENDED ||
 	       code == CR_COMMANDS_OUT_OF_SYNC ||
 	       code == 1927 /* ER_CONNECTION_KILLED */ ||
-	       code == ER_SERVER_SHUTDOWN || code == 4031 /* idle disconnect */;
+	       code == ER_SERVER_SHUTDOWN ||
+	       code == 4031 /* idle disconnect */ ||
+	       code == 1047 /* Galera: WSREP has not yet prepared node */;
 }
 
 static int code_to_errno(unsigned code)
@@ -130,6 +141,11 @@ static int conn_fail_stmt(struct db_conn *c, MYSQL_STMT *stmt)
 	if (code == 0)
 		code = CR_UNKNOWN_ERROR;
 	return conn_fail(c, code, mysql_stmt_error(stmt));
+}
+
+int db_conn_conflict(struct db_conn *conn, const char *text)
+{
+	return conn_fail(conn, ER_LOCK_DEADLOCK, text);
 }
 
 const char *db_conn_error(const struct db_conn *conn)
@@ -341,8 +357,40 @@ static unsigned ms_to_s(unsigned ms)
 	return s == 0 ? 1 : s;
 }
 
+/* Close a statement now, or at the end of the open transaction. */
+static void stmt_close(struct db_conn *c, MYSQL_STMT *stmt)
+{
+	if (c->in_txn && !c->broken) {
+		if (c->n_deferred == c->cap_deferred) {
+			size_t ncap = c->cap_deferred ? c->cap_deferred * 2 : 8;
+			MYSQL_STMT **n =
+				realloc(c->deferred, ncap * sizeof(*n));
+
+			if (n != NULL) {
+				c->deferred = n;
+				c->cap_deferred = ncap;
+			}
+		}
+		if (c->n_deferred < c->cap_deferred) {
+			c->deferred[c->n_deferred++] = stmt;
+			return;
+		}
+		/* no memory: a close the server does not answer, the next
+		 * statement's in-transaction check still catches an abort */
+	}
+	mysql_stmt_close(stmt);
+}
+
+static void conn_close_deferred(struct db_conn *c)
+{
+	for (size_t i = 0; i < c->n_deferred; i++)
+		mysql_stmt_close(c->deferred[i]);
+	c->n_deferred = 0;
+}
+
 static void conn_close_stmts(struct db_conn *c)
 {
+	conn_close_deferred(c);
 	for (size_t i = 0; i < STMT_CACHE_SIZE; i++) {
 		if (c->stmts[i].stmt != NULL)
 			mysql_stmt_close(c->stmts[i].stmt);
@@ -357,6 +405,7 @@ static void conn_free(struct db_conn *c)
 	if (c == NULL)
 		return;
 	conn_close_stmts(c);
+	free(c->deferred);
 	if (c->mysql != NULL)
 		mysql_close(c->mysql);
 	free(c);
@@ -695,6 +744,12 @@ void db_conn_put(struct db_pool *p, struct db_conn **conn)
 	if (c == NULL)
 		return;
 	*conn = NULL;
+	if (c->in_txn) {
+		/* a transaction left open (its COMMIT failed): roll it back */
+		if (c->broken || mysql_rollback(c->mysql) != 0)
+			c->broken = true;
+		txn_end(c);
+	}
 	close_it = c->broken || (p->o.max_lifetime_ms > 0 &&
 				 now - c->created_ms >= p->o.max_lifetime_ms);
 	if (!close_it) {
@@ -928,7 +983,7 @@ static struct stmt_entry *stmt_cached(struct db_conn *c, const char *sql,
 			victim = e;
 	}
 	if (victim->stmt != NULL)
-		mysql_stmt_close(victim->stmt);
+		stmt_close(c, victim->stmt);
 	free(victim->sql);
 	victim->stmt = NULL;
 	victim->sql = strdup(sql);
@@ -1006,6 +1061,29 @@ static int stmt_run(struct db_conn *c, MYSQL_STMT *stmt,
 	return 0;
 }
 
+/*
+ * Inside a transaction, after a statement: the server must still be in it.
+ * Galera rolls back a local transaction whose rows a replicated write set
+ * needs (brute-force abort); when the error that reports it does not reach
+ * us, the next statements run in autocommit, outside the transaction, and
+ * COMMIT has nothing to commit but succeeds.  Every reply carries the
+ * server status, so this costs no round trip.
+ */
+static int txn_check(struct db_conn *c, int ret)
+{
+	unsigned int status = 0;
+
+	if (ret < 0 || !c->in_txn)
+		return ret;
+	if (mariadb_get_infov(c->mysql, MARIADB_CONNECTION_SERVER_STATUS,
+			      &status) != 0 ||
+	    (status & SERVER_STATUS_IN_TRANS) == 0)
+		return conn_fail(c, ER_LOCK_DEADLOCK,
+				 "the server is no longer in the transaction "
+				 "(rolled back by a conflict)");
+	return 0;
+}
+
 int db_exec(struct db_conn *c, const char *sql, const struct db_value *params,
 	    size_t n_params, struct db_rows **rows_r, uint64_t *affected_r)
 {
@@ -1023,14 +1101,14 @@ int db_exec(struct db_conn *c, const char *sql, const struct db_value *params,
 		if (ret == 0 || c->err != ER_NEED_REPREPARE)
 			break;
 		/* the table changed under the statement: prepare again */
-		mysql_stmt_close(e->stmt);
+		stmt_close(c, e->stmt);
 		free(e->sql);
 		e->stmt = NULL;
 		e->sql = NULL;
 	}
 	if (c->broken)
 		conn_close_stmts(c);
-	return ret;
+	return txn_check(c, ret);
 }
 
 int db_exec_once(struct db_conn *c, const char *sql,
@@ -1046,8 +1124,8 @@ int db_exec_once(struct db_conn *c, const char *sql,
 	if (stmt == NULL)
 		return ret;
 	ret = stmt_run(c, stmt, params, n_params, rows_r, affected_r);
-	mysql_stmt_close(stmt);
-	return ret;
+	stmt_close(c, stmt);
+	return txn_check(c, ret);
 }
 
 int db_exec_text(struct db_conn *c, const char *sql)
@@ -1065,32 +1143,66 @@ int db_exec_text(struct db_conn *c, const char *sql)
 	} while (mysql_next_result(c->mysql) == 0);
 	if (mysql_errno(c->mysql) != 0)
 		return conn_fail_mysql(c);
+	/* text statements are DDL and session settings: DDL commits the
+	 * transaction implicitly, so its in-transaction checks end here */
+	c->in_txn = false;
 	return 0;
 }
 
 int db_begin(struct db_conn *c)
 {
-	return db_exec_text(c, "START TRANSACTION");
+	int ret;
+
+	conn_close_deferred(c);
+	ret = db_exec_text(c, "START TRANSACTION");
+	if (ret == 0)
+		c->in_txn = true;
+	return ret;
 }
 
+/* The transaction is over: close what waited for its end. */
+static void txn_end(struct db_conn *c)
+{
+	c->in_txn = false;
+	if (c->broken)
+		conn_close_stmts(c);
+	else
+		conn_close_deferred(c);
+}
+
+/*
+ * COMMIT only what is still the transaction begun: a transaction the
+ * server rolled back meanwhile is a conflict to retry, never an empty
+ * COMMIT that "succeeds".  1213 at COMMIT (Galera certification) and 1180
+ * are retryable; a connection lost at COMMIT leaves the outcome unknown
+ * (-ENOTCONN).
+ */
 int db_commit(struct db_conn *c)
 {
+	int ret;
+
 	c->err = 0;
-	if (mysql_commit(c->mysql) != 0)
-		return conn_fail_mysql(c);
-	return 0;
+	ret = txn_check(c, 0);
+	if (ret == 0 && mysql_commit(c->mysql) != 0)
+		ret = conn_fail_mysql(c);
+	if (ret == 0)
+		txn_end(c);
+	return ret;
 }
 
 int db_rollback(struct db_conn *c)
 {
+	int ret = 0;
+
 	if (mysql_rollback(c->mysql) != 0) {
 		unsigned code = mysql_errno(c->mysql);
 
 		if (db_errno_is_connection(code))
 			c->broken = true;
-		return code_to_errno(code);
+		ret = code_to_errno(code);
 	}
-	return 0;
+	txn_end(c);
+	return ret;
 }
 
 /* -------------------------------------------------------- transactions --- */
@@ -1132,6 +1244,9 @@ static int run_with_retry(struct db_pool *p, db_txn_fn *fn, void *arg, bool txn,
 		if (ret < 0 && txn && !c->broken)
 			db_rollback(c);
 		if (ret == -EAGAIN && attempt + 1 < TXN_RETRIES) {
+			log_debug("database conflict, the whole %s is run "
+				  "again: %s",
+				  txn ? "transaction" : "statement", c->error);
 			db_conn_put(p, &c);
 			pthread_mutex_lock(&p->lock);
 			p->stats.retries++;

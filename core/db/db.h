@@ -146,6 +146,9 @@ void db_conn_put(struct db_pool *pool, struct db_conn **conn);
 /* The last error text of this connection ("" for none) and its code. */
 const char *db_conn_error(const struct db_conn *conn);
 unsigned db_conn_errno(const struct db_conn *conn);
+/* Fail the current try of a transaction as a conflict (-EAGAIN: the whole
+ * transaction is rolled back and run again) with this error text. */
+int db_conn_conflict(struct db_conn *conn, const char *text);
 /* The server's version text ("10.11.6-MariaDB-...") and number (101106). */
 const char *db_conn_server_info(const struct db_conn *conn);
 unsigned long db_conn_server_version(const struct db_conn *conn);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "db/db_jobs.h"
+#include "lib/log.h"
 #include "lib/util.h"
 
 /* ------------------------------------------------------ candidates --- */
@@ -136,6 +137,7 @@ void db_job_row_clear(struct db_job_row *r)
 	free(r->sh_host);
 	free(r->sh_ssl);
 	free(r->sh_commands);
+	free(r->problem);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -175,11 +177,37 @@ static char *cell_dup(const struct db_rows *rows, size_t row, const char *name)
 	return xstrdup(db_cell_by_name(rows, row, name));
 }
 
+/* The text columns the worker reads: a NUL byte in one fails the job (a C
+ * string would silently cut the value there). */
+static const char *const text_columns[] = {
+	"uid",	   "ruid",	   "email",    "sourcehost",  "imapoptions",
+	"exclude", "source",	   "password", "sh_commands", "target",
+	"phase",   "password_key", "sh_host",  NULL
+};
+
 static int fill_row(const struct db_rows *rows, size_t i, struct db_job_row *r)
 {
 	const char *v;
 	size_t col;
 
+	for (col = 0; col < rows->n_cols && r->problem == NULL; col++) {
+		const char *cell = db_cell(rows, i, col);
+
+		if (cell == NULL ||
+		    strlen(cell) == rows->lens[i * rows->n_cols + col])
+			continue;
+		for (size_t k = 0; text_columns[k] != NULL; k++)
+			if (strcmp(rows->names[col], text_columns[k]) == 0) {
+				r->problem = xasprintf(
+					"column %s contains a NUL byte",
+					strcmp(rows->names[col],
+					       "sh_commands") == 0 ?
+						"sourcehosts.commands" :
+						rows->names[col]);
+				if (r->problem == NULL)
+					return -ENOMEM;
+			}
+	}
 	r->id = strtoll(db_cell_by_name(rows, i, "id"), NULL, 10);
 	v = db_cell_by_name(rows, i, "attempts");
 	r->attempt = v != NULL ? (unsigned)strtoul(v, NULL, 10) : 0;
@@ -236,7 +264,69 @@ static int fill_row(const struct db_rows *rows, size_t i, struct db_job_row *r)
 struct claim_ctx {
 	const struct db_claim_req *req;
 	struct db_claim_res res;
+	int64_t *bad; /* rows the claim cannot take, and why */
+	char **bad_error;
+	size_t n_bad;
 };
+
+static int claim_bad(struct claim_ctx *x, int64_t id, const char *error)
+{
+	char **ne = realloc(x->bad_error, (x->n_bad + 1) * sizeof(*ne));
+	size_t n = x->n_bad;
+
+	if (ne == NULL)
+		return -ENOMEM;
+	x->bad_error = ne;
+	ne[n] = xasprintf("the claim cannot take this row: %s", error);
+	if (ne[n] == NULL || push_id(&x->bad, &n, id) < 0) {
+		free(ne[n]);
+		return -ENOMEM;
+	}
+	x->n_bad = n;
+	return 0;
+}
+
+static void claim_bad_clear(struct claim_ctx *x)
+{
+	for (size_t i = 0; i < x->n_bad; i++)
+		free(x->bad_error[i]);
+	free(x->bad_error);
+	free(x->bad);
+	x->bad_error = NULL;
+	x->bad = NULL;
+	x->n_bad = 0;
+}
+
+struct fail_queued_ctx {
+	int64_t id;
+	const char *error;
+	uint64_t affected;
+};
+
+static int fail_queued_fn(struct db_conn *c, void *arg)
+{
+	struct fail_queued_ctx *f = arg;
+	struct db_value p[2] = { DB_STR(f->error), DB_INT(f->id) };
+	int ret;
+
+	ret = db_exec(c,
+		      "UPDATE jobs SET status = 'FAILURE', error = ?, "
+		      "lease_until = NULL, finished = NOW(3) "
+		      "WHERE id = ? AND status = 'QUEUED'",
+		      p, 2, NULL, &f->affected);
+	if (ret != -EIO)
+		return ret;
+	/* a stored generated column that overflows (prio_key of a priority
+	 * stored without strict mode) fails every strict UPDATE of the row:
+	 * this one write, which changes no value the admin gave, is made
+	 * without strict mode (MariaDB's SET STATEMENT) */
+	return db_exec(c,
+		       "SET STATEMENT sql_mode = '' FOR "
+		       "UPDATE jobs SET status = 'FAILURE', error = ?, "
+		       "lease_until = NULL, finished = NOW(3) "
+		       "WHERE id = ? AND status = 'QUEUED'",
+		       p, 2, NULL, &f->affected);
+}
 
 static char *id_list(const int64_t *ids, size_t n)
 {
@@ -251,22 +341,39 @@ static char *id_list(const int64_t *ids, size_t n)
 	return s;
 }
 
+/* Whether row i of `rows` is what this claim wrote: RUNNING, ours, and at
+ * the attempt it wrote.  Anything else (a row Galera rolled back under us,
+ * another worker's claim) must never reach the dispatcher. */
+static bool row_is_ours(const struct db_rows *rows, size_t i, const char *owner,
+			long long attempt)
+{
+	const char *st = db_cell_by_name(rows, i, "status");
+	const char *ow = db_cell_by_name(rows, i, "owner");
+	const char *at = db_cell_by_name(rows, i, "attempts");
+	long long v;
+
+	return st != NULL && ow != NULL && at != NULL &&
+	       strcmp(st, "RUNNING") == 0 && strcmp(ow, owner) == 0 &&
+	       parse_ll(at, &v) == 0 && v == attempt;
+}
+
 static int claim_fn(struct db_conn *c, void *arg)
 {
 	struct claim_ctx *x = arg;
 	const struct db_claim_req *q = x->req;
 	struct db_rows *locked = NULL, *full = NULL;
-	int64_t *claimed = NULL;
-	size_t n_claimed = 0;
+	int64_t *claimed = NULL, *wrote = NULL;
+	size_t n_claimed = 0, n_wrote = 0;
 	char **uids = NULL;
 	char *list = NULL, *sql = NULL;
 	int ret;
 
 	db_claim_res_clear(&x->res);
+	claim_bad_clear(x);
 	list = id_list(q->ids, q->n_ids);
 	if (list == NULL)
 		return -ENOMEM;
-	sql = xasprintf("SELECT id, uid FROM jobs WHERE id IN (%s) "
+	sql = xasprintf("SELECT id, uid, attempts FROM jobs WHERE id IN (%s) "
 			"AND status = 'QUEUED' "
 			"ORDER BY prio_key, submitted, id "
 			"FOR UPDATE SKIP LOCKED",
@@ -332,6 +439,16 @@ static int claim_fn(struct db_conn *c, void *arg)
 			ret = 0;
 			continue;
 		}
+		if (ret == -EIO) {
+			/* this row cannot be taken (1264: attempts at its
+			 * maximum, a generated column overflowing): the
+			 * statement alone was rolled back; fail the row
+			 * alone after the claim */
+			ret = claim_bad(x, id, db_conn_error(c));
+			if (ret < 0)
+				goto out;
+			continue;
+		}
 		if (ret < 0)
 			goto out;
 		if (affected == 0) {
@@ -349,7 +466,9 @@ static int claim_fn(struct db_conn *c, void *arg)
 			      &p[3], 1, NULL, NULL);
 		if (ret < 0)
 			goto out;
-		if (push_id(&claimed, &n_claimed, id) < 0) {
+		if (push_id(&claimed, &n_claimed, id) < 0 ||
+		    push_id(&wrote, &n_wrote,
+			    db_cell_ll(locked, j, 2, -1) + 1) < 0) {
 			ret = -ENOMEM;
 			goto out;
 		}
@@ -391,26 +510,113 @@ static int claim_fn(struct db_conn *c, void *arg)
 		ret = -ENOMEM;
 		goto out;
 	}
-	/* keep the claim order */
+	/* keep the claim order; every row must read back as this try wrote
+	 * it, or the transaction is not the one we began: retry it all */
 	for (size_t k = 0; k < n_claimed; k++) {
-		for (size_t i = 0; i < full->n_rows; i++) {
+		bool found = false;
+
+		for (size_t i = 0; full != NULL && i < full->n_rows; i++) {
 			if (db_cell_ll(full, i, 0, -1) != claimed[k])
 				continue;
+			if (!row_is_ours(full, i, q->owner, wrote[k]))
+				break;
+			found = true;
 			ret = fill_row(full, i, &x->res.rows[x->res.n_rows]);
 			x->res.n_rows++;
 			if (ret < 0)
 				goto out;
 			break;
 		}
+		if (!found) {
+			ret = db_conn_conflict(c, "a claimed job does not read "
+						  "back as claimed (the "
+						  "transaction was rolled "
+						  "back)");
+			goto out;
+		}
 	}
 out:
 	free(uids);
 	free(claimed);
+	free(wrote);
 	free(list);
 	free(sql);
 	db_rows_free(&locked);
 	db_rows_free(&full);
 	return ret;
+}
+
+struct verify_ctx {
+	const struct db_claim_res *res;
+	struct db_rows *rows;
+};
+
+static int verify_fn(struct db_conn *c, void *arg)
+{
+	struct verify_ctx *v = arg;
+	int64_t *ids = malloc(v->res->n_rows * sizeof(*ids));
+	char *list, *sql;
+	int ret;
+
+	if (ids == NULL)
+		return -ENOMEM;
+	for (size_t i = 0; i < v->res->n_rows; i++)
+		ids[i] = v->res->rows[i].id;
+	list = id_list(ids, v->res->n_rows);
+	free(ids);
+	sql = list == NULL ? NULL :
+			     xasprintf("SELECT id, status, owner, attempts "
+				       "FROM jobs WHERE id IN (%s)",
+				       list);
+	free(list);
+	if (sql == NULL)
+		return -ENOMEM;
+	db_rows_free(&v->rows);
+	ret = db_exec_once(c, sql, NULL, 0, &v->rows, NULL);
+	free(sql);
+	return ret;
+}
+
+/* After COMMIT: keep only the rows the database shows as ours at the
+ * attempt written (the commit is known to have held for them). */
+static int claim_verify(struct db_pool *pool, const struct db_claim_req *req,
+			struct db_claim_res *res, char **error_r)
+{
+	struct verify_ctx v = { .res = res };
+	size_t keep = 0;
+	int ret;
+
+	ret = db_run(pool, verify_fn, &v, error_r);
+	if (ret < 0) {
+		db_rows_free(&v.rows);
+		return ret;
+	}
+	for (size_t k = 0; k < res->n_rows; k++) {
+		struct db_job_row *r = &res->rows[k];
+		bool ours = false;
+
+		for (size_t i = 0; v.rows != NULL && i < v.rows->n_rows; i++)
+			if (db_cell_ll(v.rows, i, 0, -1) == r->id)
+				ours = row_is_ours(v.rows, i, req->owner,
+						   r->attempt);
+		if (ours) {
+			if (keep != k)
+				res->rows[keep] = *r;
+			keep++;
+			continue;
+		}
+		log_warn("job %" PRId64 ": its claim (attempt %u) did not "
+			 "hold after COMMIT: not started",
+			 r->id, r->attempt);
+		if (push_id(&res->gone, &res->n_gone, r->id) < 0) {
+			db_rows_free(&v.rows);
+			return -ENOMEM;
+		}
+		db_job_row_clear(r);
+	}
+	res->n_rows = keep;
+	db_rows_free(&v.rows);
+	return 0;
 }
 
 int db_jobs_claim(struct db_pool *pool, const struct db_claim_req *req,
@@ -423,7 +629,23 @@ int db_jobs_claim(struct db_pool *pool, const struct db_claim_req *req,
 	if (req->n_ids == 0 || req->want == 0)
 		return 0;
 	ret = db_transaction(pool, claim_fn, &x, error_r);
+	for (size_t i = 0; ret == 0 && i < x.n_bad; i++) {
+		struct fail_queued_ctx f = { x.bad[i], x.bad_error[i], 0 };
+
+		log_warn("job %" PRId64 " cannot be run: %s", f.id, f.error);
+		if (db_transaction(pool, fail_queued_fn, &f, NULL) == 0 &&
+		    f.affected > 0)
+			x.res.n_bad++;
+		else if (push_id(&x.res.gone, &x.res.n_gone, f.id) < 0)
+			ret = -ENOMEM;
+	}
+	claim_bad_clear(&x);
+	if (ret == 0 && x.res.n_rows > 0)
+		ret = claim_verify(pool, req, &x.res, error_r);
 	if (ret < 0) {
+		/* nothing of a failed or unverified claim is started; rows
+		 * it may have committed are queued again by the heartbeat
+		 * (db_jobs_heartbeat lists them, the poller releases them) */
 		db_claim_res_clear(&x.res);
 		return ret;
 	}

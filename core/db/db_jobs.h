@@ -51,6 +51,8 @@ struct db_job_row {
 	bool sourcehost_known;
 	char *sh_host, *sh_ssl, *sh_commands; /* from sourcehosts */
 	long sh_port;
+	char *problem; /* why the row cannot be run (a text column with a
+			* NUL byte), or NULL */
 };
 
 void db_job_row_clear(struct db_job_row *row);
@@ -73,6 +75,8 @@ struct db_claim_res {
 	size_t n_busy;
 	int64_t *gone; /* no longer QUEUED, or locked by another worker */
 	size_t n_gone;
+	size_t n_bad; /* rows the claim cannot take: failed alone, with
+		       * their reason in the job's error */
 };
 
 /* Claim jobs among the candidate ids (SELECT ... FOR UPDATE SKIP LOCKED,

@@ -45,6 +45,7 @@ struct held {
 	uint64_t claimed_ms; /* monotonic */
 	bool lost; /* lease lost or taken away: write nothing */
 	bool canceled; /* cancel requested by an admin */
+	bool handed; /* handed back: its run is over, its write under way */
 	bool pending; /* handed back; its write waits for the DB */
 	bool pending_release; /* the pending write is a release */
 };
@@ -70,6 +71,11 @@ struct poller {
 	uint64_t lease_deadline_ms;
 	bool stopping;
 	bool warned_down;
+	/* claims under way (claimed but maybe not yet held), and a count of
+	 * the claims done: the heartbeat releases rows the database says are
+	 * ours only when no claim ran meanwhile */
+	unsigned claiming;
+	uint64_t claims_done;
 	pthread_t hb_thread;
 	bool hb_started;
 };
@@ -267,6 +273,9 @@ static void hand_back(struct poller *p, struct dmf_job *job, bool release)
 	attempt = h->attempt;
 	lost = h->lost;
 	canceled = h->canceled;
+	/* from now on a heartbeat that no longer lists the job (its result
+	 * is being stored) must not call it taken away */
+	h->handed = true;
 	if (lost) {
 		held_remove(p, h);
 		pthread_mutex_unlock(&p->lock);
@@ -387,13 +396,18 @@ static void lose_all_locked(struct poller *p)
 
 static void heartbeat_once(struct poller *p)
 {
-	struct db_held *alive = NULL;
-	size_t n_alive = 0;
-	uint64_t sent = now_monotonic_ms();
+	struct db_held *alive = NULL, *orphans = NULL;
+	size_t n_alive = 0, n_orphans = 0;
+	uint64_t sent = now_monotonic_ms(), claims_before;
 	unsigned requeued = 0, failed = 0;
+	bool claims_quiet;
 	char *error = NULL;
 	int ret;
 
+	pthread_mutex_lock(&p->lock);
+	claims_before = p->claims_done;
+	claims_quiet = p->claiming == 0;
+	pthread_mutex_unlock(&p->lock);
 	ret = db_jobs_heartbeat(
 		p->w->pool, db_worker_registered(p->w) ? p->w->name : NULL,
 		p->w->owner, p->lease_ms, &alive, &n_alive, &error);
@@ -438,7 +452,7 @@ static void heartbeat_once(struct poller *p)
 				job_abort(h->job);
 			}
 		}
-		if (!found && !h->pending) {
+		if (!found && !h->pending && !h->handed) {
 			h->lost = true;
 			log_job(DMF_LOG_WARN, h->job,
 				"job %" PRId64 " was taken away from this "
@@ -447,7 +461,38 @@ static void heartbeat_once(struct poller *p)
 			job_abort(h->job);
 		}
 	}
+	/* rows the database lists as ours that do not run here: a claim
+	 * whose COMMIT outcome was unknown (connection lost at COMMIT) or
+	 * that was dropped after it; give them back to the queue */
+	claims_quiet = claims_quiet && p->claiming == 0 &&
+		       p->claims_done == claims_before;
+	for (size_t k = 0; claims_quiet && k < n_alive; k++) {
+		bool held = false;
+
+		for (size_t i = 0; i < p->n_held && !held; i++)
+			held = p->held[i].id == alive[k].id;
+		if (!held)
+			alive[n_orphans++] = alive[k];
+	}
+	if (n_orphans > 0) {
+		orphans = alive;
+		alive = NULL;
+	}
 	pthread_mutex_unlock(&p->lock);
+	for (size_t k = 0; k < n_orphans; k++) {
+		char *e = NULL;
+
+		log_warn("job %" PRId64 " (attempt %u) is this worker's in the "
+			 "database but does not run here: queued again",
+			 orphans[k].id, orphans[k].attempt);
+		if (db_jobs_release(p->w->pool, orphans[k].id, p->w->owner,
+				    orphans[k].attempt, &e) < 0) {
+			log_debug("cannot release job %" PRId64 ": %s",
+				  orphans[k].id, e != NULL ? e : "");
+			free(e);
+		}
+	}
+	free(orphans);
 	free(alive);
 	retry_pending(p);
 	if (db_jobs_rescue(p->w->pool, p->w->target, p->rescue_limit, &requeued,
@@ -543,6 +588,8 @@ static void cache_mark_busy(struct poller *p, int64_t id, uint64_t until)
 /* Why a claimed row cannot be run, or NULL. */
 static char *row_problem(const struct db_job_row *r)
 {
+	if (r->problem != NULL)
+		return xasprintf("%s", r->problem);
 	if (r->uid == NULL || *r->uid == '\0')
 		return xasprintf("job has no uid");
 	if (!r->source_known)
@@ -664,6 +711,14 @@ static struct dmf_job *make_job(struct poller *p, struct db_job_row *r)
 	return NULL;
 }
 
+static void claim_done(struct poller *p)
+{
+	pthread_mutex_lock(&p->lock);
+	p->claiming--;
+	p->claims_done++;
+	pthread_mutex_unlock(&p->lock);
+}
+
 static int pdb_fetch(struct poller *p, size_t want, struct dmf_job **jobs,
 		     size_t *n_r)
 {
@@ -725,12 +780,16 @@ static int pdb_fetch(struct poller *p, size_t want, struct dmf_job **jobs,
 	req.n_ids = n_ids;
 	req.want = want;
 	req.skip_uids = uids;
+	pthread_mutex_lock(&p->lock);
+	p->claiming++;
+	pthread_mutex_unlock(&p->lock);
 	ret = db_jobs_claim(p->w->pool, &req, &res, &error);
 	free(ids);
 	cfg_strv_free(&uids);
 	if (ret < 0) {
 		log_debug("claim failed: %s", error);
 		free(error);
+		claim_done(p);
 		return ret;
 	}
 	for (size_t i = 0; i < res.n_gone; i++)
@@ -758,6 +817,7 @@ static int pdb_fetch(struct poller *p, size_t want, struct dmf_job **jobs,
 		jobs[n++] = job;
 	}
 	db_claim_res_clear(&res);
+	claim_done(p);
 	if (n > 0)
 		p->idle_ms = 0;
 	*n_r = n;

@@ -12,8 +12,11 @@
 # DIR/runs.lock, sleeps MS milliseconds (in a child, so the run is a process
 # tree), records "end UID PID NS" and exits EXIT (default 0).  A watcher in
 # its own session (so no kill of the run's process group or of the worker
-# reaches it) records "gone UID PID NS" when the run's process is gone,
-# whatever killed it.  A run ends at the later of its "end" and "gone"; one with
+# reaches it) records "gone UID PID NS" once the run's process group is
+# gone, whatever killed it, with NS the last time it saw the group alive
+# (a clock read before a kill -0 that succeeded: the group surely lived
+# then; the time it first saw it gone would count its polling delay as
+# run time).  A run ends at the later of its "end" and "gone"; one with
 # neither is still alive and counts as running until now.
 #
 # Point a command worker at it with
@@ -35,8 +38,8 @@ lock='$dir/runs.lock'
 rec() { flock "\$lock" sh -c 'printf "%s %s %s %s\n" "\$1" "\$2" "\$3" "\$(date +%s%N)" >>"\$4"' rec "\$1" "\$2" "\$3" "\$log"; }
 rec start "\$1" \$\$
 pg=\$(ps -o pgid= -p \$\$ | tr -d ' ')
-setsid sh -c 'while kill -0 "-\$1" 2>/dev/null; do sleep 0.02; done
-	flock "\$3" sh -c "printf \"gone %s %s %s\\\\n\" \"\\\$1\" \"\\\$2\" \"\\\$(date +%s%N)\" >>\"\\\$3\"" x "\$2" "\$4" "\$5"' \\
+setsid sh -c 'seen=0; t=\$(date +%s%N); while kill -0 "-\$1" 2>/dev/null; do seen=\$t; sleep 0.02; t=\$(date +%s%N); done
+	flock "\$3" sh -c "printf \"gone %s %s %s\\\\n\" \"\\\$1\" \"\\\$2\" \"\\\$4\" >>\"\\\$3\"" x "\$2" "\$4" "\$5" "\$seen"' \\
 	w "\$pg" "\$1" "\$lock" \$\$ "\$log" </dev/null >/dev/null 2>&1 &
 ms=\${2:-1000}
 case "\$ms" in ''|*[!0-9]*) ms=1000 ;; esac

@@ -32,6 +32,7 @@ def main():
         start, end, gone = runs[key]
         known = [t for t in (end, gone) if t is not None]
         stop = max(known) if known else now
+        stop = max(stop, start)  # "gone" is the last time seen alive
         by_uid.setdefault(key[0], []).append((start, stop, key[1]))
     overlaps = []
     for uid, spans in by_uid.items():
