@@ -296,7 +296,8 @@ static int cmd_run(void *ctx, struct dmf_job *job)
 	o.line_ctx = &st;
 	o.display = cmd->display;
 	o.step = "sync";
-	ret = h->exec->run(job, (const char *const *)cmd->argv, &o, &r, &error);
+	ret = dmf_exec_run(h, job, (const char *const *)cmd->argv, &o, &r,
+			   &error);
 
 	if (ret < 0) {
 		success = false;
