@@ -7,22 +7,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/evp.h>
-
 #include "dmf/text.h"
 #include "exec/command.h"
 #include "exec/inject.h"
 #include "lib/job.h"
+#include "lib/mdb.h"
 #include "lib/util.h"
-
-const char *const inject_mdb_names[] = { "md5path",	"2chrruid",
-					 "container",	"uid",
-					 "ruid",	"sourcehost",
-					 "source",	"sourcepasswd",
-					 "imapoptions", "email",
-					 "sourceport",	"imapc_ssl",
-					 "exclude",	"directorSourcehost",
-					 NULL };
 
 const char *const inject_conf_names[] = {
 	"imapc_host",	     "imapc_master_password",
@@ -206,9 +196,10 @@ static int expand(struct ctx *c, const char *text, enum stage from,
 		p = close + 1;
 
 		if (is_mdb) {
+			const struct mdb_prop *mp = mdb_find(name, nlen);
 			char key[64];
 
-			if (!in_list(inject_mdb_names, name, nlen, NULL)) {
+			if (mp == NULL || !(mp->flags & MDB_INJECT)) {
 				return set_error(c,
 						 "unknown placeholder "
 						 "'%.*s' (no such mdb name)",
@@ -219,7 +210,7 @@ static int expand(struct ctx *c, const char *text, enum stage from,
 			snprintf(key, sizeof(key), "%.*s", (int)nlen, name);
 			if (c->job != NULL)
 				value = job_get_property(c->job, key);
-			secret = strcmp(key, "sourcepasswd") == 0 ||
+			secret = (mp->flags & MDB_SECRET) != 0 ||
 				 (c->job != NULL &&
 				  job_property_is_secret(c->job, key));
 		} else {
@@ -464,37 +455,4 @@ out:
 	command_template_free(&tpl);
 	inject_command_free(&cmd);
 	return ret;
-}
-
-int inject_md5path(const char *uid, char *buf, size_t size)
-{
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
-	char hex[8];
-
-	if (EVP_Digest(uid, strlen(uid), md, &mdlen, EVP_md5(), NULL) != 1 ||
-	    mdlen < 2)
-		return -EIO;
-	snprintf(hex, sizeof(hex), "%02x", md[0]);
-	snprintf(hex + 2, sizeof(hex) - 2, "%02x", md[1]);
-	if ((size_t)snprintf(buf, size, "%.2s/%.2s/%s", hex, hex + 2, uid) >=
-	    size)
-		return -ENOSPC;
-	return 0;
-}
-
-int inject_2chr(const char *ruid, char *buf, size_t size)
-{
-	size_t n = 0;
-
-	/* two characters, not two bytes: keep UTF-8 sequences whole */
-	for (unsigned chars = 0; ruid[n] != '\0'; n++) {
-		if (((unsigned char)ruid[n] & 0xc0) != 0x80 && chars++ == 2)
-			break;
-	}
-	if (n >= size)
-		return -ENOSPC;
-	memcpy(buf, ruid, n);
-	buf[n] = '\0';
-	return 0;
 }

@@ -150,7 +150,8 @@ struct dmf_host_config {
 #define DMF_MDB_SOURCEPORT "sourceport" /* mdb: row's, else sourcehost's */
 #define DMF_MDB_IMAPC_SSL "imapc_ssl" /* mdb: row's, else sourcehost's */
 #define DMF_MDB_SOURCEPASSWD "sourcepasswd" /* mdb: unwrapped; a secret */
-/* mdb: names the doveadm worker fills itself (fetch-container, director) */
+/* mdb: not from the row: the doveadm worker's fetch-container lookup, and
+ * the director lookup (not supported yet: always empty) */
 #define DMF_MDB_CONTAINER "container"
 #define DMF_MDB_DIRECTOR_SOURCEHOST "directorSourcehost"
 
