@@ -2,6 +2,7 @@
 #include "dmf-build.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -21,45 +22,10 @@ static const char *ruid_of(const struct db_job_row *r)
 	return has_text(r->ruid) ? r->ruid : r->uid;
 }
 
-static int d_uid(const struct db_job_row *r, char *buf, const char **v)
-{
-	(void)buf;
-	*v = r->uid;
-	return 0;
-}
-
 static int d_ruid(const struct db_job_row *r, char *buf, const char **v)
 {
 	(void)buf;
 	*v = ruid_of(r);
-	return 0;
-}
-
-static int d_email(const struct db_job_row *r, char *buf, const char **v)
-{
-	(void)buf;
-	*v = r->email;
-	return 0;
-}
-
-static int d_source(const struct db_job_row *r, char *buf, const char **v)
-{
-	(void)buf;
-	*v = r->source;
-	return 0;
-}
-
-static int d_target(const struct db_job_row *r, char *buf, const char **v)
-{
-	(void)buf;
-	*v = r->target;
-	return 0;
-}
-
-static int d_phase(const struct db_job_row *r, char *buf, const char **v)
-{
-	(void)buf;
-	*v = r->phase;
 	return 0;
 }
 
@@ -80,27 +46,6 @@ static int d_2chrruid(const struct db_job_row *r, char *buf, const char **v)
 {
 	*v = buf;
 	return mdb_2chr(ruid_of(r), buf, MDB_VALUE_MAX);
-}
-
-static int d_imapoptions(const struct db_job_row *r, char *buf, const char **v)
-{
-	(void)buf;
-	*v = r->imapoptions;
-	return 0;
-}
-
-static int d_exclude(const struct db_job_row *r, char *buf, const char **v)
-{
-	(void)buf;
-	*v = r->exclude;
-	return 0;
-}
-
-static int d_submitted(const struct db_job_row *r, char *buf, const char **v)
-{
-	(void)buf;
-	*v = r->submitted;
-	return 0;
 }
 
 static int d_sourcehost(const struct db_job_row *r, char *buf, const char **v)
@@ -150,41 +95,48 @@ static int d_imapc_ssl(const struct db_job_row *r, char *buf, const char **v)
 	return 0;
 }
 
+/* A string column of the row as it is; a value derive() computes; none. */
+#define ROW(member) NULL, (offsetof(struct db_job_row, member) + 1)
+#define DERIVED(fn) fn, 0
+#define NOT_FROM_ROW NULL, 0
+
 const struct mdb_prop mdb_props[] = {
-	{ DMF_MDB_UID, MDB_INJECT, "the row's `uid`", d_uid },
-	{ DMF_MDB_RUID, MDB_INJECT, "the row's `ruid`, else `uid`", d_ruid },
-	{ DMF_MDB_EMAIL, MDB_INJECT, "the row's `email`", d_email },
-	{ DMF_MDB_SOURCE, MDB_INJECT, "the row's `source`", d_source },
-	{ DMF_MDB_TARGET, 0, "the row's `target`", d_target },
-	{ DMF_MDB_PHASE, 0, "the row's `phase`", d_phase },
-	{ DMF_MDB_PRIORITY, 0, "the row's `priority`", d_priority },
+	{ DMF_MDB_UID, MDB_INJECT, "the row's `uid`", ROW(uid) },
+	{ DMF_MDB_RUID, MDB_INJECT, "the row's `ruid`, else `uid`",
+	  DERIVED(d_ruid) },
+	{ DMF_MDB_EMAIL, MDB_INJECT, "the row's `email`", ROW(email) },
+	{ DMF_MDB_SOURCE, MDB_INJECT, "the row's `source`", ROW(source) },
+	{ DMF_MDB_TARGET, 0, "the row's `target`", ROW(target) },
+	{ DMF_MDB_PHASE, 0, "the row's `phase`", ROW(phase) },
+	{ DMF_MDB_PRIORITY, 0, "the row's `priority`", DERIVED(d_priority) },
 	{ DMF_MDB_MD5PATH, MDB_INJECT,
 	  "the hashed directory path of `uid` (Dovecot's %2Mu/%2.2Mu/%u)",
-	  d_md5path },
+	  DERIVED(d_md5path) },
 	{ DMF_MDB_2CHRRUID, MDB_INJECT, "the first two characters of `ruid`",
-	  d_2chrruid },
+	  DERIVED(d_2chrruid) },
 	{ DMF_MDB_IMAPOPTIONS, MDB_INJECT, "the row's `imapoptions`",
-	  d_imapoptions },
-	{ DMF_MDB_EXCLUDE, MDB_INJECT, "the row's `exclude`", d_exclude },
-	{ DMF_MDB_SUBMITTED, 0, "the row's `submitted`", d_submitted },
+	  ROW(imapoptions) },
+	{ DMF_MDB_EXCLUDE, MDB_INJECT, "the row's `exclude`", ROW(exclude) },
+	{ DMF_MDB_SUBMITTED, 0, "the row's `submitted`", ROW(submitted) },
 	{ DMF_MDB_SOURCEHOST, MDB_INJECT,
 	  "the sourcehost's `host` (the row's `sourcehost` name when it has "
 	  "no definition)",
-	  d_sourcehost },
+	  DERIVED(d_sourcehost) },
 	{ DMF_MDB_SOURCEHOSTNAME, 0, "the row's `sourcehost` name",
-	  d_sourcehostname },
+	  DERIVED(d_sourcehostname) },
 	{ DMF_MDB_SOURCEHOSTCOMMANDS, 0, "the sourcehost's `commands` JSON",
-	  d_sourcehostcommands },
+	  DERIVED(d_sourcehostcommands) },
 	{ DMF_MDB_SOURCEPORT, MDB_INJECT,
-	  "the row's port, else the sourcehost's", d_sourceport },
+	  "the row's port, else the sourcehost's", DERIVED(d_sourceport) },
 	{ DMF_MDB_IMAPC_SSL, MDB_INJECT,
-	  "the row's value, else the sourcehost's `ssl`", d_imapc_ssl },
+	  "the row's value, else the sourcehost's `ssl`",
+	  DERIVED(d_imapc_ssl) },
 	{ DMF_MDB_SOURCEPASSWD, MDB_INJECT | MDB_SECRET,
-	  "the unwrapped password (the poller unwraps it)", NULL },
+	  "the unwrapped password (the poller unwraps it)", NOT_FROM_ROW },
 	{ DMF_MDB_CONTAINER, MDB_INJECT,
-	  "the doveadm worker's fetch-container lookup", NULL },
+	  "the doveadm worker's fetch-container lookup", NOT_FROM_ROW },
 	{ DMF_MDB_DIRECTOR_SOURCEHOST, MDB_INJECT,
-	  "the director lookup (not supported yet: empty)", NULL },
+	  "the director lookup (not supported yet: empty)", NOT_FROM_ROW },
 };
 
 const size_t mdb_n_props = sizeof(mdb_props) / sizeof(mdb_props[0]);
@@ -206,9 +158,13 @@ int mdb_set_props(struct dmf_job *job, const struct db_job_row *r)
 	for (size_t i = 0; ret == 0 && i < mdb_n_props; i++) {
 		const char *v = NULL;
 
-		if (mdb_props[i].derive == NULL)
+		if (mdb_props[i].row_field != 0)
+			memcpy(&v, (const char *)r + mdb_props[i].row_field - 1,
+			       sizeof(v));
+		else if (mdb_props[i].derive != NULL)
+			ret = mdb_props[i].derive(r, buf, &v);
+		else
 			continue;
-		ret = mdb_props[i].derive(r, buf, &v);
 		if (ret == 0 && v != NULL)
 			ret = job_set_property(
 				job, mdb_props[i].name, v,

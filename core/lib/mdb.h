@@ -36,13 +36,16 @@ struct mdb_prop {
 	/*
 	 * The value for row `r`: *value_r points into the row or into buf
 	 * (MDB_VALUE_MAX bytes), or is NULL when the row has none (the job
-	 * then has no such property).  0 or a negative errno.  NULL for
-	 * values that do not come from the row alone (sourcepasswd: the
+	 * then has no such property).  0 or a negative errno.  NULL, and
+	 * row_field 0, for values that do not come from the row alone (sourcepasswd: the
 	 * poller unwraps it; container: the doveadm worker's lookup;
 	 * directorSourcehost: not supported yet).
 	 */
 	int (*derive)(const struct db_job_row *r, char *buf,
 		      const char **value_r);
+	/* Instead of derive: 1 + the offset of a `char *` member of
+	 * struct db_job_row that is the value as it is; 0: none. */
+	size_t row_field;
 };
 
 /* The table, in the order the poller sets the properties. */
