@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "dmf/text.h"
 #include "exec/command.h"
 #include "lib/secret.h"
 #include "lib/util.h"
@@ -366,36 +367,20 @@ char *command_quote(const char *text)
 
 char *command_join(const char *const *elements, size_t n)
 {
-	size_t cap = 1, len = 0;
-	char *out = malloc(1), *q;
+	/* elements may be an argv with passwords in it */
+	struct dmf_strbuf out = { .wipe = secure_wipe };
 
-	if (out == NULL)
-		return NULL;
-	out[0] = '\0';
 	for (size_t i = 0; i < n; i++) {
-		size_t ql;
-		char *grown;
+		char *q = command_quote(elements[i]);
 
-		q = command_quote(elements[i]);
-		if (q == NULL)
-			goto nomem;
-		ql = strlen(q);
-		grown = realloc(out, cap + ql + 1);
-		if (grown == NULL) {
-			free(q);
-			goto nomem;
+		if (q == NULL) {
+			out.failed = 1;
+			break;
 		}
-		out = grown;
-		cap += ql + 1;
 		if (i > 0)
-			out[len++] = ' ';
-		memcpy(out + len, q, ql);
-		len += ql;
-		out[len] = '\0';
-		free(q);
+			dmf_strbuf_add(&out, " ", 1);
+		dmf_strbuf_adds(&out, q);
+		secret_free(&q);
 	}
-	return out;
-nomem:
-	free(out);
-	return NULL;
+	return dmf_strbuf_take(&out);
 }

@@ -7,22 +7,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-
+#include "dmf/text.h"
 #include "exec/command.h"
 #include "exec/inject.h"
 #include "lib/job.h"
+#include "lib/mdb.h"
 #include "lib/util.h"
-
-const char *const inject_mdb_names[] = { "md5path",	"2chrruid",
-					 "container",	"uid",
-					 "ruid",	"sourcehost",
-					 "source",	"sourcepasswd",
-					 "imapoptions", "email",
-					 "sourceport",	"imapc_ssl",
-					 "exclude",	"directorSourcehost",
-					 NULL };
 
 const char *const inject_conf_names[] = {
 	"imapc_host",	     "imapc_master_password",
@@ -44,69 +34,11 @@ enum stage {
 	STAGE_MDB = 3
 };
 
-struct sbuf {
-	char *p;
-	size_t len, cap;
-	bool failed;
-};
-
-static void sb_add(struct sbuf *b, const char *s, size_t n)
-{
-	if (b == NULL || b->failed)
-		return;
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 64;
-		char *np;
-
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		np = malloc(cap);
-		if (np == NULL) {
-			b->failed = true;
-			return;
-		}
-		if (b->p != NULL) {
-			memcpy(np, b->p, b->len);
-			OPENSSL_cleanse(b->p, b->cap);
-			free(b->p);
-		}
-		b->p = np;
-		b->cap = cap;
+/* Every buffer here may hold a secret: wiped when it grows or is freed. */
+#define SECRET_BUF                  \
+	{                           \
+		.wipe = secure_wipe \
 	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
-static void sb_adds(struct sbuf *b, const char *s)
-{
-	sb_add(b, s, strlen(s));
-}
-
-static void sb_wipe(struct sbuf *b)
-{
-	if (b->p != NULL) {
-		OPENSSL_cleanse(b->p, b->cap);
-		free(b->p);
-	}
-	b->p = NULL;
-	b->len = b->cap = 0;
-}
-
-/* Take the buffer as a string ("" when nothing was added). */
-static char *sb_take(struct sbuf *b)
-{
-	char *s;
-
-	if (b->failed)
-		return NULL;
-	if (b->p == NULL)
-		return xstrdup("");
-	s = b->p;
-	b->p = NULL;
-	b->len = b->cap = 0;
-	return s;
-}
 
 struct ctx {
 	const struct dmf_job *job;
@@ -192,7 +124,7 @@ static const char *stage_name(enum stage s)
  * resolved) into val and disp (disp may be NULL).
  */
 static int expand(struct ctx *c, const char *text, enum stage from,
-		  struct sbuf *val, struct sbuf *disp)
+		  struct dmf_strbuf *val, struct dmf_strbuf *disp)
 {
 	const char *p = text;
 
@@ -205,8 +137,8 @@ static int expand(struct ctx *c, const char *text, enum stage from,
 		char prefix = *p;
 
 		if (p[0] == '%' && p[1] == '%' && p[2] == '{') {
-			sb_add(val, "%{", 2);
-			sb_add(disp, "%{", 2);
+			dmf_strbuf_add(val, "%{", 2);
+			dmf_strbuf_add(disp, "%{", 2);
 			p += 3;
 			continue;
 		}
@@ -218,8 +150,8 @@ static int expand(struct ctx *c, const char *text, enum stage from,
 
 			while (p[run] != '\0' && p[run] != '%' && p[run] != '$')
 				run++;
-			sb_add(val, p, run);
-			sb_add(disp, p, run);
+			dmf_strbuf_add(val, p, run);
+			dmf_strbuf_add(disp, p, run);
 			p += run;
 			continue;
 		}
@@ -264,9 +196,10 @@ static int expand(struct ctx *c, const char *text, enum stage from,
 		p = close + 1;
 
 		if (is_mdb) {
+			const struct mdb_prop *mp = mdb_find(name, nlen);
 			char key[64];
 
-			if (!in_list(inject_mdb_names, name, nlen, NULL)) {
+			if (mp == NULL || !(mp->flags & MDB_INJECT)) {
 				return set_error(c,
 						 "unknown placeholder "
 						 "'%.*s' (no such mdb name)",
@@ -277,7 +210,7 @@ static int expand(struct ctx *c, const char *text, enum stage from,
 			snprintf(key, sizeof(key), "%.*s", (int)nlen, name);
 			if (c->job != NULL)
 				value = job_get_property(c->job, key);
-			secret = strcmp(key, "sourcepasswd") == 0 ||
+			secret = (mp->flags & MDB_SECRET) != 0 ||
 				 (c->job != NULL &&
 				  job_property_is_secret(c->job, key));
 		} else {
@@ -322,8 +255,8 @@ static int expand(struct ctx *c, const char *text, enum stage from,
 		if (value == NULL)
 			value = "";
 		if (st == STAGE_MDB) {
-			sb_adds(val, value);
-			sb_adds(disp, secret ? HIDDEN : value);
+			dmf_strbuf_adds(val, value);
+			dmf_strbuf_adds(disp, secret ? HIDDEN : value);
 		} else {
 			int ret =
 				expand(c, value, st, val, secret ? NULL : disp);
@@ -331,7 +264,7 @@ static int expand(struct ctx *c, const char *text, enum stage from,
 			if (ret < 0)
 				return ret;
 			if (secret)
-				sb_adds(disp, HIDDEN);
+				dmf_strbuf_adds(disp, HIDDEN);
 		}
 	}
 	return 0;
@@ -342,7 +275,7 @@ int inject_expand(const struct dmf_job *job, const struct cfg_node *source_conf,
 		  char **error_r)
 {
 	struct ctx c = { .job = job, .conf = source_conf };
-	struct sbuf val = { 0 }, disp = { 0 };
+	struct dmf_strbuf val = SECRET_BUF, disp = SECRET_BUF;
 	char *v, *d = NULL;
 	int ret;
 
@@ -351,14 +284,14 @@ int inject_expand(const struct dmf_job *job, const struct cfg_node *source_conf,
 	if (ret == 0 && (val.failed || disp.failed))
 		ret = -ENOMEM;
 	if (ret < 0) {
-		sb_wipe(&val);
-		sb_wipe(&disp);
+		dmf_strbuf_free(&val);
+		dmf_strbuf_free(&disp);
 		*error_r = c.error != NULL ? c.error : xstrdup(strerror(-ret));
 		return ret;
 	}
-	v = sb_take(&val);
+	v = dmf_strbuf_take(&val);
 	if (display_r != NULL)
-		d = sb_take(&disp);
+		d = dmf_strbuf_take(&disp);
 	if (v == NULL || (display_r != NULL && d == NULL)) {
 		inject_free_string(&v);
 		free(d);
@@ -408,7 +341,7 @@ static const char **collect_secrets(const struct dmf_job *job,
 
 char *inject_redact_values(const char *text, const char *const *secrets)
 {
-	struct sbuf out = { 0 };
+	struct dmf_strbuf out = SECRET_BUF;
 	const char *p = text;
 
 	while (*p != '\0') {
@@ -422,14 +355,14 @@ char *inject_redact_values(const char *text, const char *const *secrets)
 				best = l;
 		}
 		if (best > 0) {
-			sb_adds(&out, HIDDEN);
+			dmf_strbuf_adds(&out, HIDDEN);
 			p += best;
 		} else {
-			sb_add(&out, p, 1);
+			dmf_strbuf_add(&out, p, 1);
 			p++;
 		}
 	}
-	return sb_take(&out);
+	return dmf_strbuf_take(&out);
 }
 
 char *inject_redact(const struct dmf_job *job,
@@ -522,37 +455,4 @@ out:
 	command_template_free(&tpl);
 	inject_command_free(&cmd);
 	return ret;
-}
-
-int inject_md5path(const char *uid, char *buf, size_t size)
-{
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
-	char hex[8];
-
-	if (EVP_Digest(uid, strlen(uid), md, &mdlen, EVP_md5(), NULL) != 1 ||
-	    mdlen < 2)
-		return -EIO;
-	snprintf(hex, sizeof(hex), "%02x", md[0]);
-	snprintf(hex + 2, sizeof(hex) - 2, "%02x", md[1]);
-	if ((size_t)snprintf(buf, size, "%.2s/%.2s/%s", hex, hex + 2, uid) >=
-	    size)
-		return -ENOSPC;
-	return 0;
-}
-
-int inject_2chr(const char *ruid, char *buf, size_t size)
-{
-	size_t n = 0;
-
-	/* two characters, not two bytes: keep UTF-8 sequences whole */
-	for (unsigned chars = 0; ruid[n] != '\0'; n++) {
-		if (((unsigned char)ruid[n] & 0xc0) != 0x80 && chars++ == 2)
-			break;
-	}
-	if (n >= size)
-		return -ENOSPC;
-	memcpy(buf, ruid, n);
-	buf[n] = '\0';
-	return 0;
 }

@@ -24,8 +24,8 @@
 #include "lib/config.h"
 #include "dmf/host.h"
 
-/* The `%{mdb:X}` names (NULL-terminated). */
-extern const char *const inject_mdb_names[];
+/* The `%{mdb:X}` names: the entries of lib/mdb.h's table marked
+ * MDB_INJECT. */
 /* The imapc `%{conf:Y}` names and their keys under the source block. */
 extern const char *const inject_conf_names[];
 extern const char *const inject_conf_keys[];
@@ -68,14 +68,5 @@ char *inject_redact_values(const char *text, const char *const *secrets);
 
 /* Wipe and free. */
 void inject_free_string(char **s);
-
-/*
- * Helpers for the poller that builds the job's properties:
- * md5path = "<h0h1>/<h2h3>/<uid>" where h is the lowercase hex MD5 of the
- * uid (a hashed directory layout), into buf of at least strlen(uid) + 7
- * bytes; 2chrruid = the first two characters of ruid.
- */
-int inject_md5path(const char *uid, char *buf, size_t size);
-int inject_2chr(const char *ruid, char *buf, size_t size);
 
 #endif /* DMF_CORE_INJECT_H */

@@ -12,7 +12,7 @@
 #include "lib/util.h"
 
 static struct crypto_keyring *ring;
-static __thread char error_buf[512];
+static _Thread_local char error_buf[512];
 
 int host_crypto_init(const struct config *cfg, char **error_r)
 {
@@ -54,12 +54,8 @@ static int h_unwrap(const char *key_name, const char *iv,
 	int ret = crypto_unwrap(ring, key_name, iv, ciphertext, password_r,
 				&error);
 
-	if (ret < 0) {
-		snprintf(error_buf, sizeof(error_buf), "%s",
-			 error != NULL ? error : strerror(-ret));
-		free(error);
-		*error_r = error_buf;
-	}
+	if (ret < 0)
+		*error_r = error_keep(error_buf, sizeof(error_buf), error, ret);
 	return ret;
 }
 
@@ -67,6 +63,7 @@ static const struct dmf_host_crypto crypto_table = {
 	.size = sizeof(struct dmf_host_crypto),
 	.unwrap_password = h_unwrap,
 	.free_secret = crypto_free_secret,
+	.wipe = secure_wipe,
 };
 
 const struct dmf_host_crypto *host_crypto_table(void)

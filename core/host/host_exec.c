@@ -12,6 +12,7 @@
 #include "exec/child_env.h"
 #include "exec/cmdlog.h"
 #include "exec/command.h"
+#include "dmf/plugin.h"
 #include "exec/exec.h"
 #include "host/host_services.h"
 #include "exec/inject.h"
@@ -31,7 +32,9 @@ static char **config_secrets;
 static size_t n_config_secrets;
 static pthread_mutex_t logs_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct job_log *logs;
-static __thread char error_buf[512];
+static _Thread_local char error_buf[512];
+/* The ABI minor the loaded plugin was built for (set before its init()). */
+static unsigned plugin_minor = DMF_ABI_MINOR;
 
 static const char *const no_secrets[] = { NULL };
 
@@ -248,6 +251,40 @@ static void report_log_error(struct dmf_job *job, struct cmdlog *log)
 	}
 }
 
+void host_exec_set_plugin_minor(unsigned minor)
+{
+	plugin_minor = minor;
+}
+
+/* The ABI 1.3 struct, the first with `size`: the least a plugin may give. */
+#define RESULT_MIN_SIZE                                   \
+	(offsetof(struct dmf_exec_result, output_bytes) + \
+	 sizeof(unsigned long long))
+
+/* Hand `r` to the plugin: never more bytes than its struct has. */
+static void give_result(const struct dmf_exec_result *r,
+			struct dmf_exec_result *out)
+{
+	const size_t head = offsetof(struct dmf_exec_result, exit_code);
+	size_t n;
+
+	if (plugin_minor < 3) {
+		struct dmf_exec_result_1_2 old = {
+			.exit_code = r->exit_code,
+			.signal = r->signal,
+			.timed_out = r->timed_out,
+			.aborted = r->aborted,
+			.duration_ms = r->duration_ms,
+			.output_bytes = r->output_bytes,
+		};
+
+		memcpy(out, &old, sizeof(old));
+		return;
+	}
+	n = out->size < sizeof(*r) ? out->size : sizeof(*r);
+	memcpy((char *)out + head, (const char *)r + head, n - head);
+}
+
 static int h_run(struct dmf_job *job, const char *const *argv,
 		 const struct dmf_exec_options *options,
 		 struct dmf_exec_result *result_r, const char **error_r)
@@ -255,14 +292,25 @@ static int h_run(struct dmf_job *job, const char *const *argv,
 	struct dmf_exec_options o = { 0 };
 	struct exec_request req = { 0 };
 	struct run_ctx ctx = { .job = job };
+	struct dmf_exec_result res = { .exit_code = -1 };
 	char *display = NULL, *error = NULL;
 	int ret;
 
 	if (options != NULL)
 		memcpy(&o, options,
 		       options->size < sizeof(o) ? options->size : sizeof(o));
-	if (argv == NULL || argv[0] == NULL) {
-		snprintf(error_buf, sizeof(error_buf), "empty command");
+	if (argv == NULL || argv[0] == NULL || result_r == NULL) {
+		snprintf(error_buf, sizeof(error_buf), "%s",
+			 result_r == NULL ? "no result struct" :
+					    "empty command");
+		*error_r = error_buf;
+		return -EINVAL;
+	}
+	if (plugin_minor >= 3 && result_r->size < RESULT_MIN_SIZE) {
+		snprintf(error_buf, sizeof(error_buf),
+			 "struct dmf_exec_result: size %u is smaller than "
+			 "the ABI 1.3 struct (%zu): set it to sizeof",
+			 (unsigned)result_r->size, (size_t)RESULT_MIN_SIZE);
 		*error_r = error_buf;
 		return -EINVAL;
 	}
@@ -303,29 +351,29 @@ static int h_run(struct dmf_job *job, const char *const *argv,
 	req.abort_fd = job != NULL ? job->abort_fd : -1;
 	req.on_line = on_line;
 	req.ctx = &ctx;
-	ret = exec_run(&req, result_r, &error);
+	ret = exec_run(&req, &res, &error);
 	if (ret < 0) {
 		char *clean = inject_redact_values(error != NULL ? error : "?",
 						   ctx.secrets);
 
-		snprintf(error_buf, sizeof(error_buf), "%s",
-			 clean != NULL ? clean : "cannot run the command");
-		*error_r = error_buf;
-		free(clean);
+		*error_r = error_keep(error_buf, sizeof(error_buf),
+				      clean != NULL ?
+					      clean :
+					      xstrdup("cannot run the command"),
+				      ret);
 		free(error);
 		if (ctx.log != NULL) {
 			cmdlog_line(ctx.log, DMF_EXEC_STDERR, error_buf,
 				    strlen(error_buf));
 		}
 	} else {
-		cmdlog_end(ctx.log, result_r);
+		cmdlog_end(ctx.log, &res);
 		log_job(DMF_LOG_DEBUG, job,
 			"%s ended: exit %d, signal %d%s%s, %lld ms",
-			o.step != NULL ? o.step : "command",
-			result_r->exit_code, result_r->signal,
-			result_r->timed_out ? ", timed out" : "",
-			result_r->aborted ? ", aborted" : "",
-			result_r->duration_ms);
+			o.step != NULL ? o.step : "command", res.exit_code,
+			res.signal, res.timed_out ? ", timed out" : "",
+			res.aborted ? ", aborted" : "", res.duration_ms);
+		give_result(&res, result_r);
 	}
 	report_log_error(job, ctx.log);
 	free(display);

@@ -8,18 +8,16 @@
 
 #include "host/host_services.h"
 #include "exec/inject.h"
+#include "lib/util.h"
 
 /* struct dmf_conf is the SDK's opaque name for struct cfg_node. */
 #define NODE(c) ((const struct cfg_node *)(const void *)(c))
 
-static __thread char error_buf[512];
+static _Thread_local char error_buf[512];
 
 static const char *keep_error(char *error, int ret)
 {
-	snprintf(error_buf, sizeof(error_buf), "%s",
-		 error != NULL ? error : strerror(-ret));
-	free(error);
-	return error_buf;
+	return error_keep(error_buf, sizeof(error_buf), error, ret);
 }
 
 static int h_expand(const struct dmf_job *job, const struct dmf_conf *conf,

@@ -23,6 +23,10 @@
 int host_exec_init(const struct config *cfg, char **error_r);
 void host_exec_deinit(void);
 const struct dmf_host_exec *host_exec_table(void);
+/* The ABI minor the plugin was built for (default: the daemon's): below 3
+ * exec->run() writes the 1.2 struct dmf_exec_result, which has no size.
+ * Call before the plugin's init(); plugin_init() does. */
+void host_exec_set_plugin_minor(unsigned minor);
 void host_exec_job_finish(struct dmf_job *job, bool success);
 /* The NULL-terminated secret values found in the configuration (any key
  * config.h's cfg_is_secret() flags), for redaction; never NULL. */

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "host/host_services.h"
 #include "host/plugin_loader.h"
 #include "lib/util.h"
 
@@ -196,7 +197,11 @@ int plugin_load(const char *dir, const char *type, struct plugin **plugin_r,
 int plugin_init(struct plugin *p, const struct dmf_host *host, char **error_r)
 {
 	const char *why = NULL;
-	int ret = p->desc->init(host, &p->ctx, &why);
+	int ret;
+
+	/* exec->run() writes the struct dmf_exec_result the plugin knows */
+	host_exec_set_plugin_minor(p->desc->abi_minor);
+	ret = p->desc->init(host, &p->ctx, &why);
 
 	if (ret != 0) {
 		return refuse(error_r, ret < 0 ? ret : -EINVAL, p->path,

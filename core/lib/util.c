@@ -90,6 +90,19 @@ void secret_free(char **s)
 	*s = NULL;
 }
 
+void secure_wipe(void *p, size_t len)
+{
+	if (p != NULL && len > 0)
+		OPENSSL_cleanse(p, len);
+}
+
+const char *error_keep(char *buf, size_t size, char *error, int err)
+{
+	snprintf(buf, size, "%s", error != NULL ? error : dmf_strerror(err));
+	free(error);
+	return buf;
+}
+
 int parse_ll(const char *s, long long *value_r)
 {
 	char *end;

@@ -27,6 +27,17 @@ unsigned jitter_ms(unsigned ms, unsigned pct);
 
 /* Wipe and free a secret string; NULL is fine. */
 void secret_free(char **s);
+/* Overwrite `len` bytes with zeros (OPENSSL_cleanse: never optimised
+ * away); the host's crypto->wipe and the wipe of dmf/text.h buffers. */
+void secure_wipe(void *p, size_t len);
+
+/*
+ * The host tables' error step: copy `error` (an allocated message, freed
+ * here; NULL: the text of errno value `err`) into `buf` and return `buf`.
+ * Pass a _Thread_local buffer for messages that stay "valid until the next
+ * call from the same thread".
+ */
+const char *error_keep(char *buf, size_t size, char *error, int err);
 
 /* Parse a decimal integer that must fill the whole string; 0 or -EINVAL. */
 int parse_ll(const char *s, long long *value_r);

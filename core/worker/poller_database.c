@@ -29,9 +29,9 @@
 #include "crypto/crypto.h"
 #include "db/db_jobs.h"
 #include "db/db_worker.h"
-#include "exec/inject.h"
 #include "lib/job.h"
 #include "lib/log.h"
+#include "lib/mdb.h"
 #include "worker/poller.h"
 #include "lib/util.h"
 
@@ -605,50 +605,9 @@ static char *row_problem(const struct db_job_row *r)
 static int set_props(struct poller *p, struct dmf_job *job,
 		     const struct db_job_row *r, char **problem_r)
 {
-	const char *ruid =
-		r->ruid != NULL && *r->ruid != '\0' ? r->ruid : r->uid;
-	char md5[1100], port[24], two[16], prio[16];
-	int ret = inject_md5path(r->uid, md5, sizeof(md5));
+	/* everything but the password comes from the table (lib/mdb.h) */
+	int ret = mdb_set_props(job, r);
 
-	if (ret == 0)
-		ret = inject_2chr(ruid, two, sizeof(two));
-	snprintf(prio, sizeof(prio), "%d", r->priority);
-	port[0] = '\0';
-	if (r->sourceport > 0)
-		snprintf(port, sizeof(port), "%ld", r->sourceport);
-	else if (r->sourcehost_known && r->sh_port > 0)
-		snprintf(port, sizeof(port), "%ld", r->sh_port);
-#define SET(name, value)                                                     \
-	do {                                                                 \
-		if (ret == 0 && (value) != NULL)                             \
-			ret = job_set_property(job, (name), (value), false); \
-	} while (0)
-	SET("uid", r->uid);
-	SET("ruid", ruid);
-	SET("email", r->email);
-	SET("source", r->source);
-	SET("target", r->target);
-	SET("phase", r->phase);
-	SET("priority", prio);
-	SET("md5path", md5);
-	SET("2chrruid", two);
-	SET("imapoptions", r->imapoptions);
-	SET("exclude", r->exclude);
-	SET("submitted", r->submitted);
-	if (r->sourcehost != NULL && *r->sourcehost != '\0') {
-		SET("sourcehost", r->sourcehost_known && r->sh_host != NULL ?
-					  r->sh_host :
-					  r->sourcehost);
-		SET("sourcehostname", r->sourcehost);
-		SET("sourcehostcommands", r->sh_commands);
-	}
-	if (port[0] != '\0')
-		SET("sourceport", port);
-	if (r->imapc_ssl != NULL && *r->imapc_ssl != '\0')
-		SET("imapc_ssl", r->imapc_ssl);
-	else if (r->sourcehost_known)
-		SET("imapc_ssl", r->sh_ssl);
-#undef SET
 	if (ret < 0)
 		return ret;
 	if (r->password != NULL) {
@@ -670,7 +629,7 @@ static int set_props(struct poller *p, struct dmf_job *job,
 			free(error);
 			return -EINVAL;
 		}
-		ret = job_set_property(job, "sourcepasswd", plain, true);
+		ret = job_set_property(job, DMF_MDB_SOURCEPASSWD, plain, true);
 		crypto_free_secret(&plain);
 	}
 	return ret;

@@ -34,6 +34,7 @@
 #include <string.h>
 
 #include "dmf/plugin.h"
+#include "dmf/text.h" /* string buffer, JSON strings */
 
 #define MAX_ERRORS 20
 #define MAX_ERROR_LEN 1024
@@ -43,108 +44,8 @@ struct command_worker {
 	int hide_passwords;
 };
 
-/* --- a small JSON text builder (plugins do not link a JSON library) --- */
-
-struct text {
-	char *p;
-	size_t len, cap;
-	bool failed;
-};
-
-static void add(struct text *t, const char *s, size_t n)
-{
-	if (t->failed)
-		return;
-	if (t->len + n + 1 > t->cap) {
-		size_t cap = t->cap ? t->cap * 2 : 256;
-		char *np;
-
-		while (cap < t->len + n + 1)
-			cap *= 2;
-		np = realloc(t->p, cap);
-		if (np == NULL) {
-			t->failed = true;
-			return;
-		}
-		t->p = np;
-		t->cap = cap;
-	}
-	memcpy(t->p + t->len, s, n);
-	t->len += n;
-	t->p[t->len] = '\0';
-}
-
-static void adds(struct text *t, const char *s)
-{
-	add(t, s, strlen(s));
-}
-
-/* Length of the valid UTF-8 sequence at s (at most n bytes), or 0. */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-	size_t len;
-	unsigned cp;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-		len = 2;
-		cp = s[0] & 0x1f;
-	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		len = 3;
-		cp = s[0] & 0x0f;
-	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		len = 4;
-		cp = s[0] & 0x07;
-	} else {
-		return 0;
-	}
-	if (len > n)
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[i] & 0x3f);
-	}
-	if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-	    (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
-		return 0;
-	return len;
-}
-
-/* A JSON string; invalid UTF-8 bytes become U+FFFD. */
-static void add_json_string(struct text *t, const char *s, size_t n)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	size_t i = 0;
-
-	adds(t, "\"");
-	while (i < n) {
-		char esc[8];
-		size_t l;
-
-		if (p[i] == '"' || p[i] == '\\') {
-			esc[0] = '\\';
-			esc[1] = (char)p[i];
-			add(t, esc, 2);
-			i++;
-		} else if (p[i] < 0x20 || p[i] == 0x7f) {
-			snprintf(esc, sizeof(esc), "\\u%04x", p[i]);
-			adds(t, esc);
-			i++;
-		} else if ((l = utf8_len(p + i, n - i)) > 0) {
-			add(t, s + i, l);
-			i += l;
-		} else {
-			adds(t, "\\ufffd");
-			i++;
-		}
-	}
-	adds(t, "\"");
-}
-
 /* Shell-like display of argv as run (nothing hidden). */
-static void add_argv(struct text *t, char *const *argv)
+static void add_argv(struct dmf_strbuf *t, char *const *argv)
 {
 	for (size_t i = 0; argv[i] != NULL; i++) {
 		const char *a = argv[i];
@@ -157,19 +58,19 @@ static void add_argv(struct text *t, char *const *argv)
 			      strchr("_@%+=:,./-", *c) != NULL))
 				plain = false;
 		if (i > 0)
-			adds(t, " ");
+			dmf_strbuf_adds(t, " ");
 		if (plain) {
-			adds(t, a);
+			dmf_strbuf_adds(t, a);
 			continue;
 		}
-		adds(t, "'");
+		dmf_strbuf_adds(t, "'");
 		for (const char *c = a; *c; c++) {
 			if (*c == '\'')
-				adds(t, "'\\''");
+				dmf_strbuf_adds(t, "'\\''");
 			else
-				add(t, c, 1);
+				dmf_strbuf_add(t, c, 1);
 		}
-		adds(t, "'");
+		dmf_strbuf_adds(t, "'");
 	}
 }
 
@@ -230,18 +131,19 @@ static void fail_config(struct command_worker *w, struct dmf_job *job,
 			const char *msg)
 {
 	const struct dmf_host *h = w->host;
-	struct text d = { 0 };
+	struct dmf_strbuf d = DMF_STRBUF_INIT;
 
 	h->log->log(DMF_LOG_ERROR, job, "configuration error: %s", msg);
 	h->response->set_status(job, DMF_STATUS_FAILURE);
 	h->response->set_error(job, "configuration error: %s", msg);
-	adds(&d, "{\"command\":null,\"exitCode\":-1,\"success\":false,"
-		 "\"errors\":[");
-	add_json_string(&d, msg, strlen(msg));
-	adds(&d, "]}");
+	dmf_strbuf_adds(&d,
+			"{\"command\":null,\"exitCode\":-1,\"success\":false,"
+			"\"errors\":[");
+	dmf_strbuf_add_json_string(&d, msg, strlen(msg));
+	dmf_strbuf_adds(&d, "]}");
 	if (!d.failed)
 		h->response->add_detail(job, "command", d.p);
-	free(d.p);
+	dmf_strbuf_free(&d);
 }
 
 static int cmd_run(void *ctx, struct dmf_job *job)
@@ -256,7 +158,8 @@ static int cmd_run(void *ctx, struct dmf_job *job)
 	struct dmf_exec_options o = { .size = sizeof(o) };
 	struct dmf_exec_result r = { 0 };
 	struct run_state st = { 0 };
-	struct text d = { 0 };
+	/* the details may hold the command as run, passwords included */
+	struct dmf_strbuf d = { .wipe = dmf_host_wipe(h) };
 	long long timeout = 0;
 	char path[96], msg[512];
 	bool success;
@@ -296,7 +199,8 @@ static int cmd_run(void *ctx, struct dmf_job *job)
 	o.line_ctx = &st;
 	o.display = cmd->display;
 	o.step = "sync";
-	ret = h->exec->run(job, (const char *const *)cmd->argv, &o, &r, &error);
+	ret = dmf_exec_run(h, job, (const char *const *)cmd->argv, &o, &r,
+			   &error);
 
 	if (ret < 0) {
 		success = false;
@@ -324,46 +228,42 @@ static int cmd_run(void *ctx, struct dmf_job *job)
 	h->log->log(success ? DMF_LOG_INFO : DMF_LOG_WARN, job, "%s (%lld ms)",
 		    msg, r.duration_ms);
 
-	adds(&d, "{\"command\":");
+	dmf_strbuf_adds(&d, "{\"command\":");
 	if (w->hide_passwords) {
-		add_json_string(&d, cmd->display, strlen(cmd->display));
+		dmf_strbuf_add_json_string(&d, cmd->display,
+					   strlen(cmd->display));
 	} else {
-		struct text as_run = { 0 };
+		struct dmf_strbuf as_run = { .wipe = d.wipe };
 
 		add_argv(&as_run, cmd->argv);
 		if (as_run.failed)
-			d.failed = true;
+			d.failed = 1;
 		else
-			add_json_string(&d, as_run.p, as_run.len);
-		if (as_run.p != NULL) {
-			explicit_bzero(as_run.p, as_run.cap);
-			free(as_run.p);
-		}
+			dmf_strbuf_add_json_string(&d, as_run.p, as_run.len);
+		dmf_strbuf_free(&as_run);
 	}
 	snprintf(path, sizeof(path), ",\"exitCode\":%d,\"success\":%s",
 		 r.exit_code, success ? "true" : "false");
-	adds(&d, path);
-	adds(&d, ",\"errors\":[");
+	dmf_strbuf_adds(&d, path);
+	dmf_strbuf_adds(&d, ",\"errors\":[");
 	for (size_t i = 0; i < st.n_errors; i++) {
 		if (i > 0)
-			adds(&d, ",");
-		add_json_string(&d, st.errors[i], strlen(st.errors[i]));
+			dmf_strbuf_adds(&d, ",");
+		dmf_strbuf_add_json_string(&d, st.errors[i],
+					   strlen(st.errors[i]));
 		free(st.errors[i]);
 	}
 	if (!success && st.n_errors == 0) {
-		add_json_string(&d, msg, strlen(msg));
+		dmf_strbuf_add_json_string(&d, msg, strlen(msg));
 	} else if (st.more_errors > 0) {
 		snprintf(path, sizeof(path), ",\"... %llu more lines\"",
 			 st.more_errors);
-		adds(&d, path);
+		dmf_strbuf_adds(&d, path);
 	}
-	adds(&d, "]}");
+	dmf_strbuf_adds(&d, "]}");
 	if (!d.failed)
 		h->response->add_detail(job, "command", d.p);
-	if (d.p != NULL) {
-		explicit_bzero(d.p, d.cap);
-		free(d.p);
-	}
+	dmf_strbuf_free(&d);
 	h->inject->command_free(&cmd);
 	h->response->set_status(job, success ? DMF_STATUS_SUCCESS :
 					       DMF_STATUS_FAILURE);

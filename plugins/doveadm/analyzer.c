@@ -20,9 +20,9 @@
 #include <string.h>
 #include <sys/types.h>
 
-#include <openssl/crypto.h>
-
 #include "analyzer.h"
+#include "dmf/text.h"
+#include "secret.h"
 
 enum pat_id {
 	PAT_MAILLOG,
@@ -259,7 +259,7 @@ void analyzer_free(struct analyzer **ap)
 		free(a->errors);
 	}
 	for (size_t i = 0; i < a->n_secrets; i++) {
-		OPENSSL_cleanse(a->secrets[i], strlen(a->secrets[i]));
+		dv_wipe(a->secrets[i], strlen(a->secrets[i]));
 		free(a->secrets[i]);
 	}
 	free(a->secrets);
@@ -452,7 +452,7 @@ static char *redact(const struct analyzer *a, char *s)
 			size_t pre = (size_t)(hit - s), rest = strlen(hit + sl);
 			char *n = malloc(pre + sizeof(hidden) + rest);
 			if (n == NULL) {
-				OPENSSL_cleanse(s, strlen(s));
+				dv_wipe(s, strlen(s));
 				free(s);
 				return NULL;
 			}
@@ -460,39 +460,12 @@ static char *redact(const struct analyzer *a, char *s)
 			memcpy(n + pre, hidden, sizeof(hidden) - 1);
 			memcpy(n + pre + sizeof(hidden) - 1, hit + sl,
 			       rest + 1);
-			OPENSSL_cleanse(s, strlen(s));
+			dv_wipe(s, strlen(s));
 			free(s);
 			s = n;
 		}
 	}
 	return s;
-}
-
-/* Length of the valid UTF-8 sequence at p (1..4), or 0 when invalid. */
-static size_t utf8_seq(const unsigned char *p, size_t left)
-{
-	size_t n;
-	unsigned c = p[0];
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf)
-		n = 2;
-	else if (c >= 0xe0 && c <= 0xef)
-		n = 3;
-	else if (c >= 0xf0 && c <= 0xf4)
-		n = 4;
-	else
-		return 0;
-	if (n > left)
-		return 0;
-	for (size_t i = 1; i < n; i++)
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-	if ((c == 0xe0 && p[1] < 0xa0) || (c == 0xed && p[1] > 0x9f) ||
-	    (c == 0xf0 && p[1] < 0x90) || (c == 0xf4 && p[1] > 0x8f))
-		return 0;
-	return n;
 }
 
 /* A copy of s[0..len) that is valid UTF-8 without control bytes (invalid
@@ -505,7 +478,7 @@ static char *utf8_copy(const char *s, size_t len)
 	if (out == NULL)
 		return NULL;
 	while (i < len) {
-		size_t n = utf8_seq((const unsigned char *)s + i, len - i);
+		size_t n = dmf_utf8_len((const unsigned char *)s + i, len - i);
 		if (n == 0 ||
 		    (n == 1 && (unsigned char)s[i] < 0x20 && s[i] != '\t')) {
 			out[i++] = '?';

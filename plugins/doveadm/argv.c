@@ -5,18 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/crypto.h>
-
 #include "argv.h"
-
-void dv_free_secret(char **s)
-{
-	if (*s != NULL) {
-		OPENSSL_cleanse(*s, strlen(*s));
-		free(*s);
-		*s = NULL;
-	}
-}
 
 static bool grow(struct dv_argv *a)
 {

@@ -9,6 +9,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "secret.h" /* dv_free_secret() */
+
 /*
  * Element i is run when v[i] != NULL and shown when show[i] != NULL, so a
  * vector can hold run-only elements (the per-job config file path) and
@@ -47,7 +49,5 @@ char *dv_argv_display(const struct dv_argv *a);
 /* Shell-quote one element: safe text as is, else '...' (control bytes
  * as \xNN so the result is one line).  Allocated or NULL. */
 char *dv_quote(const char *text);
-/* Wipe and free a string (NULL allowed); sets it to NULL. */
-void dv_free_secret(char **s);
 
 #endif /* DMF_DOVEADM_ARGV_H */

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "details.h"
+#include "dmf/text.h"
 
 json_t *details_entry(bool success, const char *command, bool with_exit,
 		      int exit_code, json_t *errors)
@@ -45,30 +46,6 @@ int details_add(const struct dmf_host *h, struct dmf_job *job, const char *op,
 	return ret;
 }
 
-/* Length of the valid UTF-8 sequence at s (at most n bytes), or 0. */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-	size_t len;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		len = 2;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		len = 3;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		len = 4;
-	else
-		return 0;
-	if (len > n)
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-	}
-	return len;
-}
-
 void details_error_line(json_t *errors, const char *line, size_t len)
 {
 	char buf[DETAILS_MAX_ERROR_LEN + 1];
@@ -83,7 +60,7 @@ void details_error_line(json_t *errors, const char *line, size_t len)
 		return;
 	while (i < len && o < DETAILS_MAX_ERROR_LEN) {
 		const unsigned char *p = (const unsigned char *)line + i;
-		size_t l = utf8_len(p, len - i);
+		size_t l = dmf_utf8_len(p, len - i);
 		if (l == 0 || (l == 1 && (*p < 0x20 || *p == 0x7f))) {
 			buf[o++] = *p == '\t' ? ' ' : '?';
 			i++;

@@ -21,6 +21,7 @@
 #include "analyzer.h"
 #include "dmf/plugin.h"
 #include "migrate.h"
+#include "secret.h"
 
 #define DV_DEFAULT_RUNTIME_DIR "/run/dmf-worker/doveadm"
 
@@ -125,6 +126,8 @@ static int dv_init(const struct dmf_host *host, void **ctx_r,
 			   "1.1 needed)";
 		return -ENOTSUP;
 	}
+	/* wipe secrets with the host's crypto->wipe, or the fallback */
+	dv_secret_init(host);
 	r = analyzer_global_init(error_r);
 	if (r < 0)
 		return r;
@@ -157,6 +160,7 @@ static int dv_init(const struct dmf_host *host, void **ctx_r,
 	}
 	if (r < 0) {
 		plugin_free(pl);
+		dv_secret_init(NULL);
 		return r;
 	}
 	check_blocks(host, root);
@@ -180,6 +184,7 @@ static void dv_fini(void *ctx)
 	plugin_free(ctx);
 	/* the daemon dlcloses the plugin next: free the shared patterns */
 	analyzer_global_free();
+	dv_secret_init(NULL); /* the host's tables end with fini() */
 }
 
 DMF_PLUGIN_DEFINE("doveadm", "1.0.0", dv_init, dv_run, dv_fini);

@@ -11,9 +11,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include <openssl/crypto.h>
-
 #include "doveadm_conf.h"
+#include "secret.h"
 
 static const char *const step_names[DOVEADM_N_STEPS] = {
 	[DOVEADM_STEP_DIRECTOR_KICK_USER] = "director-kick-user",
@@ -729,15 +728,6 @@ int doveadm_conf_load(const struct dmf_host_config *hc, const char *source,
 				  error_r);
 }
 
-static void free_secret(char **s)
-{
-	if (*s != NULL) {
-		OPENSSL_cleanse(*s, strlen(*s));
-		free(*s);
-		*s = NULL;
-	}
-}
-
 void doveadm_conf_free(struct doveadm_source_conf **cp)
 {
 	struct doveadm_source_conf *c = *cp;
@@ -755,18 +745,18 @@ void doveadm_conf_free(struct doveadm_source_conf **cp)
 	free(c->retry.code_sleep);
 	free(c->http.url);
 	free(c->http.username);
-	free_secret(&c->http.password);
+	dv_free_secret(&c->http.password);
 	free(c->http.director_tag);
 	free(c->doveadm.host);
-	free_secret(&c->doveadm.password);
+	dv_free_secret(&c->doveadm.password);
 	free(c->imapc.host);
 	free(c->imapc.prefix);
 	free(c->imapc.ssl);
 	free(c->imapc.master_user);
-	free_secret(&c->imapc.master_password);
+	dv_free_secret(&c->imapc.master_password);
 	for (size_t i = 0; i < c->n_inject; i++) {
 		free(c->inject_names[i]);
-		free_secret(&c->inject_values[i]);
+		dv_free_secret(&c->inject_values[i]);
 	}
 	free(c->inject_names);
 	free(c->inject_values);

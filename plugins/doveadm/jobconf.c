@@ -9,9 +9,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <openssl/crypto.h>
-
 #include "argv.h"
+#include "dmf/text.h"
 #include "jobconf.h"
 
 /* Settings Dovecot %-expands (a literal % is written %%). */
@@ -91,48 +90,6 @@ static int ensure_dir(const char *dir, char **error_r)
 	return 0;
 }
 
-/* Append text to a growing buffer (wiped on growth). */
-struct buf {
-	char *p;
-	size_t len, cap;
-	bool failed;
-};
-
-static void buf_add(struct buf *b, const char *s)
-{
-	size_t n = strlen(s);
-	if (b->failed)
-		return;
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap * 2 : 512;
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		char *np = malloc(cap);
-		if (np == NULL) {
-			b->failed = true;
-			return;
-		}
-		if (b->p != NULL) {
-			memcpy(np, b->p, b->len);
-			OPENSSL_cleanse(b->p, b->cap);
-			free(b->p);
-		}
-		b->p = np;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, s, n + 1);
-	b->len += n;
-}
-
-static void buf_wipe(struct buf *b)
-{
-	if (b->p != NULL) {
-		OPENSSL_cleanse(b->p, b->cap);
-		free(b->p);
-	}
-	*b = (struct buf){ 0 };
-}
-
 static bool safe_id_char(char c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
@@ -143,7 +100,7 @@ int jobconf_write(const char *dir, const char *job_id, const char *include,
 		  const struct jobconf_setting *settings, size_t n,
 		  char **path_r, char **error_r)
 {
-	struct buf b = { 0 };
+	struct dmf_strbuf b = { .wipe = dv_wipe }; /* passwords in it */
 	char id[40], *path = NULL;
 	size_t k = 0;
 	int fd, ret;
@@ -180,12 +137,13 @@ int jobconf_write(const char *dir, const char *job_id, const char *include,
 		return ret;
 	}
 	(void)fchmod(fd, 0600);
-	buf_add(&b, "# dmf-worker: per-job doveadm settings (removed after "
-		    "the job)\n");
+	dmf_strbuf_adds(&b,
+			"# dmf-worker: per-job doveadm settings (removed after "
+			"the job)\n");
 	if (include != NULL) {
-		buf_add(&b, "!include ");
-		buf_add(&b, include);
-		buf_add(&b, "\n");
+		dmf_strbuf_adds(&b, "!include ");
+		dmf_strbuf_adds(&b, include);
+		dmf_strbuf_adds(&b, "\n");
 	}
 	for (size_t i = 0; i < n; i++) {
 		char *q;
@@ -193,13 +151,13 @@ int jobconf_write(const char *dir, const char *job_id, const char *include,
 			continue;
 		q = jobconf_quote(settings[i].name, settings[i].value);
 		if (q == NULL) {
-			b.failed = true;
+			b.failed = 1;
 			break;
 		}
-		buf_add(&b, settings[i].name);
-		buf_add(&b, " = ");
-		buf_add(&b, q);
-		buf_add(&b, "\n");
+		dmf_strbuf_adds(&b, settings[i].name);
+		dmf_strbuf_adds(&b, " = ");
+		dmf_strbuf_adds(&b, q);
+		dmf_strbuf_adds(&b, "\n");
 		dv_free_secret(&q);
 	}
 	ret = b.failed ? -ENOMEM : 0;
@@ -215,7 +173,7 @@ int jobconf_write(const char *dir, const char *job_id, const char *include,
 	}
 	if (close(fd) < 0 && ret == 0)
 		ret = -errno;
-	buf_wipe(&b);
+	dmf_strbuf_free(&b);
 	if (ret < 0) {
 		if (asprintf(error_r, "cannot write %s: %s", path,
 			     strerror(-ret)) < 0)

@@ -49,7 +49,8 @@ int dv_run(struct dv_job *dj, struct dv_argv *a, const char *display,
 	o.step = step;
 	h->log->log(DMF_LOG_INFO, dj->job, "%s: running %s", step,
 		    display != NULL ? display : argv[0]);
-	ret = h->exec->run(dj->job, (const char *const *)argv, &o, &er, &error);
+	ret = dmf_exec_run(h, dj->job, (const char *const *)argv, &o, &er,
+			   &error);
 	if (ret < 0) {
 		snprintf(r->msg, sizeof(r->msg), "%s",
 			 error != NULL ? error : strerror(-ret));

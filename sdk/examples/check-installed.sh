@@ -27,9 +27,11 @@ dmf:
     jobs:
       max: 2
   hello:
-    greeting: hello from the installed SDK
+    greeting: '"hello" from the installed SDK'
 YML
 out=$("$worker" -c "$tmp/hello.yml" 2>&1)
-echo "$out" | grep -q 'hello from the installed SDK, sim-user-1' || { echo "$out"; echo "FAIL: the installed daemon did not run the example plugin"; exit 1; }
+# the quotes in the greeting must be escaped in the details, else
+# add_detail() refuses them and the jobs fail
+echo "$out" | grep -q '"hello" from the installed SDK, sim-user-1' || { echo "$out"; echo "FAIL: the installed daemon did not run the example plugin"; exit 1; }
 [ "$(echo "$out" | grep -c 'job SUCCESS')" -eq 3 ] || { echo "$out"; echo "FAIL: expected 3 successful jobs"; exit 1; }
 echo "SDK example: built out of tree and run by the installed dmf-worker: ok"

@@ -218,7 +218,7 @@ static void test_host(void)
 	const char *fail[] = { "/bin/sh", "-c", "echo to-stderr >&2; exit 4",
 			       NULL };
 	struct dmf_exec_options o = { .size = sizeof(o), .step = "pre" };
-	struct dmf_exec_result r;
+	struct dmf_exec_result r = { .size = sizeof(r) };
 	struct dmf_job *job;
 	struct config *cfg;
 	const char *e = NULL;

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../lib/fake_host.h"
 #include "../tap.h"
 #include "lib/config.h"
 #include "dmf/plugin.h"
@@ -92,6 +93,76 @@ static json_t *detail(struct dmf_job *job)
 			return d;
 	}
 	return NULL;
+}
+
+/* The worker on older daemons and shortened tables (tests/lib/fake_host). */
+static void test_older_hosts(void)
+{
+	struct fake_host fh;
+	struct config *cfg = NULL;
+	struct dmf_job *job;
+	const char *e = NULL;
+	char *err = NULL;
+	unsigned long wipes;
+
+	ok(config_load_string(yaml, "p.yml", NULL, &cfg, &err) == 0,
+	   "config again");
+	ok(host_init(cfg, "command", &err) == 0, "host_init again");
+
+	/* a 1.2 daemon: its exec writes the 1.2 result (no size) */
+	fake_host_init(&fh, host_get());
+	fake_host_as_minor(&fh, 2);
+	ok(dmf_plugin_v1.init(&fh.host, &ctx, &e) == 0, "init on a 1.2 host");
+	wipes = fake_host_wipe_calls;
+	job = run("POD_1", "cutover", "u", NULL);
+	is_int(json_integer_value(json_object_get(detail(job), "exitCode")), 3,
+	       "1.2 host: exit code 3 read from the 1.2 result");
+	like(job->error, "exited with status 3", "1.2 host: job error");
+	job_free(&job);
+	job = run("POD_1", "sync", "u1", NULL);
+	is_int(job->status, DMF_STATUS_SUCCESS, "1.2 host: sync succeeds");
+	job_free(&job);
+	is_int(fake_host_wipe_calls - wipes, 0,
+	       "1.2 host: no crypto->wipe called (the fallback wipes)");
+	dmf_plugin_v1.fini(ctx);
+
+	/* 1.3: the host's wipe is used */
+	fake_host_init(&fh, host_get());
+	ok(dmf_plugin_v1.init(&fh.host, &ctx, &e) == 0, "init on a 1.3 host");
+	wipes = fake_host_wipe_calls;
+	job = run("POD_1", "sync", "u1", NULL);
+	is_int(job->status, DMF_STATUS_SUCCESS, "1.3 host: sync succeeds");
+	job_free(&job);
+	ok(fake_host_wipe_calls > wipes, "1.3 host: crypto->wipe used (%lu)",
+	   fake_host_wipe_calls - wipes);
+	dmf_plugin_v1.fini(ctx);
+
+	/* no crypto table at all: still runs, on the fallback */
+	fake_host_init(&fh, host_get());
+	fh.host.crypto = NULL;
+	ok(dmf_plugin_v1.init(&fh.host, &ctx, &e) == 0,
+	   "init without a crypto table");
+	wipes = fake_host_wipe_calls;
+	job = run("POD_1", "cutover", "u", NULL);
+	is_int(json_integer_value(json_object_get(detail(job), "exitCode")), 3,
+	       "NULL crypto table: the job runs");
+	job_free(&job);
+	is_int(fake_host_wipe_calls - wipes, 0, "NULL crypto table: no wipe");
+	dmf_plugin_v1.fini(ctx);
+
+	/* a 1.0 daemon (no exec table) and a NULL exec table: refused */
+	fake_host_init(&fh, host_get());
+	fake_host_as_minor(&fh, 0);
+	ok(dmf_plugin_v1.init(&fh.host, &ctx, &e) < 0, "1.0 host refused");
+	like(e, "ABI 1.1 needed", "1.0 host: reason");
+	fake_host_init(&fh, host_get());
+	fh.host.exec = NULL;
+	e = NULL;
+	ok(dmf_plugin_v1.init(&fh.host, &ctx, &e) < 0,
+	   "NULL exec table refused");
+	like(e, "no exec/inject services", "NULL exec table: reason");
+	host_deinit();
+	config_free(&cfg);
 }
 
 int main(void)
@@ -210,6 +281,8 @@ int main(void)
 	dmf_plugin_v1.fini(ctx);
 	host_deinit();
 	config_free(&cfg);
+
+	test_older_hosts();
 	log_set_stream(stderr);
 	fclose(logf);
 	free(logbuf);

@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../lib/fake_host.h"
 #include "../tap.h"
 #include "lib/config.h"
 #include "dmf/plugin.h"
@@ -670,6 +671,63 @@ int main(void)
 	}
 
 	dmf_plugin_v1.fini(ctx);
+
+	/* 11. older daemons (tests/lib/fake_host): a 1.2 host has no
+	 * crypto->wipe and writes the 1.2 exec result; a NULL crypto table */
+	{
+		struct fake_host fh;
+		unsigned long wipes;
+
+		fake_host_init(&fh, host_get());
+		ok(dmf_plugin_v1.init(&fh.host, &ctx, &e) == 0,
+		   "init on the fake 1.3 host");
+		wipes = fake_host_wipe_calls;
+		reset();
+		job = run("POD_1", "sync");
+		is_int(job->status, DMF_STATUS_SUCCESS, "1.3 host: success");
+		job_free(&job);
+		ok(fake_host_wipe_calls > wipes,
+		   "1.3 host: secrets wiped by crypto->wipe (%lu calls)",
+		   fake_host_wipe_calls - wipes);
+		dmf_plugin_v1.fini(ctx);
+
+		fake_host_init(&fh, host_get());
+		fake_host_as_minor(&fh, 2);
+		ok(dmf_plugin_v1.init(&fh.host, &ctx, &e) == 0,
+		   "init on a 1.2 host");
+		wipes = fake_host_wipe_calls;
+		reset();
+		write_file("sync_codes", "1\n1\n1\n", 0644);
+		job = run("POD_1", "sync");
+		is_int(job->status, DMF_STATUS_FAILURE,
+		       "1.2 host: exit 1 fails");
+		is_int(dint(job, "dsync", "exitCode"), 1,
+		       "1.2 host: exit code read from the 1.2 result");
+		is_int(dint(job, "dsync", "attempts"), 2,
+		       "1.2 host: retried as on 1.3");
+		job_free(&job);
+		reset();
+		job = run("POD_1", "sync");
+		is_int(job->status, DMF_STATUS_SUCCESS, "1.2 host: success");
+		is_int(job->counts[DMF_COUNT_TARGET_MESSAGES], 3,
+		       "1.2 host: counts");
+		is_int(count_runtime_files(), 0, "1.2 host: job file removed");
+		job_free(&job);
+		is_int(fake_host_wipe_calls - wipes, 0,
+		       "1.2 host: crypto->wipe never called");
+		dmf_plugin_v1.fini(ctx);
+
+		fake_host_init(&fh, host_get());
+		fh.host.crypto = NULL;
+		ok(dmf_plugin_v1.init(&fh.host, &ctx, &e) == 0,
+		   "init without a crypto table");
+		reset();
+		job = run("POD_1", "sync");
+		is_int(job->status, DMF_STATUS_SUCCESS,
+		       "NULL crypto table: success");
+		job_free(&job);
+		dmf_plugin_v1.fini(ctx);
+	}
 	host_deinit();
 	config_free(&cfg);
 	if (getenv("DV_KEEP") == NULL) {

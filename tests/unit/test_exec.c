@@ -18,6 +18,7 @@
 #include "lib/config.h"
 #include "exec/exec.h"
 #include "host/host_services.h"
+#include "dmf/plugin.h"
 #include "exec/inject.h"
 #include "lib/job.h"
 #include "lib/util.h"
@@ -362,7 +363,7 @@ static void test_host_table(void)
 	struct config *cfg = NULL;
 	struct dmf_job *job = job_new("9", "sync", "POD_1", "t");
 	struct dmf_exec_options o = { .size = sizeof(o) };
-	struct dmf_exec_result r;
+	struct dmf_exec_result r = { .size = sizeof(r) };
 	const char *err = NULL;
 	char *e = NULL;
 	const char *echo[] = { "/bin/echo", "pw", "UserSecret1", "Master123",
@@ -393,6 +394,59 @@ static void test_host_table(void)
 	config_free(&cfg);
 }
 
+/* ABI 1.3: the host writes at most the plugin's struct dmf_exec_result. */
+static void test_result_size(void)
+{
+	const struct dmf_host_exec *ex = host_exec_table();
+	const char *exit7[] = { "/bin/sh", "-c", "echo hi; exit 7", NULL };
+	struct {
+		struct dmf_exec_result r;
+		unsigned char guard[16];
+	} small;
+	struct {
+		struct dmf_exec_result_1_2 r;
+		unsigned char guard[16];
+	} old;
+	struct dmf_exec_result zero = { 0 };
+	const char *err = NULL;
+	char *e = NULL;
+	int guard_ok = 1;
+
+	ok(host_exec_init(NULL, &e) == 0, "host_exec_init");
+	is_int(ex->run(NULL, exit7, NULL, &zero, &err), -EINVAL,
+	       "size 0 refused");
+	like(err, "size 0 is smaller", "names the size");
+
+	/* a 1.3 plugin: the whole struct, size left alone, nothing past it */
+	memset(&small, 0xa5, sizeof(small));
+	small.r.size = sizeof(small.r);
+	is_int(ex->run(NULL, exit7, NULL, &small.r, &err), 0, "1.3 run");
+	is_int(small.r.exit_code, 7, "1.3 layout: exit code");
+	is_int(small.r.signal, 0, "1.3 layout: signal");
+	is_int((long long)small.r.output_bytes, 3, "1.3 layout: output bytes");
+	is_int((long long)small.r.size, (long long)sizeof(small.r),
+	       "size untouched");
+	for (size_t i = 0; i < sizeof(small.guard); i++)
+		guard_ok &= small.guard[i] == 0xa5;
+	ok(guard_ok, "nothing written past the struct");
+
+	/* a plugin built for 1.2: the old layout, no byte more */
+	host_exec_set_plugin_minor(2);
+	memset(&old, 0xa5, sizeof(old));
+	is_int(ex->run(NULL, exit7, NULL, (struct dmf_exec_result *)&old.r,
+		       &err),
+	       0, "1.2 run");
+	is_int(old.r.exit_code, 7, "1.2 layout: exit code at offset 0");
+	is_int(old.r.timed_out, 0, "1.2 layout: timed_out");
+	is_int((long long)old.r.output_bytes, 3, "1.2 layout: output bytes");
+	guard_ok = 1;
+	for (size_t i = 0; i < sizeof(old.guard); i++)
+		guard_ok &= old.guard[i] == 0xa5;
+	ok(guard_ok, "1.2 layout: nothing written past the old struct");
+	host_exec_set_plugin_minor(DMF_ABI_MINOR);
+	host_exec_deinit();
+}
+
 int main(void)
 {
 	plan_lazy();
@@ -404,5 +458,6 @@ int main(void)
 	test_hostile_end_to_end();
 	test_parallel();
 	test_host_table();
+	test_result_size();
 	return done_testing();
 }

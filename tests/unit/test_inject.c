@@ -9,6 +9,7 @@
 #include "lib/config.h"
 #include "exec/inject.h"
 #include "lib/job.h"
+#include "lib/mdb.h"
 
 static const char *const conf_yaml =
 	"src:\n"
@@ -158,22 +159,21 @@ static void test_expand(struct dmf_job *job, const struct cfg_node *src)
 
 static void test_every_mdb_name_known(struct dmf_job *job)
 {
-	for (size_t i = 0; inject_mdb_names[i] != NULL; i++) {
-		char text[64], *v = NULL, *err = NULL;
+	size_t n = 0;
 
-		snprintf(text, sizeof(text), "%%{mdb:%s}", inject_mdb_names[i]);
-		ok(inject_expand(job, NULL, text, &v, NULL, &err) == 0,
-		   "mdb:%s known", inject_mdb_names[i]);
+	for (size_t i = 0; i < mdb_n_props; i++) {
+		char text[64], *v = NULL, *err = NULL;
+		bool inject = (mdb_props[i].flags & MDB_INJECT) != 0;
+
+		snprintf(text, sizeof(text), "%%{mdb:%s}", mdb_props[i].name);
+		is_int(inject_expand(job, NULL, text, &v, NULL, &err),
+		       inject ? 0 : -EINVAL, "mdb:%s %s", mdb_props[i].name,
+		       inject ? "known" : "not a %{mdb:} name");
+		n += inject;
 		inject_free_string(&v);
 		free(err);
 	}
-	{
-		size_t n = 0;
-
-		while (inject_mdb_names[n] != NULL)
-			n++;
-		is_int(n, 14, "14 mdb names");
-	}
+	is_int(n, 14, "14 mdb names");
 	for (size_t i = 0; inject_conf_names[i] != NULL; i++) {
 		char text[64], *v = NULL, *err = NULL;
 
@@ -308,28 +308,6 @@ static void test_build(struct dmf_job *job, const struct cfg_node *src)
 	config_free(&cfg);
 }
 
-static void test_helpers(void)
-{
-	char buf[128];
-
-	ok(inject_md5path("user1", buf, sizeof(buf)) == 0, "md5path");
-	/* md5("user1") = 24c9e15e52afc47c225b757e7bee1f9d */
-	is_str(buf, "24/c9/user1", "md5path layout");
-	ok(inject_md5path("user1", buf, 5) == -ENOSPC, "md5path too small");
-	ok(inject_2chr("ruser1", buf, sizeof(buf)) == 0, "2chr");
-	is_str(buf, "ru", "2chrruid");
-	ok(inject_2chr("\xc3\xbc"
-		       "ber",
-		       buf, sizeof(buf)) == 0,
-	   "2chr utf-8");
-	is_str(buf,
-	       "\xc3\xbc"
-	       "b",
-	       "2chrruid keeps a UTF-8 character whole");
-	ok(inject_2chr("x", buf, sizeof(buf)) == 0, "2chr short");
-	is_str(buf, "x", "2chrruid of a one-character ruid");
-}
-
 int main(void)
 {
 	struct config *cfg = NULL;
@@ -346,7 +324,6 @@ int main(void)
 	test_every_mdb_name_known(job);
 	test_hostile_values(cfg_child(cfg->root, "src"));
 	test_build(job, cfg_child(cfg->root, "src"));
-	test_helpers();
 	job_free(&job);
 	config_free(&cfg);
 	return done_testing();

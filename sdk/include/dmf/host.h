@@ -13,8 +13,10 @@
 #ifndef DMF_HOST_H
 #define DMF_HOST_H
 
+#include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -32,8 +34,10 @@ struct dmf_conf;
 #endif
 
 /*
- * True when the table `tbl` of type `type` is present and holds `member`.
- * Guard every member newer than the ABI minor the plugin was built for.
+ * True when the table `tbl` of type `type` is present (not NULL) and holds
+ * `member`.  Guard every member newer than the ABI minor the plugin was
+ * built for, and every table newer than it (test the table's member of
+ * struct dmf_host first: DMF_HAS(struct dmf_host, host, crypto)).
  */
 #define DMF_HAS(type, tbl, member) \
 	((tbl) != NULL &&          \
@@ -121,9 +125,39 @@ struct dmf_host_config {
 /* ---------------------------------------------------------------- job --- */
 
 /*
- * The job being run.  Properties are the `mdb` values of the job: uid, ruid,
- * email, sourcehost, sourceport, imapc_ssl, imapoptions, exclude, source,
- * sourcepasswd, md5path, 2chrruid and whatever the poller adds.
+ * The names of the job properties (ABI 1.3 constants; the names themselves
+ * are those of every earlier minor).  The database poller derives them
+ * from the job's row (docs/schema.md); `%{mdb:NAME}` (inject table) takes
+ * the names marked "mdb:".  A property the row has no value for is absent
+ * (property() returns NULL; `%{mdb:NAME}` gives "").  Other pollers (the
+ * simulator) set fewer.
+ */
+#define DMF_MDB_UID "uid" /* mdb: the mailbox's user */
+#define DMF_MDB_RUID "ruid" /* mdb: remote user; defaults to uid */
+#define DMF_MDB_EMAIL "email" /* mdb: */
+#define DMF_MDB_SOURCE "source" /* mdb: the DMF source (platform) */
+#define DMF_MDB_TARGET "target" /* the DMF target */
+#define DMF_MDB_PHASE "phase" /* "sync" or "cutover" */
+#define DMF_MDB_PRIORITY "priority" /* the row's priority, decimal */
+#define DMF_MDB_MD5PATH "md5path" /* mdb: "<h0h1>/<h2h3>/<uid>", h = MD5 */
+#define DMF_MDB_2CHRRUID "2chrruid" /* mdb: first two characters of ruid */
+#define DMF_MDB_IMAPOPTIONS "imapoptions" /* mdb: */
+#define DMF_MDB_EXCLUDE "exclude" /* mdb: */
+#define DMF_MDB_SUBMITTED "submitted" /* when the job was submitted */
+#define DMF_MDB_SOURCEHOST "sourcehost" /* mdb: the sourcehost's address */
+#define DMF_MDB_SOURCEHOSTNAME "sourcehostname" /* the row's sourcehost */
+#define DMF_MDB_SOURCEHOSTCOMMANDS "sourcehostcommands" /* its JSON */
+#define DMF_MDB_SOURCEPORT "sourceport" /* mdb: row's, else sourcehost's */
+#define DMF_MDB_IMAPC_SSL "imapc_ssl" /* mdb: row's, else sourcehost's */
+#define DMF_MDB_SOURCEPASSWD "sourcepasswd" /* mdb: unwrapped; a secret */
+/* mdb: not from the row: the doveadm worker's fetch-container lookup, and
+ * the director lookup (not supported yet: always empty) */
+#define DMF_MDB_CONTAINER "container"
+#define DMF_MDB_DIRECTOR_SOURCEHOST "directorSourcehost"
+
+/*
+ * The job being run.  Properties are named by the DMF_MDB_* constants
+ * above.
  */
 struct dmf_host_job {
 	uint32_t size;
@@ -243,8 +277,15 @@ struct dmf_exec_options {
 	unsigned flags; /* DMF_EXEC_* */
 };
 
-/* How a command ended. */
+/*
+ * How a command ended.  Set `size` to sizeof(struct dmf_exec_result) before
+ * calling exec->run(): the host writes at most `size` bytes (members it
+ * does not know stay as they were) and leaves `size` alone.  (Built for
+ * ABI minor <= 2 the struct had no `size`; the host writes that layout to
+ * such plugins.)
+ */
 struct dmf_exec_result {
+	uint32_t size; /* ABI 1.3 */
 	int exit_code; /* 0..255 when the command exited, else -1 */
 	int signal; /* the signal that ended it, else 0 */
 	int timed_out; /* non-zero: killed because timeout_ms passed */
@@ -269,7 +310,9 @@ struct dmf_host_exec {
 	 * outlives it).  `options` may be NULL.
 	 *
 	 * Returns 0 when the command ran, whatever its exit status, and fills
-	 * *result_r; a negative errno when it could not be started, with
+	 * *result_r (result_r->size must be set, see struct dmf_exec_result:
+	 * a size below the ABI 1.3 struct gives -EINVAL and runs nothing);
+	 * a negative errno when it could not be started, with
 	 * *error_r set ("cannot run 'x': No such file or directory"), valid
 	 * until the next call from the same thread.  Call from the thread
 	 * running `job` only.
@@ -278,6 +321,20 @@ struct dmf_host_exec {
 		   const struct dmf_exec_options *options,
 		   struct dmf_exec_result *result_r, const char **error_r);
 };
+
+/* The struct dmf_exec_result of ABI 1.0 to 1.2 (no size): what a host of
+ * those minors writes, and what a 1.3 host writes to plugins built for
+ * them. */
+struct dmf_exec_result_1_2 {
+	int exit_code;
+	int signal;
+	int timed_out;
+	int aborted;
+	long long duration_ms;
+	unsigned long long output_bytes;
+};
+
+/* Plugins call exec->run() through dmf_exec_run() (end of this file). */
 
 /* ------------------------------------------------------------- inject --- */
 
@@ -332,7 +389,8 @@ struct dmf_host_inject {
 
 /*
  * The storage keys of dmf.worker.crypto.storageKeys (spec 2.2.9) and
- * password unwrapping (docs/crypto.md).  Plugins never touch OpenSSL.
+ * password unwrapping (docs/crypto.md).  Plugins never touch OpenSSL (nor
+ * link it: wipe() is here for that).
  */
 struct dmf_host_crypto {
 	uint32_t size;
@@ -350,6 +408,9 @@ struct dmf_host_crypto {
 			       const char **error_r);
 	/* Wipe and free a secret; NULL is fine. */
 	void (*free_secret)(char **secret);
+	/* ABI 1.3: overwrite `len` bytes at `p` with zeros in a way the
+	 * compiler cannot drop (for secrets a plugin holds).  Any thread. */
+	void (*wipe)(void *p, size_t len);
 };
 
 /* ----------------------------------------------------------------- db --- */
@@ -405,6 +466,44 @@ struct dmf_host {
 	/* ABI 1.2 */
 	const struct dmf_host_db *db;
 };
+
+/*
+ * exec->run() for every host: sets result_r->size and, on a host older
+ * than ABI 1.3 (which writes the 1.2 layout), converts the result.  A host
+ * without an exec table (ABI 1.0) gives -ENOSYS.  Plugins built for 1.3
+ * call this instead of host->exec->run(); same thread rule (the thread
+ * running `job`).
+ */
+static inline int dmf_exec_run(const struct dmf_host *host, struct dmf_job *job,
+			       const char *const *argv,
+			       const struct dmf_exec_options *options,
+			       struct dmf_exec_result *result_r,
+			       const char **error_r)
+{
+	struct dmf_exec_result_1_2 old;
+	int ret;
+
+	memset(result_r, 0, sizeof(*result_r));
+	result_r->size = (uint32_t)sizeof(*result_r);
+	result_r->exit_code = -1;
+	if (!DMF_HAS(struct dmf_host, host, exec) || host->exec == NULL ||
+	    !DMF_HAS(struct dmf_host_exec, host->exec, run)) {
+		*error_r = "the daemon offers no exec table (ABI 1.0)";
+		return -ENOSYS;
+	}
+	if (host->abi_minor >= 3)
+		return host->exec->run(job, argv, options, result_r, error_r);
+	memset(&old, 0, sizeof(old));
+	ret = host->exec->run(job, argv, options,
+			      (struct dmf_exec_result *)(void *)&old, error_r);
+	result_r->exit_code = ret < 0 ? -1 : old.exit_code;
+	result_r->signal = old.signal;
+	result_r->timed_out = old.timed_out;
+	result_r->aborted = old.aborted;
+	result_r->duration_ms = old.duration_ms;
+	result_r->output_bytes = old.output_bytes;
+	return ret;
+}
 
 #ifdef __cplusplus
 }

@@ -13,17 +13,26 @@
  *   minor, size >= DMF_PLUGIN_MIN_SIZE, name == dmf.worker.type, init, run
  *   and fini are non-NULL.
  *
- * Versioning: appending a member to a service table or to struct dmf_host
- * bumps DMF_ABI_MINOR; any other change bumps DMF_ABI_MAJOR and with it the
- * name of the exported symbol.  A plugin built against minor N runs on every
- * host with minor >= N.  Members newer than the minor a plugin was built
- * against must be guarded with DMF_HAS().
+ * Versioning: appending a member to a service table, to struct dmf_host or
+ * to a struct that starts with its own `size` (dmf_exec_options,
+ * dmf_exec_result) bumps DMF_ABI_MINOR; any other change bumps
+ * DMF_ABI_MAJOR and with it the name of the exported symbol.  A plugin
+ * built against minor N runs on every host with minor >= N.  Members newer
+ * than the minor a plugin was built against must be guarded with DMF_HAS(),
+ * which is also false when the table itself is NULL.
  *
  * Changelog of DMF_ABI_MINOR (major 1):
  *   0  log, config, job and response tables.
  *   1  exec, inject and crypto tables (struct dmf_host members appended).
  *   2  db table (sourcehost lookup, job field lookup; struct dmf_host
  *      member appended).
+ *   3  struct dmf_exec_result starts with `size`: the plugin sets it, the
+ *      host writes at most that many bytes (to a plugin built for minor
+ *      <= 2 the host writes the 1.2 layout, which has no size).
+ *      crypto->wipe(): wipe memory without linking OpenSSL.  DMF_MDB_*
+ *      names of the job properties.  _Static_asserts freeze the offsets
+ *      of the first four descriptor members.  (DMF_HAS() tests the table
+ *      pointer too; dmf/text.h: header-only helpers, no ABI.)
  */
 #ifndef DMF_PLUGIN_H
 #define DMF_PLUGIN_H
@@ -40,7 +49,7 @@ extern "C" {
 /* "DMFP" in ASCII: the first four bytes of every descriptor. */
 #define DMF_PLUGIN_MAGIC 0x444d4650u
 #define DMF_ABI_MAJOR 1
-#define DMF_ABI_MINOR 2
+#define DMF_ABI_MINOR 3
 
 /*
  * The plugin descriptor.  The first four members are frozen forever, across
@@ -82,6 +91,27 @@ struct dmf_plugin {
 	/* Called once, from the main thread, after the last run() returned. */
 	void (*fini)(void *ctx);
 };
+
+/*
+ * Compile-time checks.  The offsets of magic, abi_major, abi_minor and size
+ * are frozen across all majors: any host reads them from any plugin.
+ */
+#if defined(__cplusplus) && __cplusplus >= 201103L
+#define DMF_STATIC_ASSERT_(name, cond, msg) static_assert(cond, msg)
+#elif defined(__STDC_VERSION__) && __STDC_VERSION__ >= 201112L
+#define DMF_STATIC_ASSERT_(name, cond, msg) _Static_assert(cond, msg)
+#else /* C99, C++98: a negative array size fails the build */
+#define DMF_STATIC_ASSERT_(name, cond, msg) \
+	typedef char dmf_static_assert_##name[(cond) ? 1 : -1]
+#endif
+DMF_STATIC_ASSERT_(magic, offsetof(struct dmf_plugin, magic) == 0,
+		   "dmf_plugin.magic is frozen at offset 0");
+DMF_STATIC_ASSERT_(abi_major, offsetof(struct dmf_plugin, abi_major) == 4,
+		   "dmf_plugin.abi_major is frozen at offset 4");
+DMF_STATIC_ASSERT_(abi_minor, offsetof(struct dmf_plugin, abi_minor) == 6,
+		   "dmf_plugin.abi_minor is frozen at offset 6");
+DMF_STATIC_ASSERT_(size, offsetof(struct dmf_plugin, size) == 8,
+		   "dmf_plugin.size is frozen at offset 8");
 
 /* The smallest descriptor (the ABI 1.0 layout) the daemon accepts. */
 #define DMF_PLUGIN_MIN_SIZE \
