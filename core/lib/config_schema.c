@@ -271,6 +271,9 @@ static const struct cfg_schema_entry schema[] = {
 	  "a job whose owner missed its heartbeat this long is rescued"),
 	K(W "rescue.limit", INT, OURS, "3", NULL,
 	  "rescues after which a job fails (poison pill)"),
+	K(W "rescue.margin", DURATION, OURS, NULL, NULL,
+	  "a stale job is rescued this long after its lease ran out "
+	  "(default: the heartbeat)"),
 	K(W "command.logging.type", STRING, 0, "file", "file|logger|off",
 	  "where command output goes"),
 	K(W "command.logging.file.format", STRING, 0,
