@@ -368,6 +368,9 @@ static const struct cfg_schema_entry schema[] = {
 	K(S "sync-settings", STRV, OURS,
 	  "imapc_features=rfc822.size fetch-headers,mail_prefetch_count=20",
 	  NULL, "doveadm -o settings of the default migration command"),
+	K(S "sync-lock", DURATION, OURS, "60s", NULL,
+	  "dsync's per-user lock (-l): a second dsync of the user waits this "
+	  "long, then fails; 0 = none"),
 	K(S "director.enabled", BOOL, 0, "false", NULL,
 	  "use the doveadm HTTP API (needs http.*)"),
 	K(S "director.use-sourcehost", BOOL, 0, "false", NULL,
