@@ -95,7 +95,7 @@ struct poller {
 	struct given_up {
 		int64_t id;
 		unsigned attempt;
-	} *given_up;
+	} * given_up;
 	size_t n_given_up;
 	pthread_cond_t watch_cond; /* on CLOCK_MONOTONIC */
 	pthread_t watch_thread;
@@ -443,8 +443,8 @@ static void retry_pending(struct poller *p)
  * renewal or its claim, whichever came later (monotonic clock). */
 static uint64_t lease_deadline(const struct poller *p, const struct held *h)
 {
-	uint64_t base = h->claimed_ms > p->renewed_ms ? h->claimed_ms :
-							p->renewed_ms;
+	uint64_t base =
+		h->claimed_ms > p->renewed_ms ? h->claimed_ms : p->renewed_ms;
 
 	return base + p->lease_ms - p->lease_ms / 5;
 }
@@ -517,10 +517,9 @@ static void *watch_main(void *arg)
 		if (next == UINT64_MAX) {
 			pthread_cond_wait(&p->watch_cond, &p->lock);
 		} else {
-			struct timespec ts = {
-				.tv_sec = (time_t)(next / 1000),
-				.tv_nsec = (long)(next % 1000) * 1000000L
-			};
+			struct timespec ts = { .tv_sec = (time_t)(next / 1000),
+					       .tv_nsec = (long)(next % 1000) *
+							  1000000L };
 
 			pthread_cond_timedwait(&p->watch_cond, &p->lock, &ts);
 		}
@@ -592,7 +591,8 @@ static void heartbeat_once(struct poller *p)
 	retry_pending(p);
 	retry_given_up(p);
 	if (db_jobs_rescue(p->w->pool, p->w->target, p->rescue_limit,
-			   p->rescue_margin_ms, &requeued, &failed, NULL) == 0 &&
+			   p->rescue_margin_ms, &requeued, &failed,
+			   NULL) == 0 &&
 	    (requeued > 0 || failed > 0))
 		log_warn("rescued stale jobs of target %s: %u queued again, "
 			 "%u failed (rescue limit %u)",
@@ -796,8 +796,8 @@ static int pdb_on_process(struct dmf_job *job, pid_t pgid, bool started)
 		if (db_procs_forget(p->w->pool, job->db_id, job->attempt, pgid,
 				    &error) < 0)
 			log_job(DMF_LOG_DEBUG, job,
-				"cannot forget process group %d: %s",
-				(int)pgid, error);
+				"cannot forget process group %d: %s", (int)pgid,
+				error);
 		free(error);
 		return 0;
 	}
@@ -852,18 +852,20 @@ static int pdb_reap(void *ctx, const struct db_proc_rec *rec)
 		 rec->boot_id != NULL ? rec->boot_id : "");
 	ret = proc_group_reap(&id, REAP_TIMEOUT_MS, &killed);
 	if (ret == -EXDEV) {
-		log_warn("job %" PRId64 ": its previous run's process group %lld "
+		log_warn("job %" PRId64
+			 ": its previous run's process group %lld "
 			 "was recorded on another machine or in another PID "
 			 "namespace (boot %s) and cannot be checked from here",
 			 rec->job_id, rec->pgid, id.boot_id);
 		return 0;
 	}
 	if (ret < 0) {
-		log_error("job %" PRId64 ": %u process(es) of its previous run "
-			  "(process group %lld) still alive after %u ms: %s; the "
-			  "job is not queued again before its lease runs out",
-			  rec->job_id, killed, rec->pgid, REAP_TIMEOUT_MS,
-			  dmf_strerror(ret));
+		log_error(
+			"job %" PRId64 ": %u process(es) of its previous run "
+			"(process group %lld) still alive after %u ms: %s; the "
+			"job is not queued again before its lease runs out",
+			rec->job_id, killed, rec->pgid, REAP_TIMEOUT_MS,
+			dmf_strerror(ret));
 		return ret;
 	}
 	if (killed > 0)
