@@ -214,13 +214,15 @@ static void close_from(int first, int last)
  */
 static void __attribute__((noreturn))
 child(const struct exec_request *req, const char *path, char *const *envp,
-      pid_t parent, int fds[3], int gate_r, int status_w)
+      pid_t parent, int fds[3], int gate_r, int gate_w, int status_w)
 {
 	sigset_t empty;
 	int err;
 	char go;
 	ssize_t n;
 
+	/* the parent's end: a gate closed without a byte must read EOF */
+	close(gate_w);
 	setpgid(0, 0);
 	/* killed when the thread that started it ends (the worker dies) */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
@@ -310,7 +312,8 @@ static int spawn(const struct exec_request *req, int out_w, int err_w, int in_r,
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	pid = fork();
 	if (pid == 0)
-		child(req, path, envp, parent, fds, gate[0], status[1]);
+		child(req, path, envp, parent, fds, gate[0], gate[1],
+		      status[1]);
 	err = errno;
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (pid < 0) {
