@@ -900,9 +900,21 @@ int db_jobs_heartbeat(struct db_pool *pool, const char *backend,
 
 struct rescue_ctx {
 	const char *target, *backend, *owner;
-	unsigned limit;
+	unsigned limit, margin_ms;
 	unsigned requeued, failed;
+	db_reap_fn *reap;
+	void *reap_ctx;
+	int64_t *kept; /* jobs whose previous run may still be alive */
+	size_t n_kept;
 };
+
+static bool id_in(const int64_t *ids, size_t n, int64_t id)
+{
+	for (size_t i = 0; i < n; i++)
+		if (ids[i] == id)
+			return true;
+	return false;
+}
 
 static int rescue_rows(struct db_conn *c, struct rescue_ctx *x,
 		       struct db_rows *rows, const char *why)
@@ -917,6 +929,8 @@ static int rescue_rows(struct db_conn *c, struct rescue_ctx *x,
 		uint64_t affected = 0;
 		int ret;
 
+		if (id_in(x->kept, x->n_kept, id))
+			continue;
 		snprintf(error, sizeof(error),
 			 "abandoned by its worker %lld times (%s); rescue "
 			 "limit %u reached",
@@ -961,7 +975,8 @@ static int rescue_rows(struct db_conn *c, struct rescue_ctx *x,
 static int rescue_fn(struct db_conn *c, void *arg)
 {
 	struct rescue_ctx *x = arg;
-	struct db_value p[1] = { DB_STR(x->target) };
+	struct db_value p[2] = { DB_STR(x->target),
+				 DB_INT((long long)x->margin_ms * 1000) };
 	struct db_rows *rows = NULL;
 	int ret;
 
@@ -969,9 +984,9 @@ static int rescue_fn(struct db_conn *c, void *arg)
 	ret = db_exec(c,
 		      "SELECT id, attempts, rescues FROM jobs "
 		      "WHERE target = ? AND status = 'RUNNING' "
-		      "AND lease_until < NOW(3) LIMIT 100 "
-		      "FOR UPDATE SKIP LOCKED",
-		      p, 1, &rows, NULL);
+		      "AND lease_until < DATE_SUB(NOW(3), INTERVAL ? "
+		      "MICROSECOND) LIMIT 100 FOR UPDATE SKIP LOCKED",
+		      p, 2, &rows, NULL);
 	if (ret == 0 && rows != NULL)
 		ret = rescue_rows(c, x, rows, "lease expired");
 	db_rows_free(&rows);
@@ -979,15 +994,55 @@ static int rescue_fn(struct db_conn *c, void *arg)
 }
 
 int db_jobs_rescue(struct db_pool *pool, const char *target, unsigned limit,
-		   unsigned *requeued_r, unsigned *failed_r, char **error_r)
+		   unsigned margin_ms, unsigned *requeued_r, unsigned *failed_r,
+		   char **error_r)
 {
-	struct rescue_ctx x = { .target = target, .limit = limit };
+	struct rescue_ctx x = { .target = target,
+				.limit = limit,
+				.margin_ms = margin_ms };
 	int ret = db_transaction(pool, rescue_fn, &x, error_r);
 
 	if (ret == 0) {
 		*requeued_r = x.requeued;
 		*failed_r = x.failed;
 	}
+	return ret;
+}
+
+/* Reap the groups the earlier runs of the backend recorded; forget the
+ * ones that are gone, keep the jobs of the others out of the queue. */
+static int reap_groups(struct db_conn *c, struct rescue_ctx *x)
+{
+	struct db_value p[2] = { DB_STR(x->backend), DB_STR(x->owner) };
+	struct db_rows *rows = NULL;
+	int ret;
+
+	x->n_kept = 0;
+	ret = db_exec(c,
+		      "SELECT job_id, attempt, pgid, pgid_start, pid_ns, "
+		      "kernel_boot FROM job_processes WHERE backend = ? "
+		      "AND owner <> ? FOR UPDATE",
+		      p, 2, &rows, NULL);
+	for (size_t i = 0; ret == 0 && rows != NULL && i < rows->n_rows; i++) {
+		struct db_proc_rec r = { .job_id = db_cell_ll(rows, i, 0, 0),
+					 .pgid = db_cell_ll(rows, i, 2, 0),
+					 .start = db_cell_ll(rows, i, 3, 0),
+					 .pidns = db_cell_ll(rows, i, 4, 0),
+					 .boot_id = db_cell(rows, i, 5) };
+		struct db_value k[3] = { DB_INT(r.job_id),
+					 DB_INT(db_cell_ll(rows, i, 1, 0)),
+					 DB_INT(r.pgid) };
+
+		if (x->reap(x->reap_ctx, &r) < 0) {
+			ret = push_id(&x->kept, &x->n_kept, r.job_id);
+			continue;
+		}
+		ret = db_exec(c,
+			      "DELETE FROM job_processes WHERE job_id = ? "
+			      "AND attempt = ? AND pgid = ?",
+			      k, 3, NULL, NULL);
+	}
+	db_rows_free(&rows);
 	return ret;
 }
 
@@ -999,6 +1054,11 @@ static int recover_fn(struct db_conn *c, void *arg)
 	int ret;
 
 	x->requeued = x->failed = 0;
+	if (x->reap != NULL) {
+		ret = reap_groups(c, x);
+		if (ret < 0)
+			return ret;
+	}
 	ret = db_exec(c,
 		      "SELECT id, attempts, rescues FROM jobs "
 		      "WHERE backend = ? AND status = 'RUNNING' "
@@ -1011,13 +1071,18 @@ static int recover_fn(struct db_conn *c, void *arg)
 }
 
 int db_jobs_recover(struct db_pool *pool, const char *backend,
-		    const char *owner, unsigned limit, unsigned *requeued_r,
-		    unsigned *failed_r, char **error_r)
+		    const char *owner, unsigned limit, db_reap_fn *reap,
+		    void *reap_ctx, unsigned *requeued_r, unsigned *failed_r,
+		    char **error_r)
 {
 	struct rescue_ctx x = { .backend = backend,
 				.owner = owner,
-				.limit = limit };
+				.limit = limit,
+				.reap = reap,
+				.reap_ctx = reap_ctx };
 	int ret = db_transaction(pool, recover_fn, &x, error_r);
+
+	free(x.kept);
 
 	if (ret == 0) {
 		*requeued_r = x.requeued;

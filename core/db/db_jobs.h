@@ -134,18 +134,36 @@ int db_jobs_heartbeat(struct db_pool *pool, const char *backend,
 		      struct db_held **held_r, size_t *n_r, char **error_r);
 
 /*
- * Requeue the RUNNING jobs of `target` whose lease expired (rescues + 1),
- * or fail them once they were rescued `limit` times (poison pill).
+ * Requeue the RUNNING jobs of `target` whose lease expired more than
+ * margin_ms ago (rescues + 1), or fail them once they were rescued `limit`
+ * times (poison pill).  The margin gives a stale worker the time to notice
+ * that its lease is lost and to kill its commands (docs/schema.md).
  */
 int db_jobs_rescue(struct db_pool *pool, const char *target, unsigned limit,
-		   unsigned *requeued_r, unsigned *failed_r, char **error_r);
+		   unsigned margin_ms, unsigned *requeued_r, unsigned *failed_r,
+		   char **error_r);
+
+/* A process group recorded by an earlier run of this backend
+ * (job_processes, db_procs.h). */
+struct db_proc_rec {
+	int64_t job_id;
+	long long pgid, start, pidns;
+	const char *boot_id;
+};
+
+/* Make sure no process of the recorded group is alive: 0, or a negative
+ * errno when it may still be (its job is then not queued again). */
+typedef int db_reap_fn(void *ctx, const struct db_proc_rec *rec);
 
 /*
- * A restarted worker's recovery: requeue at once the RUNNING jobs of
- * `backend` owned by another (earlier) boot id, counting them as rescues.
+ * A restarted worker's recovery: first `reap` every process group that
+ * an earlier boot id of `backend` recorded (NULL: none), then requeue at
+ * once the RUNNING jobs of `backend` owned by an earlier boot id, counting
+ * them as rescues, except the jobs whose group could not be reaped.
  */
 int db_jobs_recover(struct db_pool *pool, const char *backend,
-		    const char *owner, unsigned limit, unsigned *requeued_r,
-		    unsigned *failed_r, char **error_r);
+		    const char *owner, unsigned limit, db_reap_fn *reap,
+		    void *reap_ctx, unsigned *requeued_r, unsigned *failed_r,
+		    char **error_r);
 
 #endif /* DMF_CORE_DB_JOBS_H */

@@ -6,10 +6,10 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -151,59 +151,214 @@ static bool feed(int fd, const char *data, size_t len, size_t *off)
 	return more;
 }
 
+/* Move a descriptor the child needs to 3 or above (so that its dup2 onto
+ * 0, 1 or 2 never meets itself), keeping O_CLOEXEC. */
+static int fd_above_stdio(int *fd)
+{
+	int nfd;
+
+	if (*fd < 0 || *fd > 2)
+		return 0;
+	nfd = fcntl(*fd, F_DUPFD_CLOEXEC, 3);
+	if (nfd < 0)
+		return -errno;
+	close(*fd);
+	*fd = nfd;
+	return 0;
+}
+
+/* argv[0] as execve() needs it: looked up in PATH when it has no '/'
+ * (done before fork: the child only makes system calls). */
+static char *resolve_path(const char *name)
+{
+	const char *path = getenv("PATH"), *p;
+
+	if (strchr(name, '/') != NULL)
+		return xstrdup(name);
+	if (path == NULL || *path == '\0')
+		path = "/usr/local/bin:/usr/bin:/bin";
+	for (p = path;; p++) {
+		const char *colon = strchr(p, ':');
+		size_t len = colon != NULL ? (size_t)(colon - p) : strlen(p);
+		char *full = len == 0 ? xasprintf("./%s", name) :
+					xasprintf("%.*s/%s", (int)len, p, name);
+
+		if (full == NULL)
+			return NULL;
+		if (access(full, X_OK) == 0)
+			return full;
+		free(full);
+		if (colon == NULL)
+			break;
+		p = colon;
+	}
+	errno = ENOENT;
+	return NULL;
+}
+
+static void close_from(int first, int last)
+{
+#ifdef SYS_close_range
+	if (syscall(SYS_close_range, (unsigned)first, (unsigned)last, 0) == 0)
+		return;
+#endif
+	if (last > 65535)
+		last = 65535;
+	for (int fd = first; fd <= last; fd++)
+		close(fd);
+}
+
+/*
+ * The child between fork and exec: system calls only.  It waits on the
+ * gate until the parent has recorded its process group (on_spawn), and
+ * reports a failed exec through `status_w` (O_CLOEXEC: EOF means exec).
+ */
+static void __attribute__((noreturn))
+child(const struct exec_request *req, const char *path, char *const *envp,
+      pid_t parent, int fds[3], int gate_r, int gate_w, int status_w)
+{
+	sigset_t empty;
+	int err;
+	char go;
+	ssize_t n;
+
+	/* the parent's end: a gate closed without a byte must read EOF */
+	close(gate_w);
+	setpgid(0, 0);
+	/* killed when the thread that started it ends (the worker dies) */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+		_exit(127);
+	for (int sig = 1; sig < NSIG; sig++) {
+		struct sigaction sa = { .sa_handler = SIG_DFL };
+
+		if (sig != SIGKILL && sig != SIGSTOP)
+			sigaction(sig, &sa, NULL);
+	}
+	for (int i = 0; i < 3; i++)
+		if (dup2(fds[i], i) < 0)
+			goto fail;
+	do
+		n = read(gate_r, &go, 1);
+	while (n < 0 && errno == EINTR);
+	if (n != 1)
+		_exit(127); /* the parent gave up or died */
+	close_from(3, status_w - 1);
+	close_from(status_w + 1, ~0U >> 1);
+	sigemptyset(&empty);
+	sigprocmask(SIG_SETMASK, &empty, NULL);
+	execve(path, (char *const *)req->argv, envp);
+fail:
+	err = errno;
+	while (write(status_w, &err, sizeof(err)) < 0 && errno == EINTR)
+		;
+	_exit(127);
+}
+
+/*
+ * fork + exec rather than posix_spawn, which cannot set PR_SET_PDEATHSIG.
+ * All signals are blocked around fork so that the child runs no handler
+ * of the daemon before it has reset them.
+ */
 static int spawn(const struct exec_request *req, int out_w, int err_w, int in_r,
 		 pid_t *pid_r)
 {
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t attr;
-	sigset_t none, defaults;
-	static const int reset[] = { SIGPIPE, SIGINT,  SIGTERM, SIGHUP,
-				     SIGQUIT, SIGUSR1, SIGUSR2, SIGCHLD,
-				     SIGALRM, SIGTTIN, SIGTTOU, SIGXFSZ };
 	char *const *envp =
 		req->envp != NULL ? (char *const *)req->envp : child_env();
-	int ret;
+	int gate[2] = { -1, -1 }, status[2] = { -1, -1 };
+	int fds[3] = { in_r, out_w, err_w }, moved[3] = { -1, -1, -1 };
+	int null_fd = -1, ret = 0, err = 0;
+	sigset_t all, old;
+	pid_t parent = getpid(), pid;
+	char *path;
+	ssize_t n;
 
-	posix_spawn_file_actions_init(&fa);
-	posix_spawnattr_init(&attr);
-	if (in_r >= 0)
-		ret = posix_spawn_file_actions_adddup2(&fa, in_r, 0);
-	else
-		ret = posix_spawn_file_actions_addopen(&fa, 0, "/dev/null",
-						       O_RDONLY, 0);
-	if (ret == 0)
-		ret = posix_spawn_file_actions_adddup2(&fa, out_w, 1);
-	if (ret == 0)
-		ret = posix_spawn_file_actions_adddup2(&fa, err_w, 2);
-	if (ret == 0)
-		ret = posix_spawn_file_actions_addclosefrom_np(&fa, 3);
-	sigemptyset(&none);
-	sigemptyset(&defaults);
-	for (size_t i = 0; i < sizeof(reset) / sizeof(reset[0]); i++)
-		sigaddset(&defaults, reset[i]);
-	if (ret == 0)
-		ret = posix_spawnattr_setflags(
-			&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
-				       POSIX_SPAWN_SETSIGDEF);
-	if (ret == 0)
-		ret = posix_spawnattr_setpgroup(&attr, 0);
-	if (ret == 0)
-		ret = posix_spawnattr_setsigmask(&attr, &none);
-	if (ret == 0)
-		ret = posix_spawnattr_setsigdefault(&attr, &defaults);
-	if (ret == 0) {
-		char *const *argv = (char *const *)req->argv;
-
-		if (strchr(req->argv[0], '/') != NULL)
-			ret = posix_spawn(pid_r, req->argv[0], &fa, &attr, argv,
-					  envp);
-		else
-			ret = posix_spawnp(pid_r, req->argv[0], &fa, &attr,
-					   argv, envp);
+	path = resolve_path(req->argv[0]);
+	if (path == NULL)
+		return -errno;
+	if (in_r < 0) {
+		null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		if (null_fd < 0)
+			ret = -errno;
+		fds[0] = null_fd;
 	}
-	posix_spawn_file_actions_destroy(&fa);
-	posix_spawnattr_destroy(&attr);
-	return -ret;
+	if (ret == 0 &&
+	    (pipe2(gate, O_CLOEXEC) < 0 || pipe2(status, O_CLOEXEC) < 0))
+		ret = -errno;
+	/* the caller's descriptors stay as they are: only copies move */
+	for (int i = 0; ret == 0 && i < 3; i++) {
+		int nfd;
+
+		if (fds[i] > 2)
+			continue;
+		nfd = fcntl(fds[i], F_DUPFD_CLOEXEC, 3);
+		if (nfd < 0) {
+			ret = -errno;
+			break;
+		}
+		if (fds[i] == null_fd) {
+			close(null_fd);
+			null_fd = nfd;
+		} else {
+			moved[i] = nfd;
+		}
+		fds[i] = nfd;
+	}
+	if (ret == 0)
+		ret = fd_above_stdio(&gate[0]);
+	if (ret == 0)
+		ret = fd_above_stdio(&status[1]);
+	if (ret < 0)
+		goto out;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	pid = fork();
+	if (pid == 0)
+		child(req, path, envp, parent, fds, gate[0], gate[1],
+		      status[1]);
+	err = errno;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (pid < 0) {
+		ret = -err;
+		goto out;
+	}
+	close_fd(&gate[0]);
+	close_fd(&status[1]);
+	/* the group exists before anything is recorded or run */
+	setpgid(pid, pid);
+	if (req->on_spawn != NULL)
+		ret = req->on_spawn(req->spawn_ctx, pid);
+	if (ret == 0) {
+		char go = 1;
+
+		while ((n = write(gate[1], &go, 1)) < 0 && errno == EINTR)
+			;
+		if (n != 1)
+			ret = -EPIPE;
+	}
+	close_fd(&gate[1]); /* without a byte: the child exits */
+	if (ret == 0) {
+		do
+			n = read(status[0], &err, sizeof(err));
+		while (n < 0 && errno == EINTR);
+		if (n == (ssize_t)sizeof(err))
+			ret = err > 0 ? -err : -ENOEXEC;
+	}
+	if (ret < 0) {
+		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+			;
+	} else {
+		*pid_r = pid;
+	}
+out:
+	for (int i = 0; i < 3; i++)
+		close_fd(&moved[i]);
+	close_fd(&null_fd);
+	for (int i = 0; i < 2; i++) {
+		close_fd(&gate[i]);
+		close_fd(&status[i]);
+	}
+	free(path);
+	return ret;
 }
 
 static long long ms_left(uint64_t deadline)

@@ -11,11 +11,21 @@
  * The whole process group is killed with SIGKILL when the timeout passes,
  * when abort_fd becomes readable, and once the command has exited (so
  * nothing it left behind keeps the pipes open).
+ *
+ * The child is started with fork + execve (posix_spawn cannot do this):
+ * it gets PR_SET_PDEATHSIG(SIGKILL), so it dies with the thread that
+ * started it (that thread waits for it: in effect with the daemon, even
+ * after kill -9), and it checks getppid() after the prctl so a parent that
+ * died in between is not missed.  PR_SET_PDEATHSIG reaches this direct
+ * child only: on_spawn lets the caller record the process group (the
+ * child is held before execve until on_spawn returns), so that a later
+ * run can kill what is left of the group (proc.h).
  */
 #ifndef DMF_CORE_EXEC_H
 #define DMF_CORE_EXEC_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "dmf/host.h"
 
@@ -33,6 +43,11 @@ struct exec_request {
 	void (*on_line)(void *ctx, enum dmf_exec_stream stream,
 			const char *line, size_t len);
 	void *ctx;
+	/* called once the child and its process group exist (pgid = the
+	 * child's pid), before it runs the command; a negative errno stops it
+	 * (exec_run then fails with that error).  May be NULL. */
+	int (*on_spawn)(void *spawn_ctx, pid_t pgid);
+	void *spawn_ctx;
 };
 
 /*

@@ -187,6 +187,7 @@ struct run_ctx {
 	const char **secrets;
 	dmf_exec_line_fn on_line;
 	void *line_ctx;
+	pid_t pgid; /* the command's process group once started */
 };
 
 static bool has_secret(const char *line, size_t len, const char **secrets)
@@ -215,6 +216,18 @@ static void on_line(void *vctx, enum dmf_exec_stream stream, const char *line,
 	if (c->on_line != NULL)
 		c->on_line(c->line_ctx, stream, line, len);
 	free(clean);
+}
+
+/* The command's process group exists: tell the job's poller (which
+ * records it where a restarted worker finds it). */
+static int on_spawn(void *vctx, pid_t pgid)
+{
+	struct run_ctx *c = vctx;
+
+	c->pgid = pgid;
+	if (c->job == NULL || c->job->on_process == NULL)
+		return 0;
+	return c->job->on_process(c->job, pgid, true);
 }
 
 /* Secret job values and configured secrets: borrowed pointers. */
@@ -351,7 +364,11 @@ static int h_run(struct dmf_job *job, const char *const *argv,
 	req.abort_fd = job != NULL ? job->abort_fd : -1;
 	req.on_line = on_line;
 	req.ctx = &ctx;
+	req.on_spawn = on_spawn;
+	req.spawn_ctx = &ctx;
 	ret = exec_run(&req, &res, &error);
+	if (ctx.pgid > 0 && job != NULL && job->on_process != NULL)
+		job->on_process(job, ctx.pgid, false);
 	if (ret < 0) {
 		char *clean = inject_redact_values(error != NULL ? error : "?",
 						   ctx.secrets);

@@ -273,6 +273,9 @@ static const struct cfg_schema_entry schema[] = {
 	  "a job whose owner missed its heartbeat this long is rescued"),
 	K(W "rescue.limit", INT, OURS, "3", NULL,
 	  "rescues after which a job fails (poison pill)"),
+	K(W "rescue.margin", DURATION, OURS, NULL, NULL,
+	  "a stale job is rescued this long after its lease ran out "
+	  "(default: the heartbeat)"),
 	K(W "command.logging.type", STRING, 0, "file", "file|logger|off",
 	  "where command output goes"),
 	K(W "command.logging.file.format", STRING, 0,
@@ -370,6 +373,9 @@ static const struct cfg_schema_entry schema[] = {
 	K(S "sync-settings", STRV, OURS,
 	  "imapc_features=rfc822.size fetch-headers,mail_prefetch_count=20",
 	  NULL, "doveadm -o settings of the default migration command"),
+	K(S "sync-lock", DURATION, OURS, "60s", NULL,
+	  "dsync's per-user lock (-l): a second dsync of the user waits this "
+	  "long, then fails; 0 = none"),
 	K(S "director.enabled", BOOL, 0, "false", NULL,
 	  "use the doveadm HTTP API (needs http.*)"),
 	K(S "director.use-sourcehost", BOOL, 0, "false", NULL,

@@ -14,6 +14,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <time.h>
 
 #include "dmf/host.h"
@@ -50,6 +51,12 @@ struct dmf_job {
 	struct timespec finished; /* CLOCK_REALTIME when run() returned */
 
 	void *poller_data; /* owned by the poller that made the job */
+	/* Set by the poller that made the job (may be NULL).  The exec host
+	 * table calls it on the job's thread once a command of the job has
+	 * its process group, before the command runs (started: a negative
+	 * errno keeps the command from running), and once that command has
+	 * ended and its group was killed (!started: the value is ignored). */
+	int (*on_process)(struct dmf_job *job, pid_t pgid, bool started);
 };
 
 /* Allocate a job; NULL on out of memory.  abort_fd is created here. */

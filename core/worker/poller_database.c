@@ -13,9 +13,21 @@
  * heartbeat and the leases of this process's running jobs (one statement,
  * database clock), notices jobs taken away (rescued, cancel requested),
  * rescues stale jobs of the whole target and retries result writes that
- * failed while the database was away.  When it cannot renew before the
- * lease runs out it aborts every job (their process groups are killed) and
- * marks them lost: their results are never written.
+ * failed while the database was away.
+ *
+ * A watchdog thread aborts every job whose lease may run out (80 % of the
+ * lease after its last renewal or its claim, measured on the monotonic
+ * clock, which goes on while the process is stopped): their process groups
+ * are killed and they are marked lost, their results are never written.
+ * It does not wait for the database, so a worker whose heartbeat hangs in a
+ * call, or that was frozen (SIGSTOP) and goes on, kills its commands before
+ * (or, after a freeze, as soon as) another worker may rescue the jobs; the
+ * rescue waits for dmf.worker.rescue.margin past the lease on top.
+ *
+ * Each command of a job records its process group in job_processes before
+ * it runs (refused when the job is no longer ours); a restarted worker
+ * kills what is left of its previous run's groups and waits until they are
+ * gone before it queues that run's jobs again (docs/schema.md).
  */
 #include "dmf-build.h"
 
@@ -25,10 +37,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "crypto/crypto.h"
 #include "db/db_jobs.h"
+#include "db/db_procs.h"
 #include "db/db_worker.h"
+#include "exec/proc.h"
 #include "lib/job.h"
 #include "lib/log.h"
 #include "lib/mdb.h"
@@ -36,13 +51,15 @@
 #include "lib/util.h"
 
 #define BUSY_SKIP_MS 200u
+/* How long a restarted worker waits for a killed previous run to go. */
+#define REAP_TIMEOUT_MS 5000u
 
 struct held {
 	struct dmf_job *job; /* NULL once handed back and written */
 	int64_t id;
 	unsigned attempt;
 	char *uid;
-	uint64_t claimed_ms; /* monotonic */
+	uint64_t claimed_ms; /* monotonic, before the claim was sent */
 	bool lost; /* lease lost or taken away: write nothing */
 	bool canceled; /* cancel requested by an admin */
 	bool handed; /* handed back: its run is over, its write under way */
@@ -52,7 +69,9 @@ struct held {
 
 struct poller {
 	struct db_worker *w;
-	unsigned cache_size, refresh_ms, lease_ms, heartbeat_ms, rescue_limit;
+	unsigned cache_size, refresh_ms, lease_ms, heartbeat_ms, rescue_limit,
+		rescue_margin_ms;
+	char host[256];
 	struct crypto_keyring *ring;
 
 	/* cache: used by the dispatcher thread only */
@@ -68,7 +87,7 @@ struct poller {
 	pthread_cond_t cond;
 	struct held *held;
 	size_t n_held;
-	uint64_t lease_deadline_ms;
+	uint64_t renewed_ms; /* monotonic: sent time of the last renewal */
 	bool stopping;
 	bool warned_down;
 	/* claims under way (claimed but maybe not yet held), and a count of
@@ -78,6 +97,15 @@ struct poller {
 	uint64_t claims_done;
 	pthread_t hb_thread;
 	bool hb_started;
+	/* jobs given up whose release waits for the database */
+	struct given_up {
+		int64_t id;
+		unsigned attempt;
+	} * given_up;
+	size_t n_given_up;
+	pthread_cond_t watch_cond; /* on CLOCK_MONOTONIC */
+	pthread_t watch_thread;
+	bool watch_started;
 };
 
 /* ----------------------------------------------------------- helpers --- */
@@ -139,7 +167,7 @@ static void held_remove(struct poller *p, struct held *h)
 }
 
 static int held_add(struct poller *p, struct dmf_job *job, int64_t id,
-		    unsigned attempt, const char *uid)
+		    unsigned attempt, const char *uid, uint64_t claimed_ms)
 {
 	struct held *nh;
 
@@ -154,8 +182,9 @@ static int held_add(struct poller *p, struct dmf_job *job, int64_t id,
 				       .id = id,
 				       .attempt = attempt,
 				       .uid = xstrdup(uid),
-				       .claimed_ms = now_monotonic_ms() };
+				       .claimed_ms = claimed_ms };
 	p->n_held++;
+	pthread_cond_signal(&p->watch_cond);
 	pthread_mutex_unlock(&p->lock);
 	return 0;
 }
@@ -174,6 +203,8 @@ static char **held_uids(struct poller *p)
 	pthread_mutex_unlock(&p->lock);
 	return uids;
 }
+
+static size_t lose_expired_locked(struct poller *p, uint64_t now);
 
 /* --------------------------------------------------------- results --- */
 
@@ -255,6 +286,54 @@ static int write_back(struct poller *p, struct dmf_job *job, int64_t id,
 	return ret;
 }
 
+/*
+ * A job given up (lease lost or taken away) whose command is gone: put it
+ * back in the queue if the database still has it as ours, so that the
+ * heartbeat (which renews every RUNNING job of this owner) does not keep
+ * it leased to nobody.  The write is guarded by owner + attempt + RUNNING:
+ * it changes nothing once the job was rescued or taken by another worker.
+ * Without the database it is retried by the heartbeat.
+ */
+static void give_back(struct poller *p, int64_t id, unsigned attempt)
+{
+	char *error = NULL;
+	int ret = db_jobs_release(p->w->pool, id, p->w->owner, attempt, &error);
+
+	free(error);
+	if (ret == 0) {
+		log_info("job %" PRId64 " given up by this worker: put back in "
+			 "the queue",
+			 id);
+	} else if (ret != -ESTALE) {
+		struct given_up *ng;
+
+		pthread_mutex_lock(&p->lock);
+		ng = realloc(p->given_up,
+			     (p->n_given_up + 1) * sizeof(*p->given_up));
+		if (ng != NULL) {
+			p->given_up = ng;
+			ng[p->n_given_up++] = (struct given_up){ id, attempt };
+		}
+		pthread_mutex_unlock(&p->lock);
+	}
+}
+
+static void retry_given_up(struct poller *p)
+{
+	struct given_up *list;
+	size_t n;
+
+	pthread_mutex_lock(&p->lock);
+	list = p->given_up;
+	n = p->n_given_up;
+	p->given_up = NULL;
+	p->n_given_up = 0;
+	pthread_mutex_unlock(&p->lock);
+	for (size_t i = 0; i < n; i++)
+		give_back(p, list[i].id, list[i].attempt);
+	free(list);
+}
+
 static void hand_back(struct poller *p, struct dmf_job *job, bool release)
 {
 	struct held *h;
@@ -263,6 +342,8 @@ static void hand_back(struct poller *p, struct dmf_job *job, bool release)
 	bool lost, canceled;
 
 	pthread_mutex_lock(&p->lock);
+	/* no result for a job whose lease may have run out meanwhile */
+	lose_expired_locked(p, now_monotonic_ms());
 	h = held_find(p, job);
 	if (h == NULL) {
 		pthread_mutex_unlock(&p->lock);
@@ -284,6 +365,7 @@ static void hand_back(struct poller *p, struct dmf_job *job, bool release)
 			"stored (another worker may run it again)",
 			id);
 		job_free(&job);
+		give_back(p, id, attempt);
 		return;
 	}
 	pthread_mutex_unlock(&p->lock);
@@ -366,25 +448,51 @@ static void retry_pending(struct poller *p)
 	}
 }
 
-/* Mark every held job lost and abort the running ones.  Lock held. */
-static void lose_all_locked(struct poller *p)
+/* When the worker must give job `h` up: 80 % of the lease after its last
+ * renewal or its claim, whichever came later (monotonic clock). */
+static uint64_t lease_deadline(const struct poller *p, const struct held *h)
 {
+	uint64_t base =
+		h->claimed_ms > p->renewed_ms ? h->claimed_ms : p->renewed_ms;
+
+	return base + p->lease_ms - p->lease_ms / 5;
+}
+
+/*
+ * Mark every held job whose lease may have run out by `now` lost and
+ * abort it (its process group is killed at once); one handed back already
+ * is dropped.  Returns how many.  Lock held.
+ */
+static size_t lose_expired_locked(struct poller *p, uint64_t now)
+{
+	size_t n = 0;
+
 	for (size_t i = 0; i < p->n_held;) {
 		struct held *h = &p->held[i];
 
-		if (h->lost) {
+		if (h->lost || now < lease_deadline(p, h)) {
 			i++;
 			continue;
 		}
 		h->lost = true;
+		n++;
 		if (h->pending) {
 			/* handed back already: drop it */
 			struct dmf_job *job = h->job;
+
+			struct given_up *ng = realloc(
+				p->given_up,
+				(p->n_given_up + 1) * sizeof(*p->given_up));
 
 			log_job(DMF_LOG_WARN, job,
 				"job %" PRId64 ": lease lost before its "
 				"result could be stored",
 				h->id);
+			if (ng != NULL) {
+				p->given_up = ng;
+				ng[p->n_given_up++] =
+					(struct given_up){ h->id, h->attempt };
+			}
 			held_remove(p, h);
 			job_free(&job);
 			continue;
@@ -392,6 +500,41 @@ static void lose_all_locked(struct poller *p)
 		job_abort(h->job);
 		i++;
 	}
+	if (n > 0)
+		log_error("cannot renew the job leases in time: aborted %zu "
+			  "job(s), their results will not be written",
+			  n);
+	return n;
+}
+
+/* The watchdog: gives jobs up on time, whatever the heartbeat is doing. */
+static void *watch_main(void *arg)
+{
+	struct poller *p = arg;
+
+	pthread_mutex_lock(&p->lock);
+	while (!p->stopping) {
+		uint64_t now = now_monotonic_ms(), next = UINT64_MAX;
+
+		lose_expired_locked(p, now);
+		for (size_t i = 0; i < p->n_held; i++) {
+			uint64_t d = lease_deadline(p, &p->held[i]);
+
+			if (!p->held[i].lost && d < next)
+				next = d;
+		}
+		if (next == UINT64_MAX) {
+			pthread_cond_wait(&p->watch_cond, &p->lock);
+		} else {
+			struct timespec ts = { .tv_sec = (time_t)(next / 1000),
+					       .tv_nsec = (long)(next % 1000) *
+							  1000000L };
+
+			pthread_cond_timedwait(&p->watch_cond, &p->lock, &ts);
+		}
+	}
+	pthread_mutex_unlock(&p->lock);
+	return NULL;
 }
 
 static void heartbeat_once(struct poller *p)
@@ -416,14 +559,7 @@ static void heartbeat_once(struct poller *p)
 		if (!p->warned_down)
 			log_warn("heartbeat failed: %s", error);
 		p->warned_down = true;
-		if (now_monotonic_ms() >= p->lease_deadline_ms &&
-		    p->n_held > 0) {
-			log_error("cannot renew the job leases in time: "
-				  "aborting %zu job(s), their results will "
-				  "not be written",
-				  p->n_held);
-			lose_all_locked(p);
-		}
+		lose_expired_locked(p, now_monotonic_ms());
 		pthread_mutex_unlock(&p->lock);
 		free(error);
 		return;
@@ -431,7 +567,10 @@ static void heartbeat_once(struct poller *p)
 	if (p->warned_down)
 		log_info("database reachable again: heartbeat renewed");
 	p->warned_down = false;
-	p->lease_deadline_ms = sent + p->lease_ms - p->lease_ms / 5;
+	/* jobs past their deadline are given up even now: the watchdog may
+	 * not have run yet (a stopped process goes on) */
+	lose_expired_locked(p, now_monotonic_ms());
+	p->renewed_ms = sent;
 	/* jobs claimed before this heartbeat must be listed as ours */
 	for (size_t i = 0; i < p->n_held; i++) {
 		struct held *h = &p->held[i];
@@ -495,8 +634,10 @@ static void heartbeat_once(struct poller *p)
 	free(orphans);
 	free(alive);
 	retry_pending(p);
-	if (db_jobs_rescue(p->w->pool, p->w->target, p->rescue_limit, &requeued,
-			   &failed, NULL) == 0 &&
+	retry_given_up(p);
+	if (db_jobs_rescue(p->w->pool, p->w->target, p->rescue_limit,
+			   p->rescue_margin_ms, &requeued, &failed,
+			   NULL) == 0 &&
 	    (requeued > 0 || failed > 0))
 		log_warn("rescued stale jobs of target %s: %u queued again, "
 			 "%u failed (rescue limit %u)",
@@ -635,6 +776,111 @@ static int set_props(struct poller *p, struct dmf_job *job,
 	return ret;
 }
 
+/* ------------------------------------------------- process groups --- */
+
+/*
+ * The exec host table's hook (job->on_process): record the process group
+ * of a command before it runs, refuse it when the job is no longer ours,
+ * forget the group once the command ended.
+ */
+static int pdb_on_process(struct dmf_job *job, pid_t pgid, bool started)
+{
+	struct poller *p = job->poller_data;
+	struct proc_ident id;
+	struct held *h;
+	unsigned attempt;
+	char *error = NULL;
+	int ret;
+
+	pthread_mutex_lock(&p->lock);
+	lose_expired_locked(p, now_monotonic_ms());
+	h = held_find(p, job);
+	ret = h == NULL || h->lost ? -ECANCELED : 0;
+	attempt = h != NULL ? h->attempt : 0;
+	pthread_mutex_unlock(&p->lock);
+	if (!started) {
+		if (db_procs_forget(p->w->pool, job->db_id, job->attempt, pgid,
+				    &error) < 0)
+			log_job(DMF_LOG_DEBUG, job,
+				"cannot forget process group %d: %s", (int)pgid,
+				error);
+		free(error);
+		return 0;
+	}
+	if (ret < 0) {
+		log_job(DMF_LOG_WARN, job,
+			"the job is no longer held by this worker: its command "
+			"is not started");
+		return ret;
+	}
+	ret = proc_ident_of(pgid, &id);
+	if (ret == 0) {
+		struct db_proc rec = { .job_id = job->db_id,
+				       .attempt = attempt,
+				       .owner = p->w->owner,
+				       .backend = p->w->name,
+				       .pgid = id.pgid,
+				       .start = (long long)id.start,
+				       .boot_id = id.boot_id,
+				       .pidns = (long long)id.pidns,
+				       .host = p->host };
+
+		ret = db_procs_record(p->w->pool, &rec, &error);
+	}
+	if (ret == -ESTALE) {
+		free(error);
+		log_job(DMF_LOG_WARN, job,
+			"the job is no longer held by this worker (rescued or "
+			"canceled): its command is not started");
+		return -ECANCELED;
+	}
+	if (ret < 0)
+		log_job(DMF_LOG_WARN, job,
+			"cannot record process group %d (%s): should this "
+			"worker die, its restart cannot stop what the command "
+			"leaves behind",
+			(int)pgid, error != NULL ? error : dmf_strerror(ret));
+	free(error);
+	return 0;
+}
+
+/* db_jobs_recover's reaper: the previous run's group must be gone. */
+static int pdb_reap(void *ctx, const struct db_proc_rec *rec)
+{
+	struct proc_ident id = { .pgid = (pid_t)rec->pgid,
+				 .start = (unsigned long long)rec->start,
+				 .pidns = (unsigned long long)rec->pidns };
+	unsigned killed = 0;
+	int ret;
+
+	(void)ctx;
+	snprintf(id.boot_id, sizeof(id.boot_id), "%s",
+		 rec->boot_id != NULL ? rec->boot_id : "");
+	ret = proc_group_reap(&id, REAP_TIMEOUT_MS, &killed);
+	if (ret == -EXDEV) {
+		log_warn("job %" PRId64
+			 ": its previous run's process group %lld "
+			 "was recorded on another machine or in another PID "
+			 "namespace (boot %s) and cannot be checked from here",
+			 rec->job_id, rec->pgid, id.boot_id);
+		return 0;
+	}
+	if (ret < 0) {
+		log_error(
+			"job %" PRId64 ": %u process(es) of its previous run "
+			"(process group %lld) still alive after %u ms: %s; the "
+			"job is not queued again before its lease runs out",
+			rec->job_id, killed, rec->pgid, REAP_TIMEOUT_MS,
+			dmf_strerror(ret));
+		return ret;
+	}
+	if (killed > 0)
+		log_warn("job %" PRId64 ": killed %u process(es) left by the "
+			 "previous run of this worker (process group %lld)",
+			 rec->job_id, killed, rec->pgid);
+	return 0;
+}
+
 /* Turn a claimed row into a job, or fail it in the database. */
 static struct dmf_job *make_job(struct poller *p, struct db_job_row *r)
 {
@@ -651,6 +897,8 @@ static struct dmf_job *make_job(struct poller *p, struct db_job_row *r)
 	if (job != NULL) {
 		job->db_id = r->id;
 		job->attempt = r->attempt;
+		job->poller_data = p;
+		job->on_process = pdb_on_process;
 		ret = set_props(p, job, r, &problem);
 		if (ret < 0 && problem == NULL)
 			problem = xasprintf("%s", dmf_strerror(ret));
@@ -742,6 +990,7 @@ static int pdb_fetch(struct poller *p, size_t want, struct dmf_job **jobs,
 	pthread_mutex_lock(&p->lock);
 	p->claiming++;
 	pthread_mutex_unlock(&p->lock);
+	now = now_monotonic_ms(); /* the leases start after this */
 	ret = db_jobs_claim(p->w->pool, &req, &res, &error);
 	free(ids);
 	cfg_strv_free(&uids);
@@ -764,7 +1013,7 @@ static int pdb_fetch(struct poller *p, size_t want, struct dmf_job **jobs,
 		job = make_job(p, r);
 		if (job == NULL)
 			continue;
-		if (held_add(p, job, r->id, r->attempt, r->uid) < 0) {
+		if (held_add(p, job, r->id, r->attempt, r->uid, now) < 0) {
 			char *e = NULL;
 
 			db_jobs_release(p->w->pool, r->id, p->w->owner,
@@ -811,15 +1060,19 @@ static void pdb_destroy(struct poller **pp)
 	if (p == NULL)
 		return;
 	*pp = NULL;
-	if (p->hb_started) {
-		pthread_mutex_lock(&p->lock);
-		p->stopping = true;
-		pthread_cond_broadcast(&p->cond);
-		pthread_mutex_unlock(&p->lock);
+	pthread_mutex_lock(&p->lock);
+	p->stopping = true;
+	pthread_cond_broadcast(&p->cond);
+	pthread_cond_broadcast(&p->watch_cond);
+	pthread_mutex_unlock(&p->lock);
+	if (p->hb_started)
 		pthread_join(p->hb_thread, NULL);
-	}
+	if (p->watch_started)
+		pthread_join(p->watch_thread, NULL);
 	/* last chance for writes that waited for the database */
 	retry_pending(p);
+	retry_given_up(p);
+	free(p->given_up);
 	for (size_t i = 0; i < p->n_held; i++) {
 		log_job(DMF_LOG_WARN, p->held[i].job,
 			"job %" PRId64 " still held at exit: its lease runs "
@@ -834,6 +1087,7 @@ static void pdb_destroy(struct poller **pp)
 	crypto_keyring_free(&p->ring);
 	pthread_mutex_destroy(&p->lock);
 	pthread_cond_destroy(&p->cond);
+	pthread_cond_destroy(&p->watch_cond);
 	db_worker_put(&p->w);
 	free(p);
 }
@@ -853,7 +1107,9 @@ static int pdb_settings(const struct config *cfg, struct poller *p,
 	    (ret = cfg_ms(cfg, "dmf.worker.lease", 60000, &p->lease_ms,
 			  error_r)) < 0 ||
 	    (ret = cfg_uint(cfg, "dmf.worker.rescue.limit", 3, 1000,
-			    &p->rescue_limit, error_r)) < 0)
+			    &p->rescue_limit, error_r)) < 0 ||
+	    (ret = cfg_ms(cfg, "dmf.worker.rescue.margin", p->heartbeat_ms,
+			  &p->rescue_margin_ms, error_r)) < 0)
 		return ret;
 	if (p->cache_size == 0)
 		p->cache_size = 1;
@@ -888,12 +1144,19 @@ static int pdb_create(const struct config *cfg, struct poller **poller_r,
 {
 	struct poller *p = calloc(1, sizeof(*p));
 	unsigned requeued = 0, failed = 0;
+	pthread_condattr_t mono;
 	int ret;
 
 	if (p == NULL)
 		return -ENOMEM;
 	pthread_mutex_init(&p->lock, NULL);
 	pthread_cond_init(&p->cond, NULL);
+	pthread_condattr_init(&mono);
+	pthread_condattr_setclock(&mono, CLOCK_MONOTONIC);
+	pthread_cond_init(&p->watch_cond, &mono);
+	pthread_condattr_destroy(&mono);
+	if (gethostname(p->host, sizeof(p->host) - 1) < 0)
+		p->host[0] = '\0';
 	if ((ret = pdb_settings(cfg, p, error_r)) < 0)
 		goto fail;
 	ret = crypto_keyring_load(
@@ -904,11 +1167,11 @@ static int pdb_create(const struct config *cfg, struct poller **poller_r,
 	ret = db_worker_get(cfg, &p->w, error_r);
 	if (ret < 0)
 		goto fail;
-	p->lease_deadline_ms =
-		now_monotonic_ms() + p->lease_ms - p->lease_ms / 5;
-	/* a restarted worker takes its previous jobs back to the queue */
+	/* a restarted worker makes sure its previous run's commands are gone,
+	 * then takes that run's jobs back to the queue */
 	ret = db_jobs_recover(p->w->pool, p->w->name, p->w->owner,
-			      p->rescue_limit, &requeued, &failed, error_r);
+			      p->rescue_limit, pdb_reap, p, &requeued, &failed,
+			      error_r);
 	if (ret < 0)
 		goto fail;
 	if (requeued > 0 || failed > 0)
@@ -923,10 +1186,18 @@ static int pdb_create(const struct config *cfg, struct poller **poller_r,
 		goto fail;
 	}
 	p->hb_started = true;
+	ret = pthread_create(&p->watch_thread, NULL, watch_main, p);
+	if (ret != 0) {
+		*error_r = xasprintf("cannot start the lease watchdog: %s",
+				     strerror(ret));
+		ret = -ret;
+		goto fail;
+	}
+	p->watch_started = true;
 	log_info("database poller: backend %s (boot %s), cache %u every %u "
-		 "ms, heartbeat %u ms, lease %u ms",
+		 "ms, heartbeat %u ms, lease %u ms, rescue margin %u ms",
 		 p->w->name, p->w->owner, p->cache_size, p->refresh_ms,
-		 p->heartbeat_ms, p->lease_ms);
+		 p->heartbeat_ms, p->lease_ms, p->rescue_margin_ms);
 	*poller_r = p;
 	return 0;
 fail:

@@ -500,6 +500,7 @@ static int set_defaults(struct doveadm_source_conf *c)
 	c->container_file = strdup("/etc/dovecot/passwd.container");
 	c->imapc_inbox_owner = strdup(DOVEADM_DEFAULT_INBOX_OWNER);
 	c->director.kick.timeout_ms = 60000;
+	c->sync_lock_ms = 60000;
 	c->count.pre = c->count.sync = c->count.post = c->count.remote = true;
 	c->count.remote_protocol = DOVEADM_REMOTE_IMAPC;
 	c->count.remote_http_mailbox_mask = calloc(4, sizeof(char *));
@@ -595,6 +596,8 @@ static int parse_block(struct pctx *x, struct doveadm_source_conf *c)
 					  "sync-settings",
 					  "must not hold passwords");
 	}
+
+	TRY(get_ms(x, "sync-lock", &c->sync_lock_ms));
 
 	TRY(get_bool(x, "director.enabled", &c->director.enabled));
 	TRY(get_bool(x, "director.use-sourcehost",

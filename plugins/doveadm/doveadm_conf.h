@@ -154,6 +154,8 @@ struct doveadm_source_conf {
 	 * DOVEADM_DEFAULT_SYNC_SETTINGS), and the owner given to the copied
 	 * imapc INBOX (imapc-inbox-owner, default vmail:vmail). */
 	char **sync_settings;
+	long long sync_lock_ms; /* dsync -l (rounded up to seconds), 60s;
+				 * 0 = no lock */
 	char *imapc_inbox_owner;
 	/* The block node itself (NULL: built-ins only), for inject. */
 	const struct dmf_conf *node;

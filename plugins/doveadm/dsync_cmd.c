@@ -165,6 +165,13 @@ void dsync_default_argv(const struct dsync_opts *o, struct dv_argv *a)
 		dsync_add_mail_log(a, o->mail_plugins);
 	dv_argv_add(a, "backup", NULL);
 	dv_argv_add(a, "-R", NULL);
+	if (o->lock_secs > 0) {
+		char secs[16];
+
+		snprintf(secs, sizeof(secs), "%u", o->lock_secs);
+		dv_argv_add(a, "-l", NULL);
+		dv_argv_add(a, secs, NULL);
+	}
 	add_excludes(a, o->exclude);
 	dv_argv_add(a, "-u", NULL);
 	dv_argv_add(a, o->uid, NULL);
@@ -320,6 +327,32 @@ fail:
 	free(config);
 	dv_argv_free(a);
 	return -EINVAL;
+}
+
+void dsync_add_lock(struct dv_argv *a, unsigned secs)
+{
+	size_t i, sub = 0;
+	char text[16];
+
+	if (secs == 0)
+		return;
+	/* the first run element after the global options */
+	for (i = 1; i < a->n && sub == 0; i++) {
+		if (a->v[i] == NULL)
+			continue; /* shown only */
+		if (a->v[i][0] != '-')
+			sub = i;
+		else if (takes_value(a->v[i]))
+			i++;
+	}
+	if (sub == 0)
+		return;
+	for (i = sub + 1; i < a->n; i++)
+		if (a->v[i] != NULL && strncmp(a->v[i], "-l", 2) == 0)
+			return; /* -l SECS or -lSECS of its own */
+	snprintf(text, sizeof(text), "%u", secs);
+	dv_argv_insert(a, sub + 1, "-l", NULL);
+	dv_argv_insert(a, sub + 2, text, NULL);
 }
 
 void dsync_insert_jobconf(struct dv_argv *a, const char *jobconf,

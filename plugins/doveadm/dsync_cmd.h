@@ -63,6 +63,7 @@ struct dsync_opts {
 	const char *mail_plugins; /* the target's configured mail_plugins */
 	const char *const *extra; /* retry extras (-D, -o ...), may be NULL */
 	const struct imapc_params *imapc;
+	unsigned lock_secs; /* backup -l SECS; 0 = no lock */
 };
 
 /* The mail_log `-o` settings (docs/doveadm.md) for `mail_plugins`. */
@@ -70,7 +71,7 @@ void dsync_add_mail_log(struct dv_argv *a, const char *mail_plugins);
 
 /*
  * The default command: doveadm -c JOBCONF [extras] [-o settings] [mail_log]
- * backup -R [-x MASK]... -u UID imapc:.  The display shows -c with
+ * backup -R [-l SECS] [-x MASK]... -u UID imapc:.  The display shows -c with
  * config_shown (or nothing) and the imapc settings as -o options.
  */
 void dsync_default_argv(const struct dsync_opts *o, struct dv_argv *a);
@@ -94,6 +95,14 @@ int dsync_convert(char *const *argv, char *const *shown,
 		  const char *const *subcommands, struct dv_argv *a,
 		  struct dsync_moved moved[4], size_t *n_moved, char **config_r,
 		  const char **error_r);
+/*
+ * Add dsync's per-user lock, "-l SECS", right after the sub-command (sync
+ * or backup) of a converted command, unless it has a -l of its own.  With
+ * it a second dsync of the same user waits up to SECS for the first to
+ * end, then fails (exit 75), instead of writing into the mailbox beside it
+ * (docs/doveadm.md).
+ */
+void dsync_add_lock(struct dv_argv *a, unsigned secs);
 /* Insert "-c JOBCONF" (run-only) and `extra` after argv[0]. */
 void dsync_insert_jobconf(struct dv_argv *a, const char *jobconf,
 			  const char *config_shown, const char *const *extra);

@@ -290,6 +290,8 @@ static bool run_dsync(struct dv_job *dj)
 	const char *mail_plugins = NULL;
 	bool mail_log = c->analyze_log && c->count.sync, ok = false;
 	bool warned_dups = false;
+	/* dsync's per-user lock: no second dsync writes beside this one */
+	unsigned lock_secs = (unsigned)((c->sync_lock_ms + 999) / 1000);
 	char reason[512];
 	json_t *body;
 	int r = 0;
@@ -310,6 +312,8 @@ static bool run_dsync(struct dv_job *dj)
 	if (override != NULL)
 		r = build_override(dj, override, &base, moved, &n_moved,
 				   &config, &display, &error);
+	if (r == 0 && override != NULL)
+		dsync_add_lock(&base, lock_secs);
 	if (r == 0) {
 		n_set = imapc_jobconf_settings(&dj->imapc, NULL, set);
 		for (size_t i = 0; i < n_moved; i++)
@@ -353,6 +357,7 @@ static bool run_dsync(struct dv_job *dj)
 				.mail_plugins = mail_plugins,
 				.extra = extra,
 				.imapc = &dj->imapc,
+				.lock_secs = lock_secs,
 			};
 			dsync_default_argv(&o, &a);
 		} else {

@@ -71,8 +71,8 @@ is "$(dr_field "$a" 'steps()')" \
 is "$(dr_step "$a" dsync '[s["success"], s["exitCode"], s["attempts"], s["errors"]]')" \
 	"[true, 0, 1, []]" "dsync: success, exit 0, 1 attempt, no errors"
 like_() { case "$1" in *"$2"*) ok_ "$3" ;; *) nok_ "$3"; echo "#   got: '$1'"; echo "#   expected to contain: '$2'" ;; esac; }
-like_ "$(dr_step "$a" dsync 's["command"]')" "backup -R -u alice imapc:" \
-	"dsync.command shows the doveadm backup command"
+like_ "$(dr_step "$a" dsync 's["command"]')" "backup -R -l 60 -u alice imapc:" \
+	"dsync.command shows the doveadm backup command, with dsync's user lock"
 like_ "$(dr_step "$a" 'count remote mailbox' 's["command"]')" "mail=imapc:" \
 	"the remote count goes through imapc"
 is "$(dr_step "$c" dsync 's.get("saved", {})')" "{}" "carol (empty): nothing saved"

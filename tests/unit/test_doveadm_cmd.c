@@ -120,6 +120,7 @@ static void test_default_argv(void)
 			.mail_plugins = "quota",
 			.extra = i == 2 ? extra : NULL,
 			.imapc = &p,
+			.lock_secs = i == 3 ? 45 : 0,
 		};
 		dsync_default_argv(&o, &a);
 		disp = dv_argv_display(&a);
@@ -148,9 +149,9 @@ static void test_default_argv(void)
 		   "%s: password not in the display", t->name);
 		if (i == 3)
 			like(r,
-			     " backup -R -x Trash -x Junk -x Spam/* -u u "
-			     "imapc:",
-			     "%s: exclude masks as -x", t->name);
+			     " backup -R -l 45 -x Trash -x Junk -x Spam/* "
+			     "-u u imapc:",
+			     "%s: dsync's lock, exclude masks as -x", t->name);
 		else
 			like(r, " backup -R -u u imapc:", "%s: backup -R",
 			     t->name);
@@ -340,6 +341,63 @@ static void test_convert(void)
 	   "mailbox list refused");
 }
 
+/* dsync's per-user lock on a converted override: after the sub-command,
+ * unless the command has its own -l; none for 0 seconds. */
+static void test_lock(void)
+{
+	static const char *const subs[] = { "sync", "backup", NULL };
+	static const struct {
+		const char *argv[12];
+		unsigned secs;
+		const char *want_run, *want_show;
+	} t[] = {
+		{ { "doveadm", "-o", "a=b", "backup", "-R", "-u", "u",
+		    "imapc:", NULL },
+		  30,
+		  "doveadm -o a=b backup -l 30 -R -u u imapc:",
+		  "doveadm -o a=b backup -l 30 -R -u u imapc:" },
+		{ { "doveadm", "-c", "/x.conf", "-oimapc_password=PW", "sync",
+		    "-u", "u", "imapc:", NULL },
+		  7,
+		  "doveadm sync -l 7 -u u imapc:",
+		  "doveadm -o imapc_password=<hidden> sync -l 7 -u u imapc:" },
+		{ { "doveadm", "sync", "-l", "5", "-u", "u", "imapc:", NULL },
+		  30,
+		  "doveadm sync -l 5 -u u imapc:",
+		  "doveadm sync -l 5 -u u imapc:" },
+		{ { "doveadm", "backup", "-R", "-l9", "-u", "u",
+		    "imapc:", NULL },
+		  30,
+		  "doveadm backup -R -l9 -u u imapc:",
+		  "doveadm backup -R -l9 -u u imapc:" },
+		{ { "doveadm", "backup", "-u", "u", "imapc:", NULL },
+		  0,
+		  "doveadm backup -u u imapc:",
+		  "doveadm backup -u u imapc:" },
+	};
+
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		struct dv_argv a = { 0 };
+		struct dsync_moved moved[4];
+		size_t n = 0;
+		char *config = NULL, *disp;
+		const char *e = NULL;
+
+		ok(dsync_convert((char *const *)t[i].argv, NULL, subs, &a,
+				 moved, &n, &config, &e) == 0,
+		   "lock %zu: converted (%s)", i, e ? e : "ok");
+		dsync_add_lock(&a, t[i].secs);
+		is_str(joined(dv_argv_run(&a)), t[i].want_run, "lock %zu: argv",
+		       i);
+		disp = dv_argv_display(&a);
+		is_str(disp, t[i].want_show, "lock %zu: display", i);
+		free(disp);
+		free(config);
+		dsync_moved_free(moved, n);
+		dv_argv_free(&a);
+	}
+}
+
 static void test_quote(void)
 {
 	char *q = dv_quote("a b'c");
@@ -359,6 +417,7 @@ int main(void)
 	test_default_argv();
 	test_jobconf();
 	test_convert();
+	test_lock();
 	test_quote();
 	return done_testing();
 }

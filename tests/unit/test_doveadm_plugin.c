@@ -310,6 +310,7 @@ static void make_yaml(void)
 		 "        analyze-log: false\n"
 		 "        count: {pre: false, post: false, remote: false}\n"
 		 "        sync-settings: []\n"
+		 "        sync-lock: 0\n"
 		 "        imapc:\n"
 		 "          host: imap.example\n"
 		 "          port: 993\n"
@@ -416,8 +417,8 @@ int main(void)
 	     "fetch-headers' -o mail_prefetch_count=20 -o "
 	     "'mail_plugins=quota notify mail_log' ",
 	     "dsync command shown");
-	like(dstr(job, "dsync", "command"), "backup -R -u u1 imapc:$",
-	     "backup -R -u u1 imapc:");
+	like(dstr(job, "dsync", "command"), "backup -R -l 60 -u u1 imapc:$",
+	     "backup -R -l 60 -u u1 imapc: (dsync's user lock, sync-lock)");
 	like(dstr(job, "count local mailbox pre sync", "command"),
 	     "^doveadm -c [^ ]*/target.conf -f tab mailbox status -u u1 "
 	     "'messages vsize' 'INBOX/\\*' INBOX '\\*'$",
@@ -549,7 +550,7 @@ int main(void)
 	     "imaps, master user, prefix shown");
 	like(dstr(job, "dsync", "command"),
 	     "backup -R -x Trash -x Junk -x 'Spam/\\*' -u u1 imapc:$",
-	     "exclude list as -x");
+	     "exclude list as -x; sync-lock: 0 gives no -l");
 	ok(json_object_get(detail(job, "dsync"), "saved") == NULL,
 	   "analyze-log off: no saved counts");
 	jc = read_file("jobconf.last");
@@ -570,11 +571,11 @@ int main(void)
 	   "override's password not in argv");
 	like(calls,
 	     "ARGV -c [^ ]*job-42-[^ ]*\\.conf .*-o imapc_host=127.0.0.1 "
-	     "sync -R -u u1 imapc:",
-	     "override runs with the job file");
+	     "sync -l 60 -R -u u1 imapc:",
+	     "override runs with the job file and dsync's user lock");
 	free(calls);
 	like(dstr(job, "dsync", "command"),
-	     "-o imapc_password=<hidden> sync -R -u u1 imapc:$",
+	     "-o imapc_password=<hidden> sync -l 60 -R -u u1 imapc:$",
 	     "override shown with <hidden>");
 	jc = read_file("jobconf.last");
 	like(jc, "imapc_password = \"S3cr3t", "moved password in the file");

@@ -12,11 +12,13 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "../tap.h"
 #include "lib/config.h"
 #include "exec/exec.h"
+#include "exec/proc.h"
 #include "host/host_services.h"
 #include "dmf/plugin.h"
 #include "exec/inject.h"
@@ -445,6 +447,146 @@ static void test_result_size(void)
 	ok(guard_ok, "1.2 layout: nothing written past the old struct");
 	host_exec_set_plugin_minor(DMF_ABI_MINOR);
 	host_exec_deinit();
+struct spawn_seen {
+	pid_t pgid;
+	bool before_exec, ident_ok;
+	int ret;
+};
+
+static int seen_spawn(void *ctx, pid_t pgid)
+{
+	struct spawn_seen *s = ctx;
+	struct proc_ident id;
+	char exe[512] = "", self[512] = "";
+	char path[64];
+
+	s->pgid = pgid;
+	snprintf(path, sizeof(path), "/proc/%d/exe", (int)pgid);
+	if (readlink(path, exe, sizeof(exe) - 1) < 0 ||
+	    readlink("/proc/self/exe", self, sizeof(self) - 1) < 0)
+		exe[0] = '\0';
+	/* held before execve: still this program */
+	s->before_exec = exe[0] != '\0' && strcmp(exe, self) == 0;
+	s->ident_ok = proc_ident_of(pgid, &id) == 0 && id.pgid == pgid &&
+		      proc_ident_is_local(&id);
+	return s->ret;
+}
+
+static bool alive(pid_t pid)
+{
+	char path[64], buf[512];
+	FILE *f;
+	bool r = false;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	f = fopen(path, "re");
+	if (f != NULL) {
+		char *p = fgets(buf, sizeof(buf), f) ? strrchr(buf, ')') : NULL;
+
+		r = p != NULL && p[1] == ' ' && p[2] != 'Z';
+		fclose(f);
+	}
+	return r;
+}
+
+static pid_t read_pid(const char *file, unsigned wait_ms)
+{
+	for (unsigned i = 0; i < wait_ms / 10; i++) {
+		FILE *f = fopen(file, "re");
+		int pid = 0;
+
+		if (f != NULL) {
+			if (fscanf(f, "%d", &pid) != 1)
+				pid = 0;
+			fclose(f);
+		}
+		if (pid > 0)
+			return pid;
+		usleep(10000);
+	}
+	return 0;
+}
+
+/* Orphans: the group is seen before the command runs, a refusal stops it,
+ * the child dies with its parent, and proc_group_reap kills a recorded
+ * group but leaves one with another identity alone. */
+static void test_orphans(const char *tmp)
+{
+	char file[512], script[1200];
+	const char *argv[] = { "/bin/sh", "-c", script, NULL };
+	struct spawn_seen seen = { 0 };
+	struct exec_request req = { .argv = argv,
+				    .abort_fd = -1,
+				    .on_spawn = seen_spawn,
+				    .spawn_ctx = &seen };
+	struct dmf_exec_result r;
+	struct proc_ident id;
+	unsigned killed = 99;
+	char *err = NULL;
+	pid_t helper, leaf, grp;
+	int st;
+
+	snprintf(file, sizeof(file), "%s/ran", tmp);
+	snprintf(script, sizeof(script), "touch %s", file);
+	ok(exec_run(&req, &r, &err) == 0 && r.exit_code == 0, "gated run");
+	ok(seen.pgid > 0 && seen.before_exec,
+	   "on_spawn sees the group before the command runs");
+	ok(seen.ident_ok, "its identity is read and local");
+	ok(access(file, F_OK) == 0, "then the command ran");
+	unlink(file);
+	seen.ret = -ECANCELED;
+	is_int(exec_run(&req, &r, &err), -ECANCELED,
+	       "on_spawn refusing: the run fails with its error");
+	ok(access(file, F_OK) != 0, "and the command never ran");
+	free(err);
+	err = NULL;
+
+	/* kill -9 of the parent: its child goes too (PR_SET_PDEATHSIG) */
+	snprintf(file, sizeof(file), "%s/leaf.pid", tmp);
+	snprintf(script, sizeof(script), "echo $$ >%s; exec sleep 30", file);
+	helper = fork();
+	if (helper == 0) {
+		struct exec_request hr = { .argv = argv, .abort_fd = -1 };
+
+		exec_run(&hr, &r, &err);
+		_exit(0);
+	}
+	leaf = read_pid(file, 5000);
+	ok(leaf > 0 && alive(leaf), "the child runs (pid %d)", (int)leaf);
+	kill(helper, SIGKILL);
+	waitpid(helper, &st, 0);
+	for (int i = 0; i < 200 && leaf > 0 && alive(leaf); i++)
+		usleep(10000);
+	ok(leaf > 0 && !alive(leaf), "it died with its killed parent");
+
+	/* a group whose leader spawned a child: reap it */
+	snprintf(file, sizeof(file), "%s/grp.pid", tmp);
+	unlink(file);
+	snprintf(script, sizeof(script),
+		 "sleep 30 & echo $! >%s; exec sleep 30", file);
+	grp = fork();
+	if (grp == 0) {
+		setpgid(0, 0);
+		execv("/bin/sh", (char *const *)argv);
+		_exit(127);
+	}
+	setpgid(grp, grp);
+	leaf = read_pid(file, 5000);
+	ok(proc_ident_of(grp, &id) == 0, "identity of a test group");
+	id.start++;
+	ok(proc_group_reap(&id, 1000, &killed) == 0 && killed == 0 &&
+		   alive(grp) && alive(leaf),
+	   "another start time: not that run, left alone");
+	id.start--;
+	snprintf(id.boot_id, sizeof(id.boot_id), "not-this-boot");
+	is_int(proc_group_reap(&id, 1000, NULL), -EXDEV,
+	       "another machine: cannot be checked here");
+	ok(proc_ident_of(grp, &id) == 0, "identity again");
+	ok(proc_group_reap(&id, 3000, &killed) == 0 && killed == 2,
+	   "the recorded group is killed (%u processes)", killed);
+	ok(!alive(grp) && !alive(leaf), "and gone");
+	waitpid(grp, &st, 0);
+	free(err);
 }
 
 int main(void)
@@ -459,5 +601,16 @@ int main(void)
 	test_parallel();
 	test_host_table();
 	test_result_size();
+	{
+		char tmp[] = "/tmp/dmf-exec-orphans.XXXXXX";
+
+		if (mkdtemp(tmp) != NULL) {
+			char cmd[600];
+
+			test_orphans(tmp);
+			snprintf(cmd, sizeof(cmd), "rm -rf %s", tmp);
+			ok(system(cmd) == 0, "orphans: temp dir removed");
+		}
+	}
 	return done_testing();
 }

@@ -294,6 +294,7 @@ dr_proxy() {
 	local pf=$DR_DIR/proxy.$$.$RANDOM
 	python3 "$DR_LIB/imap_uid_proxy.py" --upstream-port "$SRC_IMAP_PORT" \
 		--from-uid "$1" --to-uid "$2" --mailbox "${3:-INBOX}" \
+		--delay-ms "${DR_PROXY_DELAY:-0}" \
 		--port-file "$pf" >/dev/null 2>"$DR_DIR/proxy.err" &
 	DR_PROXY_PIDS+=($!)
 	for _ in $(seq 1 100); do

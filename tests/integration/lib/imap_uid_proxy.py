@@ -2,8 +2,9 @@
 """imap_uid_proxy.py - an IMAP proxy that makes a source mailbox look as if
 it held two messages with the same UID.
 
-    imap_uid_proxy.py --upstream-port P --from-uid A --to-uid B
+    imap_uid_proxy.py --upstream-port P [--from-uid A --to-uid B]
                       [--mailbox INBOX] [--listen-port 0] [--port-file F]
+                      [--delay-ms N]
 
 Listens on 127.0.0.1 (a free port unless --listen-port), forwards every
 connection to 127.0.0.1:P, and in the server's untagged FETCH replies for
@@ -15,12 +16,18 @@ Expunged message reappeared in session (uid=B < next_uid=...)`
 message bodies are never rewritten.  The chosen port is printed on stdout
 (and written to --port-file) once the proxy listens.  Python 3 stdlib only;
 stop it by its PID.
+
+--delay-ms N holds every FETCH reply that carries a literal (a message
+body) N ms before passing it on: a slow source, so that a migration lasts
+long enough to stop its worker in the middle (without --from-uid nothing is
+rewritten).
 """
 import argparse
 import re
 import socket
 import sys
 import threading
+import time
 
 LITERAL = re.compile(rb"\{(\d+)\+?\}\r\n$")
 SELECT = re.compile(rb"^\S+ (?:SELECT|EXAMINE) (\"(?:[^\"\\]|\\.)*\"|\S+)",
@@ -104,8 +111,10 @@ class Session:
                 else:
                     fetch = bool(FETCH.match(line))
                     line = self.rewrite(line)
-                dst.sendall(line)
                 m = LITERAL.search(line)
+                if fetch and m and self.args.delay_ms > 0:
+                    time.sleep(self.args.delay_ms / 1000.0)
+                dst.sendall(line)
                 while m:
                     dst.sendall(reader.raw(int(m.group(1))))
                     # the line goes on after the literal
@@ -135,8 +144,9 @@ def main():
     ap.add_argument("--upstream-port", type=int, required=True)
     ap.add_argument("--listen-port", type=int, default=0)
     ap.add_argument("--mailbox", default="INBOX")
-    ap.add_argument("--from-uid", type=int, required=True)
-    ap.add_argument("--to-uid", type=int, required=True)
+    ap.add_argument("--from-uid", type=int, default=-1)
+    ap.add_argument("--to-uid", type=int, default=-1)
+    ap.add_argument("--delay-ms", type=int, default=0)
     ap.add_argument("--port-file")
     args = ap.parse_args()
     srv = socket.socket()

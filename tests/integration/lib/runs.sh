@@ -12,12 +12,15 @@
 # DIR/runs.lock, sleeps MS milliseconds (in a child, so the run is a process
 # tree), records "end UID PID NS" and exits EXIT (default 0).  A watcher in
 # its own session (so no kill of the run's process group or of the worker
-# reaches it) records "gone UID PID NS" once the run's process group is
-# gone, whatever killed it, with NS the last time it saw the group alive
-# (a clock read before a kill -0 that succeeded: the group surely lived
-# then; the time it first saw it gone would count its polling delay as
-# run time).  A run ends at the later of its "end" and "gone"; one with
-# neither is still alive and counts as running until now.
+# reaches it) records "gone UID PID NS" when the last process of the run is
+# gone, whatever killed it: every process of the run holds the write end of
+# a FIFO the watcher reads, so its EOF comes the moment the last one exits
+# (the time is taken before the lock).  Should a member have closed the
+# FIFO, the watcher also waits until no process of the group is left but
+# zombies.  A run ends at its "end" (nothing of it is left but the exiting
+# shell), or, when it was killed before that, at its "gone" (children that
+# outlived the shell count); one with neither is still alive and counts as
+# running until now (see runs_check.py).
 #
 # Point a command worker at it with
 #   name: /bin/sh
@@ -28,25 +31,34 @@ RUNS_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 runs_script() {
 	local dir=$1
-	mkdir -p "$dir"
+	mkdir -p "$dir/fifo"
 	: >"$dir/runs.log"
-	cat >"$dir/run.sh" <<EOT
-#!/bin/sh
-# one recorded run of mailbox \$1 lasting \$2 ms
-log='$dir/runs.log'
-lock='$dir/runs.lock'
-rec() { flock "\$lock" sh -c 'printf "%s %s %s %s\n" "\$1" "\$2" "\$3" "\$(date +%s%N)" >>"\$4"' rec "\$1" "\$2" "\$3" "\$log"; }
-rec start "\$1" \$\$
-pg=\$(ps -o pgid= -p \$\$ | tr -d ' ')
-setsid sh -c 'seen=0; t=\$(date +%s%N); while kill -0 "-\$1" 2>/dev/null; do seen=\$t; sleep 0.02; t=\$(date +%s%N); done
-	flock "\$3" sh -c "printf \"gone %s %s %s\\\\n\" \"\\\$1\" \"\\\$2\" \"\\\$4\" >>\"\\\$3\"" x "\$2" "\$4" "\$5" "\$seen"' \\
-	w "\$pg" "\$1" "\$lock" \$\$ "\$log" </dev/null >/dev/null 2>&1 &
-ms=\${2:-1000}
-case "\$ms" in ''|*[!0-9]*) ms=1000 ;; esac
-sleep "\$(awk -v m="\$ms" 'BEGIN { printf "%.3f", m / 1000 }')"
-rec end "\$1" \$\$
-exit \${3:-0}
+	{
+		echo '#!/bin/sh'
+		echo "# one recorded run of mailbox \$1 lasting \$2 ms"
+		echo "log='$dir/runs.log'"
+		echo "lock='$dir/runs.lock'"
+		echo "fifo='$dir/fifo/'\$\$"
+		cat <<'EOT'
+rec() { flock "$lock" sh -c 'printf "%s %s %s %s\n" "$1" "$2" "$3" "${5:-$(date +%s%N)}" >>"$4"' rec "$1" "$2" "$3" "$log" "$4"; }
+rec start "$1" $$
+pg=$(ps -o pgid= -p $$ | tr -d ' ')
+rm -f "$fifo"
+mkfifo "$fifo"
+setsid sh -c 'cat "$1" >/dev/null; t=$(date +%s%N)
+	while ps -e -o pgid=,stat= | awk -v g="$2" '\''$1 == g && $2 !~ /^Z/ { f = 1 } END { exit !f }'\''; do
+		sleep 0.02; t=$(date +%s%N); done
+	rm -f "$1"
+	flock "$3" sh -c "printf \"gone %s %s %s\\n\" \"\$1\" \"\$2\" \"\$3\" >>\"\$4\"" x "$4" "$5" "$t" "$6"' \
+	w "$fifo" "$pg" "$lock" "$1" $$ "$log" </dev/null >/dev/null 2>&1 &
+exec 9>"$fifo"
+ms=${2:-1000}
+case "$ms" in ''|*[!0-9]*) ms=1000 ;; esac
+sleep "$(awk -v m="$ms" 'BEGIN { printf "%.3f", m / 1000 }')"
+rec end "$1" $$
+exit ${3:-0}
 EOT
+	} >"$dir/run.sh"
 	chmod 0755 "$dir/run.sh"
 }
 
@@ -60,4 +72,70 @@ runs_check() {
 		nok_ "$desc"
 		sed 's/^/#   /' <<<"$out" | head -40
 	fi
+}
+
+# runs_worker_config DIR MEMBERID [YAML...]: $DW_DIR/MEMBERID.yml, a
+# command worker (db_worker.sh's database, target default, source POD_1)
+# whose migration command is DIR/run.sh UID MS with MS from the job's
+# imapoptions; extra lines go under dmf.worker, indented 4.  Heartbeat and
+# lease: $DW_HEARTBEAT (300ms) and $DW_LEASE (3s).
+runs_worker_config() {
+	local dir=$1 id=$2
+	shift 2
+	{
+		cat <<EOT
+micronaut:
+  ssl:
+    enabled: false
+datasources:
+  default:
+    url: jdbc:mariadb://127.0.0.1:$MDB_PORT/$MDB_DB
+    username: $MDB_USER
+    password: $MDB_PASSWORD
+dmf:
+  command:
+    source:
+      default:
+        command:
+          sync:
+            sync:
+              name: /bin/sh
+              arguments: ["$dir/run.sh", "%{mdb:uid}", "%{mdb:imapoptions}"]
+  worker:
+    type: command
+    plugin-dir: $abs_top_builddir/plugins/command/.libs
+    command:
+      logging:
+        type: "off"
+    identity:
+      target: default
+      memberid: $id
+    sources: [POD_1]
+    heartbeat: ${DW_HEARTBEAT:-300ms}
+    lease: ${DW_LEASE:-3s}
+    termination:
+      timeout: 1000
+EOT
+		for line in "$@"; do echo "    $line"; done
+	} >"$DW_DIR/$id.yml"
+}
+
+# runs_kill_left DIR: SIGKILL the process group of every run with no
+# "gone" record yet (a run's pid is its group), for cleanup.
+runs_kill_left() {
+	local pid
+	for pid in $(python3 "$RUNS_LIB_DIR/runs_check.py" --alive "$1/runs.log" |
+		sed -n 's/^alive [^ ]* //p'); do
+		kill -KILL -- "-$pid" 2>/dev/null
+	done
+}
+
+# runs_wait_idle DIR SECONDS: wait until no recorded run is alive.
+runs_wait_idle() {
+	local dir=$1 i
+	for i in $(seq 1 $(($2 * 10))); do
+		python3 "$RUNS_LIB_DIR/runs_check.py" --alive "$dir/runs.log" >/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
 }
