@@ -447,6 +447,8 @@ static void test_result_size(void)
 	ok(guard_ok, "1.2 layout: nothing written past the old struct");
 	host_exec_set_plugin_minor(DMF_ABI_MINOR);
 	host_exec_deinit();
+}
+
 struct spawn_seen {
 	pid_t pgid;
 	bool before_exec, ident_ok;

@@ -200,7 +200,7 @@ static void test_print_config(void)
 	{
 		const struct dmf_host_exec *ex = host_exec_table();
 		struct dmf_exec_options o = { .size = sizeof(o) };
-		struct dmf_exec_result r;
+		struct dmf_exec_result r = { .size = sizeof(r) };
 		static struct capture c;
 		const char *err = NULL;
 		const char *echo[] = { "/bin/echo", "InjTok77", "UrlPw99",
