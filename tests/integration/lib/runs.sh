@@ -8,8 +8,8 @@
 #                                # overlapped (needs ok_/nok_ from
 #                                # db_worker.sh); sets RUNS_TOTAL, RUNS_OVERLAP
 #
-# DIR/run.sh UID MS [EXIT]: records "start UID PID NS" under flock on
-# DIR/runs.lock, sleeps MS milliseconds (in a child, so the run is a process
+# DIR/run.sh UID MS [EXIT]: once its watcher (below) is in place, records
+# "start UID PID NS" under flock on DIR/runs.lock, sleeps MS milliseconds (in a child, so the run is a process
 # tree), records "end UID PID NS" and exits EXIT (default 0).  A watcher in
 # its own session (so no kill of the run's process group or of the worker
 # reaches it) records "gone UID PID NS" when the last process of the run is
@@ -41,7 +41,6 @@ runs_script() {
 		echo "fifo='$dir/fifo/'\$\$"
 		cat <<'EOT'
 rec() { flock "$lock" sh -c 'printf "%s %s %s %s\n" "$1" "$2" "$3" "${5:-$(date +%s%N)}" >>"$4"' rec "$1" "$2" "$3" "$log" "$4"; }
-rec start "$1" $$
 pg=$(ps -o pgid= -p $$ | tr -d ' ')
 rm -f "$fifo"
 mkfifo "$fifo"
@@ -52,6 +51,9 @@ setsid sh -c 'cat "$1" >/dev/null; t=$(date +%s%N)
 	flock "$3" sh -c "printf \"gone %s %s %s\\n\" \"\$1\" \"\$2\" \"\$3\" >>\"\$4\"" x "$4" "$5" "$t" "$6"' \
 	w "$fifo" "$pg" "$lock" "$1" $$ "$log" </dev/null >/dev/null 2>&1 &
 exec 9>"$fifo"
+# the run starts once the watcher holds the FIFO: a run killed before this
+# point did no work and left no "start" without a "gone"
+rec start "$1" $$
 ms=${2:-1000}
 case "$ms" in ''|*[!0-9]*) ms=1000 ;; esac
 sleep "$(awk -v m="$ms" 'BEGIN { printf "%.3f", m / 1000 }')"
