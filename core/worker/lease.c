@@ -1,0 +1,675 @@
+/*
+ * lease.c - the database poller's held jobs and their leases.
+ *
+ * A heartbeat thread renews, every dmf.worker.heartbeat, the backend's
+ * heartbeat and the leases of this process's running jobs (one statement,
+ * database clock), notices jobs taken away (rescued, cancel requested),
+ * rescues stale jobs of the whole target and retries result writes that
+ * failed while the database was away.
+ *
+ * A watchdog thread aborts every job whose lease may run out (80 % of the
+ * lease after its last renewal or its claim, measured on the monotonic
+ * clock, which goes on while the process is stopped): their process groups
+ * are killed and they are marked lost, their results are never written.
+ * It does not wait for the database, so a worker whose heartbeat hangs in a
+ * call, or that was frozen (SIGSTOP) and goes on, kills its commands before
+ * (or, after a freeze, as soon as) another worker may rescue the jobs; the
+ * rescue waits for dmf.worker.rescue.margin past the lease on top.
+ *
+ * Each command of a job records its process group in job_processes before
+ * it runs (refused when the job is no longer ours); a restarted worker
+ * kills what is left of its previous run's groups and waits until they are
+ * gone before it queues that run's jobs again (docs/schema.md).
+ *
+ * The row-to-job adapter (claiming, the job cache) is poller_database.c.
+ */
+#include "dmf-build.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "db/db_jobs.h"
+#include "db/db_procs.h"
+#include "db/db_worker.h"
+#include "exec/proc.h"
+#include "lib/job.h"
+#include "lib/log.h"
+#include "lib/util.h"
+#include "worker/lease.h"
+
+/* How long a restarted worker waits for a killed previous run to go. */
+#define REAP_TIMEOUT_MS 5000u
+
+static struct held *held_find(struct poller *p, const struct dmf_job *job)
+{
+	for (size_t i = 0; i < p->n_held; i++)
+		if (p->held[i].job == job)
+			return &p->held[i];
+	return NULL;
+}
+
+static void held_remove(struct poller *p, struct held *h)
+{
+	size_t i = (size_t)(h - p->held);
+
+	free(h->uid);
+	p->held[i] = p->held[--p->n_held];
+	pthread_cond_broadcast(&p->cond);
+}
+
+int lease_hold(struct poller *p, struct dmf_job *job, int64_t id,
+	       unsigned attempt, const char *uid, uint64_t claimed_ms)
+{
+	struct held *nh;
+
+	pthread_mutex_lock(&p->lock);
+	nh = realloc(p->held, (p->n_held + 1) * sizeof(*nh));
+	if (nh == NULL) {
+		pthread_mutex_unlock(&p->lock);
+		return -ENOMEM;
+	}
+	p->held = nh;
+	nh[p->n_held] = (struct held){ .job = job,
+				       .id = id,
+				       .attempt = attempt,
+				       .uid = xstrdup(uid),
+				       .claimed_ms = claimed_ms };
+	p->n_held++;
+	pthread_cond_signal(&p->watch_cond);
+	pthread_mutex_unlock(&p->lock);
+	return 0;
+}
+
+/* The uids running here now (NULL-terminated, allocated). */
+char **lease_held_uids(struct poller *p)
+{
+	char **uids;
+	size_t n = 0;
+
+	pthread_mutex_lock(&p->lock);
+	uids = calloc(p->n_held + 1, sizeof(char *));
+	for (size_t i = 0; uids != NULL && i < p->n_held; i++)
+		if (p->held[i].uid != NULL)
+			uids[n++] = strdup(p->held[i].uid);
+	pthread_mutex_unlock(&p->lock);
+	return uids;
+}
+
+static size_t lose_expired_locked(struct poller *p, uint64_t now);
+
+/* --------------------------------------------------------- results --- */
+
+static void fill_result(const struct dmf_job *job, const struct held *h,
+			const char *owner, bool canceled,
+			struct db_job_result *r, char **details_r)
+{
+	memset(r, 0, sizeof(*r));
+	r->id = h->id;
+	r->owner = owner;
+	r->attempt = h->attempt;
+	if (canceled)
+		r->status = "CANCELED";
+	else
+		r->status = job->status == DMF_STATUS_SUCCESS ? "SUCCESS" :
+								"FAILURE";
+	r->error = canceled && job->error == NULL ? "canceled while running" :
+						    job->error;
+	*details_r = job->details != NULL ?
+			     json_dumps(job->details,
+					JSON_COMPACT | JSON_PRESERVE_ORDER) :
+			     NULL;
+	r->details = *details_r;
+	for (int i = 0; i < DMF_COUNT_MAX_ && i < 6; i++) {
+		r->counts[i] = job->counts[i];
+		r->count_set[i] = job->count_set[i];
+	}
+	r->started_ms = (long long)job->started.tv_sec * 1000 +
+			job->started.tv_nsec / 1000000;
+	r->finished_ms = (long long)job->finished.tv_sec * 1000 +
+			 job->finished.tv_nsec / 1000000;
+}
+
+/*
+ * Write what a handed-back job needs (result or release).  Called without
+ * the lock.  Returns 0 when done (written, or nothing to write any more),
+ * -EAGAIN when the database is away and it must be retried.
+ */
+static int write_back(struct poller *p, struct dmf_job *job, int64_t id,
+		      unsigned attempt, bool release, bool canceled)
+{
+	struct held h = { .id = id, .attempt = attempt };
+	struct db_job_result r;
+	char *details = NULL, *error = NULL;
+	int ret;
+
+	if (release && !canceled) {
+		ret = db_jobs_release(p->w->pool, id, p->w->owner, attempt,
+				      &error);
+	} else {
+		fill_result(job, &h, p->w->owner, canceled, &r, &details);
+		ret = db_jobs_complete(p->w->pool, &r, &error);
+	}
+	free(details);
+	if (ret == 0) {
+		if (release && !canceled)
+			log_job(DMF_LOG_INFO, job,
+				"job %" PRId64 " put back in "
+				"the queue",
+				id);
+	} else if (ret == -ESTALE) {
+		log_job(DMF_LOG_WARN, job,
+			"job %" PRId64 " is no longer ours (rescued or "
+			"canceled meanwhile): its result is not stored",
+			id);
+		ret = 0;
+	} else if (ret == -ENOTCONN || ret == -ETIMEDOUT || ret == -EAGAIN) {
+		log_job(DMF_LOG_WARN, job,
+			"cannot store job %" PRId64 " now (%s); retrying "
+			"while the lease lasts",
+			id, error != NULL ? error : dmf_strerror(ret));
+		ret = -EAGAIN;
+	} else {
+		log_job(DMF_LOG_ERROR, job, "cannot store job %" PRId64 ": %s",
+			id, error != NULL ? error : dmf_strerror(ret));
+		ret = 0;
+	}
+	free(error);
+	return ret;
+}
+
+/*
+ * A job given up (lease lost or taken away) whose command is gone: put it
+ * back in the queue if the database still has it as ours, so that the
+ * heartbeat (which renews every RUNNING job of this owner) does not keep
+ * it leased to nobody.  The write is guarded by owner + attempt + RUNNING:
+ * it changes nothing once the job was rescued or taken by another worker.
+ * Without the database it is retried by the heartbeat.
+ */
+static void give_back(struct poller *p, int64_t id, unsigned attempt)
+{
+	char *error = NULL;
+	int ret = db_jobs_release(p->w->pool, id, p->w->owner, attempt, &error);
+
+	free(error);
+	if (ret == 0) {
+		log_info("job %" PRId64 " given up by this worker: put back in "
+			 "the queue",
+			 id);
+	} else if (ret != -ESTALE) {
+		struct given_up *ng;
+
+		pthread_mutex_lock(&p->lock);
+		ng = realloc(p->given_up,
+			     (p->n_given_up + 1) * sizeof(*p->given_up));
+		if (ng != NULL) {
+			p->given_up = ng;
+			ng[p->n_given_up++] = (struct given_up){ id, attempt };
+		}
+		pthread_mutex_unlock(&p->lock);
+	}
+}
+
+void lease_retry_given_up(struct poller *p)
+{
+	struct given_up *list;
+	size_t n;
+
+	pthread_mutex_lock(&p->lock);
+	list = p->given_up;
+	n = p->n_given_up;
+	p->given_up = NULL;
+	p->n_given_up = 0;
+	pthread_mutex_unlock(&p->lock);
+	for (size_t i = 0; i < n; i++)
+		give_back(p, list[i].id, list[i].attempt);
+	free(list);
+}
+
+static void hand_back(struct poller *p, struct dmf_job *job, bool release)
+{
+	struct held *h;
+	int64_t id;
+	unsigned attempt;
+	bool lost, canceled;
+
+	pthread_mutex_lock(&p->lock);
+	/* no result for a job whose lease may have run out meanwhile */
+	lose_expired_locked(p, now_monotonic_ms());
+	h = held_find(p, job);
+	if (h == NULL) {
+		pthread_mutex_unlock(&p->lock);
+		log_job(DMF_LOG_ERROR, job, "job handed back twice");
+		return;
+	}
+	id = h->id;
+	attempt = h->attempt;
+	lost = h->lost;
+	canceled = h->canceled;
+	/* from now on a heartbeat that no longer lists the job (its result
+	 * is being stored) must not call it taken away */
+	h->handed = true;
+	if (lost) {
+		held_remove(p, h);
+		pthread_mutex_unlock(&p->lock);
+		log_job(DMF_LOG_WARN, job,
+			"job %" PRId64 ": lease lost, its result is not "
+			"stored (another worker may run it again)",
+			id);
+		job_free(&job);
+		give_back(p, id, attempt);
+		return;
+	}
+	pthread_mutex_unlock(&p->lock);
+	if (write_back(p, job, id, attempt, release, canceled) == 0) {
+		pthread_mutex_lock(&p->lock);
+		h = held_find(p, job);
+		if (h != NULL)
+			held_remove(p, h);
+		pthread_mutex_unlock(&p->lock);
+		job_free(&job);
+		return;
+	}
+	/* the heartbeat retries it while the lease lasts */
+	pthread_mutex_lock(&p->lock);
+	h = held_find(p, job);
+	if (h != NULL) {
+		h->pending = true;
+		h->pending_release = release;
+	}
+	pthread_mutex_unlock(&p->lock);
+}
+
+void lease_complete(struct poller *p, struct dmf_job *job)
+{
+	hand_back(p, job, false);
+}
+
+void lease_release(struct poller *p, struct dmf_job *job)
+{
+	hand_back(p, job, true);
+}
+
+/* ------------------------------------------------------- heartbeat --- */
+
+/* Retry the writes that waited for the database. */
+void lease_retry_pending(struct poller *p)
+{
+	for (;;) {
+		struct dmf_job *job = NULL;
+		int64_t id = 0;
+		unsigned attempt = 0;
+		bool release = false, canceled = false;
+
+		pthread_mutex_lock(&p->lock);
+		for (size_t i = 0; i < p->n_held; i++) {
+			struct held *h = &p->held[i];
+
+			if (h->pending && !h->lost) {
+				job = h->job;
+				id = h->id;
+				attempt = h->attempt;
+				release = h->pending_release;
+				canceled = h->canceled;
+				h->pending = false; /* being written */
+				break;
+			}
+		}
+		pthread_mutex_unlock(&p->lock);
+		if (job == NULL)
+			return;
+		if (write_back(p, job, id, attempt, release, canceled) == 0) {
+			struct held *h;
+
+			pthread_mutex_lock(&p->lock);
+			h = held_find(p, job);
+			if (h != NULL)
+				held_remove(p, h);
+			pthread_mutex_unlock(&p->lock);
+			job_free(&job);
+		} else {
+			struct held *h;
+
+			pthread_mutex_lock(&p->lock);
+			h = held_find(p, job);
+			if (h != NULL)
+				h->pending = true;
+			pthread_mutex_unlock(&p->lock);
+			return;
+		}
+	}
+}
+
+/* When the worker must give job `h` up: 80 % of the lease after its last
+ * renewal or its claim, whichever came later (monotonic clock). */
+static uint64_t lease_deadline(const struct poller *p, const struct held *h)
+{
+	uint64_t base =
+		h->claimed_ms > p->renewed_ms ? h->claimed_ms : p->renewed_ms;
+
+	return base + p->lease_ms - p->lease_ms / 5;
+}
+
+/*
+ * Mark every held job whose lease may have run out by `now` lost and
+ * abort it (its process group is killed at once); one handed back already
+ * is dropped.  Returns how many.  Lock held.
+ */
+static size_t lose_expired_locked(struct poller *p, uint64_t now)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < p->n_held;) {
+		struct held *h = &p->held[i];
+
+		if (h->lost || now < lease_deadline(p, h)) {
+			i++;
+			continue;
+		}
+		h->lost = true;
+		n++;
+		if (h->pending) {
+			/* handed back already: drop it */
+			struct dmf_job *job = h->job;
+
+			struct given_up *ng = realloc(
+				p->given_up,
+				(p->n_given_up + 1) * sizeof(*p->given_up));
+
+			log_job(DMF_LOG_WARN, job,
+				"job %" PRId64 ": lease lost before its "
+				"result could be stored",
+				h->id);
+			if (ng != NULL) {
+				p->given_up = ng;
+				ng[p->n_given_up++] =
+					(struct given_up){ h->id, h->attempt };
+			}
+			held_remove(p, h);
+			job_free(&job);
+			continue;
+		}
+		job_abort(h->job);
+		i++;
+	}
+	if (n > 0)
+		log_error("cannot renew the job leases in time: aborted %zu "
+			  "job(s), their results will not be written",
+			  n);
+	return n;
+}
+
+/* The watchdog: gives jobs up on time, whatever the heartbeat is doing. */
+void *lease_watch_main(void *arg)
+{
+	struct poller *p = arg;
+
+	pthread_mutex_lock(&p->lock);
+	while (!p->stopping) {
+		uint64_t now = now_monotonic_ms(), next = UINT64_MAX;
+
+		lose_expired_locked(p, now);
+		for (size_t i = 0; i < p->n_held; i++) {
+			uint64_t d = lease_deadline(p, &p->held[i]);
+
+			if (!p->held[i].lost && d < next)
+				next = d;
+		}
+		if (next == UINT64_MAX) {
+			pthread_cond_wait(&p->watch_cond, &p->lock);
+		} else {
+			struct timespec ts = { .tv_sec = (time_t)(next / 1000),
+					       .tv_nsec = (long)(next % 1000) *
+							  1000000L };
+
+			pthread_cond_timedwait(&p->watch_cond, &p->lock, &ts);
+		}
+	}
+	pthread_mutex_unlock(&p->lock);
+	return NULL;
+}
+
+static void heartbeat_once(struct poller *p)
+{
+	struct db_held *alive = NULL, *orphans = NULL;
+	size_t n_alive = 0, n_orphans = 0;
+	uint64_t sent = now_monotonic_ms(), claims_before;
+	unsigned requeued = 0, failed = 0;
+	bool claims_quiet;
+	char *error = NULL;
+	int ret;
+
+	pthread_mutex_lock(&p->lock);
+	claims_before = p->claims_done;
+	claims_quiet = p->claiming == 0;
+	pthread_mutex_unlock(&p->lock);
+	ret = db_jobs_heartbeat(
+		p->w->pool, db_worker_registered(p->w) ? p->w->name : NULL,
+		p->w->owner, p->lease_ms, &alive, &n_alive, &error);
+	pthread_mutex_lock(&p->lock);
+	if (ret < 0) {
+		if (!p->warned_down)
+			log_warn("heartbeat failed: %s", error);
+		p->warned_down = true;
+		lose_expired_locked(p, now_monotonic_ms());
+		pthread_mutex_unlock(&p->lock);
+		free(error);
+		return;
+	}
+	if (p->warned_down)
+		log_info("database reachable again: heartbeat renewed");
+	p->warned_down = false;
+	/* jobs past their deadline are given up even now: the watchdog may
+	 * not have run yet (a stopped process goes on) */
+	lose_expired_locked(p, now_monotonic_ms());
+	p->renewed_ms = sent;
+	/* jobs claimed before this heartbeat must be listed as ours */
+	for (size_t i = 0; i < p->n_held; i++) {
+		struct held *h = &p->held[i];
+		bool found = false;
+
+		if (h->lost || h->claimed_ms >= sent)
+			continue;
+		for (size_t k = 0; k < n_alive; k++) {
+			if (alive[k].id != h->id ||
+			    alive[k].attempt != h->attempt)
+				continue;
+			found = true;
+			if (alive[k].cancel_requested && !h->canceled &&
+			    !h->pending) {
+				h->canceled = true;
+				log_job(DMF_LOG_INFO, h->job,
+					"cancel requested: aborting the job");
+				job_abort(h->job);
+			}
+		}
+		if (!found && !h->pending && !h->handed) {
+			h->lost = true;
+			log_job(DMF_LOG_WARN, h->job,
+				"job %" PRId64 " was taken away from this "
+				"worker: aborting it",
+				h->id);
+			job_abort(h->job);
+		}
+	}
+	/* rows the database lists as ours that do not run here: a claim
+	 * whose COMMIT outcome was unknown (connection lost at COMMIT) or
+	 * that was dropped after it; give them back to the queue */
+	claims_quiet = claims_quiet && p->claiming == 0 &&
+		       p->claims_done == claims_before;
+	for (size_t k = 0; claims_quiet && k < n_alive; k++) {
+		bool held = false;
+
+		for (size_t i = 0; i < p->n_held && !held; i++)
+			held = p->held[i].id == alive[k].id;
+		if (!held)
+			alive[n_orphans++] = alive[k];
+	}
+	if (n_orphans > 0) {
+		orphans = alive;
+		alive = NULL;
+	}
+	pthread_mutex_unlock(&p->lock);
+	for (size_t k = 0; k < n_orphans; k++) {
+		char *e = NULL;
+
+		log_warn("job %" PRId64 " (attempt %u) is this worker's in the "
+			 "database but does not run here: queued again",
+			 orphans[k].id, orphans[k].attempt);
+		if (db_jobs_release(p->w->pool, orphans[k].id, p->w->owner,
+				    orphans[k].attempt, &e) < 0) {
+			log_debug("cannot release job %" PRId64 ": %s",
+				  orphans[k].id, e != NULL ? e : "");
+			free(e);
+		}
+	}
+	free(orphans);
+	free(alive);
+	lease_retry_pending(p);
+	lease_retry_given_up(p);
+	if (db_jobs_rescue(p->w->pool, p->w->target, p->rescue_limit,
+			   p->rescue_margin_ms, &requeued, &failed,
+			   NULL) == 0 &&
+	    (requeued > 0 || failed > 0))
+		log_warn("rescued stale jobs of target %s: %u queued again, "
+			 "%u failed (rescue limit %u)",
+			 p->w->target, requeued, failed, p->rescue_limit);
+}
+
+void *lease_heartbeat_main(void *arg)
+{
+	struct poller *p = arg;
+
+	pthread_mutex_lock(&p->lock);
+	while (!p->stopping) {
+		struct timespec ts;
+		unsigned ms = jitter_ms(p->heartbeat_ms, 10);
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += ms / 1000;
+		ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&p->cond, &p->lock, &ts);
+		if (p->stopping)
+			break;
+		pthread_mutex_unlock(&p->lock);
+		heartbeat_once(p);
+		pthread_mutex_lock(&p->lock);
+	}
+	pthread_mutex_unlock(&p->lock);
+	return NULL;
+}
+
+/* ------------------------------------------------- process groups --- */
+
+/*
+ * The exec host table's hook (job->on_process): record the process group
+ * of a command before it runs, refuse it when the job is no longer ours,
+ * forget the group once the command ended.
+ */
+int lease_on_process(struct dmf_job *job, pid_t pgid, bool started)
+{
+	struct poller *p = job->poller_data;
+	struct proc_ident id;
+	struct held *h;
+	unsigned attempt;
+	char *error = NULL;
+	int ret;
+
+	pthread_mutex_lock(&p->lock);
+	lose_expired_locked(p, now_monotonic_ms());
+	h = held_find(p, job);
+	ret = h == NULL || h->lost ? -ECANCELED : 0;
+	attempt = h != NULL ? h->attempt : 0;
+	pthread_mutex_unlock(&p->lock);
+	if (!started) {
+		if (db_procs_forget(p->w->pool, job->db_id, job->attempt, pgid,
+				    &error) < 0)
+			log_job(DMF_LOG_DEBUG, job,
+				"cannot forget process group %d: %s", (int)pgid,
+				error);
+		free(error);
+		return 0;
+	}
+	if (ret < 0) {
+		log_job(DMF_LOG_WARN, job,
+			"the job is no longer held by this worker: its command "
+			"is not started");
+		return ret;
+	}
+	ret = proc_ident_of(pgid, &id);
+	if (ret == 0) {
+		struct db_proc rec = { .job_id = job->db_id,
+				       .attempt = attempt,
+				       .owner = p->w->owner,
+				       .backend = p->w->name,
+				       .pgid = id.pgid,
+				       .start = (long long)id.start,
+				       .boot_id = id.boot_id,
+				       .pidns = (long long)id.pidns,
+				       .host = p->host };
+
+		ret = db_procs_record(p->w->pool, &rec, &error);
+	}
+	if (ret == -ESTALE) {
+		free(error);
+		log_job(DMF_LOG_WARN, job,
+			"the job is no longer held by this worker (rescued or "
+			"canceled): its command is not started");
+		return -ECANCELED;
+	}
+	if (ret < 0)
+		log_job(DMF_LOG_WARN, job,
+			"cannot record process group %d (%s): should this "
+			"worker die, its restart cannot stop what the command "
+			"leaves behind",
+			(int)pgid, error != NULL ? error : dmf_strerror(ret));
+	free(error);
+	return 0;
+}
+
+/* db_jobs_recover's reaper: the previous run's group must be gone. */
+int lease_reap(void *ctx, const struct db_proc_rec *rec)
+{
+	struct proc_ident id = { .pgid = (pid_t)rec->pgid,
+				 .start = (unsigned long long)rec->start,
+				 .pidns = (unsigned long long)rec->pidns };
+	unsigned killed = 0;
+	int ret;
+
+	(void)ctx;
+	snprintf(id.boot_id, sizeof(id.boot_id), "%s",
+		 rec->boot_id != NULL ? rec->boot_id : "");
+	ret = proc_group_reap(&id, REAP_TIMEOUT_MS, &killed);
+	if (ret == -EXDEV) {
+		log_warn("job %" PRId64
+			 ": its previous run's process group %lld "
+			 "was recorded on another machine or in another PID "
+			 "namespace (boot %s) and cannot be checked from here",
+			 rec->job_id, rec->pgid, id.boot_id);
+		return 0;
+	}
+	if (ret < 0) {
+		log_error(
+			"job %" PRId64 ": %u process(es) of its previous run "
+			"(process group %lld) still alive after %u ms: %s; the "
+			"job is not queued again before its lease runs out",
+			rec->job_id, killed, rec->pgid, REAP_TIMEOUT_MS,
+			dmf_strerror(ret));
+		return ret;
+	}
+	if (killed > 0)
+		log_warn("job %" PRId64 ": killed %u process(es) left by the "
+			 "previous run of this worker (process group %lld)",
+			 rec->job_id, killed, rec->pgid);
+	return 0;
+}
+
+/* Turn a claimed row into a job, or fail it in the database. */
