@@ -270,14 +270,10 @@ static const struct dmf_host_job host_job = {
 static void h_set_error(struct dmf_job *job, const char *fmt, ...)
 {
 	va_list ap;
-	char *text = NULL;
 
 	va_start(ap, fmt);
-	if (vasprintf(&text, fmt, ap) < 0)
-		text = NULL;
+	job_set_errorv(job, fmt, ap);
 	va_end(ap);
-	job_set_error(job, "%s", text != NULL ? text : "(out of memory)");
-	free(text);
 }
 
 static int h_add_detail(struct dmf_job *job, const char *operation,

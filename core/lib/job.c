@@ -160,17 +160,23 @@ void job_set_status(struct dmf_job *job, enum dmf_job_status status)
 	job->status = status;
 }
 
+void job_set_errorv(struct dmf_job *job, const char *fmt, va_list ap)
+{
+	char *text = NULL;
+
+	if (vasprintf(&text, fmt, ap) < 0)
+		text = NULL;
+	free(job->error);
+	job->error = text != NULL ? text : strdup("(out of memory)");
+}
+
 void job_set_error(struct dmf_job *job, const char *fmt, ...)
 {
 	va_list ap;
-	char *text = NULL;
 
 	va_start(ap, fmt);
-	if (vasprintf(&text, fmt, ap) < 0)
-		text = NULL;
+	job_set_errorv(job, fmt, ap);
 	va_end(ap);
-	free(job->error);
-	job->error = text;
 }
 
 int job_add_detail(struct dmf_job *job, const char *operation, json_t *object)

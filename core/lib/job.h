@@ -12,6 +12,7 @@
 
 #include <jansson.h>
 #include <stdatomic.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -81,6 +82,9 @@ int job_sleep_ms(const struct dmf_job *job, unsigned long long ms);
 /* Result building (the response table of the host API uses these). */
 void job_set_status(struct dmf_job *job, enum dmf_job_status status);
 void job_set_error(struct dmf_job *job, const char *fmt, ...) DMF_PRINTF(2, 3);
+/* The same with a va_list (the response table's set_error). */
+void job_set_errorv(struct dmf_job *job, const char *fmt, va_list ap)
+	DMF_PRINTF(2, 0);
 /* Append {"operation": object}; takes a new reference to object. */
 int job_add_detail(struct dmf_job *job, const char *operation, json_t *object);
 void job_set_count(struct dmf_job *job, enum dmf_count which, long long value);

@@ -34,7 +34,7 @@ struct poller {
 	unsigned cache_size, refresh_ms, lease_ms, heartbeat_ms, rescue_limit,
 		rescue_margin_ms;
 	char host[256];
-	struct crypto_keyring *ring;
+	struct crypto_keyring *ring; /* the host's (host_crypto_keyring) */
 
 	/* cache: used by the dispatcher thread only */
 	struct db_candidate *cands;

@@ -27,6 +27,7 @@
 #include "crypto/crypto.h"
 #include "db/db_jobs.h"
 #include "db/db_worker.h"
+#include "host/host_services.h"
 #include "lib/job.h"
 #include "lib/log.h"
 #include "lib/mdb.h"
@@ -381,7 +382,7 @@ static void pdb_destroy(struct poller **pp)
 	}
 	free(p->held);
 	cache_drop(p);
-	crypto_keyring_free(&p->ring);
+	p->ring = NULL; /* the host's */
 	pthread_mutex_destroy(&p->lock);
 	pthread_cond_destroy(&p->cond);
 	pthread_cond_destroy(&p->watch_cond);
@@ -456,11 +457,16 @@ static int pdb_create(const struct config *cfg, struct poller **poller_r,
 		p->host[0] = '\0';
 	if ((ret = pdb_settings(cfg, p, error_r)) < 0)
 		goto fail;
-	ret = crypto_keyring_load(
-		cfg_get(cfg->root, "dmf.worker.crypto.storageKeys"), &p->ring,
-		error_r);
-	if (ret < 0)
+	/* the storage keys the host loaded for the plugins' crypto table:
+	 * one keyring per process */
+	p->ring = host_crypto_keyring();
+	if (p->ring == NULL) {
+		*error_r =
+			xstrdup("the database poller needs the host's storage "
+				"keys (host_init first)");
+		ret = -EINVAL;
 		goto fail;
+	}
 	ret = db_worker_get(cfg, &p->w, error_r);
 	if (ret < 0)
 		goto fail;
