@@ -78,7 +78,8 @@ int lease_hold(struct poller *p, struct dmf_job *job, int64_t id,
 				       .id = id,
 				       .attempt = attempt,
 				       .uid = xstrdup(uid),
-				       .claimed_ms = claimed_ms };
+				       .claimed_ms = claimed_ms,
+				       .held_ms = now_monotonic_ms() };
 	p->n_held++;
 	pthread_cond_signal(&p->watch_cond);
 	pthread_mutex_unlock(&p->lock);
@@ -472,7 +473,9 @@ static void heartbeat_once(struct poller *p)
 		struct held *h = &p->held[i];
 		bool found = false;
 
-		if (h->lost || h->claimed_ms >= sent)
+		/* a claim still committing when the heartbeat read the
+		 * database may not be listed yet */
+		if (h->lost || h->held_ms >= sent)
 			continue;
 		for (size_t k = 0; k < n_alive; k++) {
 			if (alive[k].id != h->id ||

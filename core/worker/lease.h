@@ -22,6 +22,7 @@ struct held {
 	unsigned attempt;
 	char *uid;
 	uint64_t claimed_ms; /* monotonic, before the claim was sent */
+	uint64_t held_ms; /* monotonic, once the claim had committed */
 	bool lost; /* lease lost or taken away: write nothing */
 	bool canceled; /* cancel requested by an admin */
 	bool handed; /* handed back: its run is over, its write under way */
