@@ -231,6 +231,19 @@ void lease_retry_given_up(struct poller *p)
 	free(list);
 }
 
+/* A handed-back job's write is done: stop holding it and free it. */
+static void held_forget(struct poller *p, struct dmf_job *job)
+{
+	struct held *h;
+
+	pthread_mutex_lock(&p->lock);
+	h = held_find(p, job);
+	if (h != NULL)
+		held_remove(p, h);
+	pthread_mutex_unlock(&p->lock);
+	job_free(&job);
+}
+
 static void hand_back(struct poller *p, struct dmf_job *job, bool release)
 {
 	struct held *h;
@@ -267,12 +280,7 @@ static void hand_back(struct poller *p, struct dmf_job *job, bool release)
 	}
 	pthread_mutex_unlock(&p->lock);
 	if (write_back(p, job, id, attempt, release, canceled) == 0) {
-		pthread_mutex_lock(&p->lock);
-		h = held_find(p, job);
-		if (h != NULL)
-			held_remove(p, h);
-		pthread_mutex_unlock(&p->lock);
-		job_free(&job);
+		held_forget(p, job);
 		return;
 	}
 	/* the heartbeat retries it while the lease lasts */
@@ -324,14 +332,7 @@ void lease_retry_pending(struct poller *p)
 		if (job == NULL)
 			return;
 		if (write_back(p, job, id, attempt, release, canceled) == 0) {
-			struct held *h;
-
-			pthread_mutex_lock(&p->lock);
-			h = held_find(p, job);
-			if (h != NULL)
-				held_remove(p, h);
-			pthread_mutex_unlock(&p->lock);
-			job_free(&job);
+			held_forget(p, job);
 		} else {
 			struct held *h;
 
