@@ -11,7 +11,7 @@
 . "$abs_top_srcdir/tests/integration/lib/galera.sh"
 . "$abs_top_srcdir/tests/integration/lib/runs.sh"
 if ! gal_have; then
-	echo "1..0 # SKIP no galera-4 provider, rsync or mysql user (Galera cluster)"
+	echo "1..0 # SKIP no galera-4 provider, rsync, ss/lsof or mysql user (Galera cluster)"
 	exit 0
 fi
 dw_skip_unless_ready
@@ -52,7 +52,7 @@ gal_cleanup() {
 trap gal_cleanup EXIT
 t0=$(date +%s)
 gal_start "$DW_DIR/gal" 3 || {
-	echo "Bail out! cannot start the Galera cluster"
+	echo "Bail out! cannot start the Galera cluster: $GAL_ERROR"
 	exit 1
 }
 echo "# cluster of 3 nodes synced in $(($(date +%s) - t0)) s"

@@ -22,12 +22,15 @@
 
 GAL_PROVIDER=${GAL_PROVIDER:-/usr/lib/galera/libgalera_smm.so}
 GAL_N=0
+GAL_ERROR=
 
 gal_have() {
 	mdb_have || return 1
 	[ -e "$GAL_PROVIDER" ] || return 1
 	command -v rsync >/dev/null 2>&1 || return 1
 	command -v wsrep_sst_rsync >/dev/null 2>&1 || return 1
+	# the SST script finds its rsync daemon's port with ss or lsof
+	command -v ss >/dev/null 2>&1 || command -v lsof >/dev/null 2>&1 || return 1
 	# rsync SST runs its daemon as the server's user, and a daemon
 	# started by root would write as nobody: the nodes run as mysql
 	[ "$(id -u)" = 0 ] && id mysql >/dev/null 2>&1 || return 1
@@ -97,15 +100,32 @@ gal_wait_synced() {
 		st=$(gal_state "$1")
 		[ "$st" = Synced ] && return 0
 		if ! kill -0 "$pid" 2>/dev/null; then
-			echo "# galera node $1 exited during start:" >&2
-			tail -n 20 "$GAL_DIR/n$1/mariadbd.err" | sed 's/^/# /' >&2
+			gal_report "$1" "exited during start"
 			return 1
 		fi
 		sleep 0.1
 	done
-	echo "# galera node $1 not Synced after $2 s (state '$st')" >&2
-	tail -n 20 "$GAL_DIR/n$1/mariadbd.err" | sed 's/^/# /' >&2
+	gal_report "$1" "not Synced after $2 s (state '$st')"
 	return 1
+}
+
+# gal_report I WHAT: why node I did not start, for the test's output.  The
+# server's and the SST script's error lines of every node come first (a
+# joiner's failure is often the donor's SST script), then the tail of node
+# I's log; GAL_ERROR holds node I's first error line for a Bail out line.
+gal_report() {
+	local j f
+	echo "# galera node $1 $2" >&2
+	for j in $(seq 1 "$GAL_N"); do
+		f=$GAL_DIR/n$j/mariadbd.err
+		[ -e "$f" ] || continue
+		grep -E '\[ERROR\]|WSREP_SST: \[ERROR\]|Neither lsof' "$f" | head -n 12 |
+			sed "s/^/# n$j: /" >&2
+	done
+	tail -n 12 "$GAL_DIR/n$1/mariadbd.err" 2>/dev/null | sed 's/^/# /' >&2
+	GAL_ERROR=$(grep -m1 -E '\[ERROR\]' "$GAL_DIR/n$1/mariadbd.err" 2>/dev/null |
+		cut -c1-300)
+	GAL_ERROR="node $1 $2${GAL_ERROR:+: $GAL_ERROR}"
 }
 
 # gal_start DIR [N]
