@@ -328,12 +328,19 @@ int host_init(const struct config *cfg, const char *type, char **error_r)
 		*error_r = xasprintf("out of memory");
 		return -ENOMEM;
 	}
+	if (host_secrets_init(cfg) < 0) {
+		*error_r = xasprintf("out of memory");
+		return -ENOMEM;
+	}
 	ret = host_exec_init(cfg, error_r);
-	if (ret < 0)
+	if (ret < 0) {
+		host_secrets_deinit();
 		return ret;
+	}
 	ret = host_crypto_init(cfg, error_r);
 	if (ret < 0) {
 		host_exec_deinit();
+		host_secrets_deinit();
 		return ret;
 	}
 	host_services_up = true;
@@ -360,6 +367,7 @@ void host_deinit(void)
 	if (host_services_up) {
 		host_crypto_deinit();
 		host_exec_deinit();
+		host_secrets_deinit();
 		host_services_up = false;
 	}
 	host.exec = NULL;

@@ -28,65 +28,11 @@ struct job_log {
 };
 
 static struct cmdlog_settings settings = { .type = CMDLOG_OFF };
-static char **config_secrets;
-static size_t n_config_secrets;
 static pthread_mutex_t logs_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct job_log *logs;
 static _Thread_local char error_buf[512];
 /* The ABI minor the loaded plugin was built for (set before its init()). */
 static unsigned plugin_minor = DMF_ABI_MINOR;
-
-static const char *const no_secrets[] = { NULL };
-
-const char *const *host_exec_config_secrets(void)
-{
-	return config_secrets != NULL ? (const char *const *)config_secrets :
-					no_secrets;
-}
-
-static int add_config_secret(const char *value, size_t len)
-{
-	char **grown;
-
-	if (len < 4)
-		return 0;
-	grown = realloc(config_secrets,
-			(n_config_secrets + 2) * sizeof(char *));
-	if (grown == NULL)
-		return -ENOMEM;
-	config_secrets = grown;
-	config_secrets[n_config_secrets] = strndup(value, len);
-	if (config_secrets[n_config_secrets] == NULL)
-		return -ENOMEM;
-	config_secrets[++n_config_secrets] = NULL;
-	return 0;
-}
-
-/* The values of secret keys and the secret parts of other values (a
- * URL's password, `password=` in a query): lib/secret.h's rule. */
-static int add_config_secrets(const struct cfg_node *n)
-{
-	if (n == NULL)
-		return 0;
-	if (n->kind == CFG_SCALAR && n->value != NULL) {
-		if (cfg_is_secret(n)) {
-			if (add_config_secret(n->value, strlen(n->value)) < 0)
-				return -ENOMEM;
-		} else {
-			struct secret_span sp[32];
-			size_t k = secret_spans(n->value, sp, 32);
-
-			for (size_t i = 0; i < k && i < 32; i++)
-				if (add_config_secret(n->value + sp[i].offset,
-						      sp[i].len) < 0)
-					return -ENOMEM;
-		}
-	}
-	for (size_t i = 0; i < n->n_children; i++)
-		if (add_config_secrets(n->children[i]) < 0)
-			return -ENOMEM;
-	return 0;
-}
 
 int host_exec_init(const struct config *cfg, char **error_r)
 {
@@ -97,10 +43,6 @@ int host_exec_init(const struct config *cfg, char **error_r)
 				   error_r);
 	if (ret < 0)
 		return ret;
-	if (cfg != NULL && add_config_secrets(cfg->root) < 0) {
-		*error_r = xstrdup(strerror(ENOMEM));
-		return -ENOMEM;
-	}
 	ret = child_env_init(cfg, error_r);
 	if (ret < 0)
 		return ret;
@@ -122,11 +64,6 @@ void host_exec_deinit(void)
 		free(l);
 	}
 	pthread_mutex_unlock(&logs_lock);
-	for (size_t i = 0; i < n_config_secrets; i++)
-		secret_free(&config_secrets[i]);
-	free(config_secrets);
-	config_secrets = NULL;
-	n_config_secrets = 0;
 	cmdlog_settings_clear(&settings);
 	settings.type = CMDLOG_OFF;
 	child_env_deinit();
@@ -233,8 +170,13 @@ static int on_spawn(void *vctx, pid_t pgid)
 /* Secret job values and configured secrets: borrowed pointers. */
 static const char **run_secrets(const struct dmf_job *job)
 {
-	size_t nj = job != NULL ? job->n_props : 0, n = 0;
-	const char **s = calloc(nj + n_config_secrets + 1, sizeof(*s));
+	const char *const *conf = host_secrets();
+	size_t nj = job != NULL ? job->n_props : 0, nc = 0, n = 0;
+	const char **s;
+
+	while (conf[nc] != NULL)
+		nc++;
+	s = calloc(nj + nc + 1, sizeof(*s));
 
 	if (s == NULL)
 		return NULL;
@@ -243,8 +185,8 @@ static const char **run_secrets(const struct dmf_job *job)
 		     strcmp(job->props[i].name, "sourcepasswd") == 0) &&
 		    job->props[i].value != NULL)
 			s[n++] = job->props[i].value;
-	for (size_t i = 0; i < n_config_secrets; i++)
-		s[n++] = config_secrets[i];
+	for (size_t i = 0; i < nc; i++)
+		s[n++] = conf[i];
 	s[n] = NULL;
 	return s;
 }

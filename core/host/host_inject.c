@@ -34,8 +34,7 @@ static int h_expand(const struct dmf_job *job, const struct dmf_conf *conf,
 		return ret;
 	}
 	if (display_r != NULL) {
-		*display_r = inject_redact_values(display,
-						  host_exec_config_secrets());
+		*display_r = inject_redact_values(display, host_secrets());
 		free(display);
 		if (*display_r == NULL) {
 			inject_free_string(value_r);
@@ -59,8 +58,7 @@ static int h_build(const struct dmf_job *job, const struct dmf_conf *conf,
 		*error_r = keep_error(error, ret);
 		return ret;
 	}
-	display =
-		inject_redact_values(cmd->display, host_exec_config_secrets());
+	display = inject_redact_values(cmd->display, host_secrets());
 	if (display == NULL) {
 		inject_command_free(&cmd);
 		*error_r = keep_error(NULL, -ENOMEM);
@@ -79,7 +77,7 @@ static char *h_redact(const struct dmf_job *job, const struct dmf_conf *conf,
 
 	if (first == NULL)
 		return NULL;
-	out = inject_redact_values(first, host_exec_config_secrets());
+	out = inject_redact_values(first, host_secrets());
 	free(first);
 	return out;
 }

@@ -3,13 +3,15 @@
  * (sdk/include/dmf/host.h) and what the daemon must call around them.
  *
  * Start (main thread, after config_load(), before plugin init()):
- *   host_exec_init(cfg, &err);   command logging, secrets of the config
+ *   host_secrets_init(cfg);      the secrets of the config, for redaction
+ *   host_exec_init(cfg, &err);   command logging, the child environment
  *   host_crypto_init(cfg, &err); dmf.worker.crypto.storageKeys
  * Per job, after plugin run() returned and the status is final:
  *   host_exec_job_finish(job, status == DMF_STATUS_SUCCESS);
  *     closes the job's command log (deleting it on success when
  *     delete-on-success is set).  Without this call the log stays open.
- * Shutdown, after plugin fini(): host_crypto_deinit(); host_exec_deinit().
+ * Shutdown, after plugin fini(): host_crypto_deinit(); host_exec_deinit();
+ * host_secrets_deinit().
  */
 #ifndef DMF_CORE_HOST_SERVICES_H
 #define DMF_CORE_HOST_SERVICES_H
@@ -20,6 +22,14 @@
 #include "crypto/crypto.h"
 #include "dmf/host.h"
 
+/* The NULL-terminated secret values found in the configuration (any key
+ * config.h's cfg_is_secret() flags, and the secret parts of other values:
+ * lib/secret.h), for redaction by every table; never NULL.  Init fails
+ * only when out of memory (-ENOMEM); deinit wipes the copies. */
+int host_secrets_init(const struct config *cfg);
+void host_secrets_deinit(void);
+const char *const *host_secrets(void);
+
 int host_exec_init(const struct config *cfg, char **error_r);
 void host_exec_deinit(void);
 const struct dmf_host_exec *host_exec_table(void);
@@ -28,9 +38,6 @@ const struct dmf_host_exec *host_exec_table(void);
  * Call before the plugin's init(); plugin_init() does. */
 void host_exec_set_plugin_minor(unsigned minor);
 void host_exec_job_finish(struct dmf_job *job, bool success);
-/* The NULL-terminated secret values found in the configuration (any key
- * config.h's cfg_is_secret() flags), for redaction; never NULL. */
-const char *const *host_exec_config_secrets(void);
 
 const struct dmf_host_inject *host_inject_table(void);
 

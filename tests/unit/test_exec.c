@@ -378,6 +378,7 @@ static void test_host_table(void)
 			      "          master-password: Master123\n",
 			      "h.yml", NULL, &cfg, &e) == 0,
 	   "config: %s", e ? e : "ok");
+	ok(host_secrets_init(cfg) == 0, "host_secrets_init");
 	ok(host_exec_init(cfg, &e) == 0, "host_exec_init");
 	job_set_property(job, "sourcepasswd", "UserSecret1", true);
 	o.on_line = cap_line;
@@ -393,6 +394,7 @@ static void test_host_table(void)
 	host_exec_job_finish(job, true);
 	job_free(&job);
 	host_exec_deinit();
+	host_secrets_deinit();
 	config_free(&cfg);
 }
 

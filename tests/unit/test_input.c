@@ -207,6 +207,7 @@ static void test_print_config(void)
 				       "seen", NULL };
 		char *he = NULL;
 
+		ok(host_secrets_init(cfg) == 0, "host_secrets_init");
 		ok(host_exec_init(cfg, &he) == 0, "host_exec_init: %s",
 		   he ? he : "ok");
 		free(he);
@@ -217,6 +218,7 @@ static void test_print_config(void)
 		is_str(c.out, "<hidden> <hidden> seen\n",
 		       "inject token and URL password hidden in output lines");
 		host_exec_deinit();
+		host_secrets_deinit();
 	}
 	config_free(&cfg);
 	free(e);
