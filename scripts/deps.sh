@@ -5,7 +5,7 @@ set -euo pipefail
 packages=(
 	build-essential autoconf automake libtool pkg-config git
 	libyaml-dev libjansson-dev libmariadb-dev libssl-dev libmicrohttpd-dev
-	libcurl4-openssl-dev libpcre2-dev
+	libcurl4-openssl-dev libpcre2-dev libsystemd-dev
 	mariadb-server mariadb-client dovecot-core dovecot-imapd
 	openjdk-17-jdk-headless prometheus curl python3 procps psmisc
 	galera-4 rsync iproute2 lsof clang-format

@@ -18,10 +18,17 @@
 #include "lib/job.h"
 #include "lib/log.h"
 #include "lib/util.h"
+#include "worker/sdnotify.h"
 
 /* Claims back off up to this while the job source is down: short, so that
  * work resumes soon after the database returns. */
 #define FETCH_BACKOFF_MAX_MS 5000u
+/* While draining, systemd's stop timeout is extended by this much, again
+ * every DRAIN_NOTE_MS, until the drain ends or the jobs aborted at the
+ * termination deadline have had DRAIN_ABORT_GRACE_MS to go. */
+#define DRAIN_EXTEND_MS 15000u
+#define DRAIN_NOTE_MS 5000u
+#define DRAIN_ABORT_GRACE_MS 60000u
 
 struct dispatcher {
 	const struct dispatcher_params *p;
@@ -241,8 +248,9 @@ static void drain(struct dispatcher *d, struct worker_state *ws)
 
 	while (atomic_load(&d->in_flight) > 0) {
 		uint64_t now = now_monotonic_ms();
-		int sig;
+		int sig, wait_ms;
 
+		sd_watchdog_tick(now);
 		n = running_n(d);
 		if (n == 0) {
 			/* only the tasks' last steps are left */
@@ -264,13 +272,21 @@ static void drain(struct dispatcher *d, struct worker_state *ws)
 		if (now >= next_note) {
 			log_info("stopping: waiting for %zu running job(s)%s",
 				 n, aborted ? " to abort" : "");
-			next_note = now + 5000;
+			if (now < deadline + DRAIN_ABORT_GRACE_MS)
+				sd_notify_extend_timeout(DRAIN_EXTEND_MS);
+			next_note = now + DRAIN_NOTE_MS;
 		}
+		sd_notify_status("stopping: waiting for %zu running job(s)%s",
+				 n, aborted ? " to abort" : "");
 		/* wake at the termination deadline, not up to 1 s after it */
-		sig = wait_event(d, !aborted && deadline > now &&
-						    deadline - now < 1000 ?
-					    (int)(deadline - now) :
-					    1000);
+		wait_ms = !aborted && deadline > now && deadline - now < 1000 ?
+				  (int)(deadline - now) :
+				  1000;
+		if (sd_watchdog_due_ms() < now + (uint64_t)wait_ms)
+			wait_ms = sd_watchdog_due_ms() > now ?
+					  (int)(sd_watchdog_due_ms() - now) :
+					  0;
+		sig = wait_event(d, wait_ms);
 		if (sig > 0 && !aborted) {
 			log_warn("signal %d during shutdown: aborting %zu "
 				 "running job(s) now",
@@ -304,6 +320,7 @@ int dispatcher_run(const struct dispatcher_params *p)
 		uint64_t wake_at;
 		int sig;
 
+		sd_watchdog_tick(now);
 		if (now >= next_refresh) {
 			int ret = p->state_ops->refresh(
 				p->state, (unsigned)n_running, &ws);
@@ -320,6 +337,8 @@ int dispatcher_run(const struct dispatcher_params *p)
 			last_state = ws.state;
 			last_max = ws.max_jobs;
 		}
+		sd_notify_status("%s: %zu job(s) running, up to %u at once",
+				 state_name(ws.state), n_running, ws.max_jobs);
 		if (p->poller_ops->exhausted(p->poller) &&
 		    atomic_load(&d.in_flight) == 0) {
 			log_info("no more jobs: stopping");
@@ -381,6 +400,8 @@ int dispatcher_run(const struct dispatcher_params *p)
 		if (ws.state == RUN_STATE_RUNNING &&
 		    running_n(&d) < ws.max_jobs && next_fetch < wake_at)
 			wake_at = next_fetch;
+		if (sd_watchdog_due_ms() < wake_at)
+			wake_at = sd_watchdog_due_ms();
 		now = now_monotonic_ms();
 		sig = wait_event(&d, wake_at > now ? (int)(wake_at - now) : 0);
 		if (sig > 0) {

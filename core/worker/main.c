@@ -211,6 +211,7 @@ static int run(const struct config *cfg, const struct settings *s)
 	struct state *state = NULL;
 	struct db_worker *dbw = NULL;
 	char *error = NULL;
+	uint64_t watchdog_ms;
 	int ret, sigfd;
 
 	sigfd = signals_setup();
@@ -273,9 +274,14 @@ static int run(const struct config *cfg, const struct settings *s)
 	dp.signal_fd = sigfd;
 	log_info("dmf-worker %s started: type %s, poller %s, state %s",
 		 PACKAGE_VERSION, s->type, s->poller_type, s->state_type);
+	watchdog_ms = sd_watchdog_init();
+	if (watchdog_ms > 0)
+		log_info("systemd watchdog: a keep-alive every %llu ms",
+			 (unsigned long long)watchdog_ms);
 	sd_notify_send("READY=1");
 	ret = dispatcher_run(&dp);
 	sd_notify_send("STOPPING=1");
+	sd_notify_status("stopped");
 out:
 	executor_destroy(&ex);
 	host_db_set_pool(NULL);
