@@ -79,7 +79,8 @@ static uint64_t watchdog_usec(void)
 	if (pid != NULL && pid[0] != '\0') {
 		errno = 0;
 		v = strtoull(pid, &end, 10);
-		if (errno != 0 || *end != '\0' || v != (unsigned long long)getpid())
+		if (errno != 0 || *end != '\0' ||
+		    v != (unsigned long long)getpid())
 			return 0;
 	}
 	errno = 0;

@@ -112,27 +112,7 @@ is "$rc" 0 "SIGTERM with short jobs: exit 0"
 unlike "$(cat "$tmp/term2.log")" 'abort' "SIGTERM with short jobs: running jobs finished, none aborted"
 is "$(grep -c 'job started' "$tmp/term2.log")" "$(grep -c 'job SUCCESS' "$tmp/term2.log")" "SIGTERM with short jobs: every started job finished"
 
-# systemd Type=notify: READY=1 once running, STOPPING=1 on the way out.
-python3 - "$tmp/notify.sock" > "$tmp/notify.out" <<'PY' &
-import socket, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-s.bind(sys.argv[1])
-s.settimeout(30)
-try:
-    while True:
-        msg = s.recv(4096).decode()
-        print(msg, flush=True)
-        if msg == "STOPPING=1":
-            break
-except socket.timeout:
-    pass
-PY
-npid=$!
-for _ in $(seq 50); do [ -S "$tmp/notify.sock" ] && break; sleep 0.1; done
-NOTIFY_SOCKET=$tmp/notify.sock DMF_WORKER_POLLER_SIMULATOR_LIMIT=2 \
-	timeout 60 "$worker" -c "$tmp/sim.yml" 2> "$tmp/notify.log"
-wait "$npid"
-is "$(grep -v '^STATUS=' "$tmp/notify.out" | tr '\n' ' ')" "READY=1 STOPPING=1 " "sd_notify: READY=1 then STOPPING=1 (test_sdnotify.sh checks the rest)"
+# systemd Type=notify: tests/integration/test_sdnotify.sh.
 
 # A plugin the loader refuses stops the daemon with its reason.
 out=$(DMF_WORKER_TYPE=nosuch timeout 20 "$worker" -c "$tmp/sim.yml" 2>&1); rc=$?
