@@ -1,5 +1,6 @@
 /*
- * host.c - the log, config, job and response tables of struct dmf_host.
+ * host.c - the log, job and response tables of struct dmf_host, and the
+ * host's start and end (the config table is host_config.c).
  *
  * struct dmf_conf is the SDK's opaque name for core's struct cfg_node;
  * struct dmf_job is core's job (core/job.h).
@@ -19,12 +20,6 @@
 #include "lib/job.h"
 #include "lib/log.h"
 #include "lib/util.h"
-
-static const struct config *host_cfg;
-static char *host_type;
-
-#define NODE(c) ((const struct cfg_node *)(const void *)(c))
-#define CONF(n) ((const struct dmf_conf *)(const void *)(n))
 
 /* ---------------------------------------------------------------- log --- */
 
@@ -47,154 +42,6 @@ static const struct dmf_host_log host_log = {
 	.size = sizeof(struct dmf_host_log),
 	.log = h_log,
 	.enabled = h_log_enabled,
-};
-
-/* ------------------------------------------------------------- config --- */
-
-static const struct cfg_node *plugin_node(void)
-{
-	char path[64];
-
-	snprintf(path, sizeof(path), "dmf.%s", host_type);
-	return cfg_get(host_cfg->root, path);
-}
-
-static const struct dmf_conf *h_plugin_root(void)
-{
-	return CONF(plugin_node());
-}
-
-static const struct dmf_conf *h_source(const char *source)
-{
-	static const char *const blocks[] = { "source", "sources" };
-	const struct cfg_node *root = plugin_node();
-	const char *names[2] = { source, "default" };
-
-	if (root == NULL)
-		return NULL;
-	for (size_t n = 0; n < 2; n++) {
-		if (names[n] == NULL)
-			continue;
-		for (size_t b = 0; b < 2; b++) {
-			const struct cfg_node *m = cfg_child(root, blocks[b]);
-			const struct cfg_node *s =
-				m != NULL ? cfg_child(m, names[n]) : NULL;
-
-			if (s != NULL)
-				return CONF(s);
-		}
-	}
-	return NULL;
-}
-
-static const struct cfg_node *base_or_root(const struct dmf_conf *base)
-{
-	return base != NULL ? NODE(base) : host_cfg->root;
-}
-
-static const struct dmf_conf *h_get(const struct dmf_conf *base,
-				    const char *path)
-{
-	return CONF(cfg_get(base_or_root(base), path));
-}
-
-static int h_get_string(const struct dmf_conf *base, const char *path,
-			const char *def, const char **value_r,
-			const char **error_r)
-{
-	return cfg_get_string(base_or_root(base), path, def, value_r, error_r);
-}
-
-static int h_get_int(const struct dmf_conf *base, const char *path,
-		     long long def, long long *value_r, const char **error_r)
-{
-	return cfg_get_int(base_or_root(base), path, def, value_r, error_r);
-}
-
-static int h_get_bool(const struct dmf_conf *base, const char *path, int def,
-		      int *value_r, const char **error_r)
-{
-	bool v;
-	int ret = cfg_get_bool(base_or_root(base), path, def != 0, &v, error_r);
-
-	if (ret == 0)
-		*value_r = v ? 1 : 0;
-	return ret;
-}
-
-static int h_get_duration_ms(const struct dmf_conf *base, const char *path,
-			     long long def, long long *ms_r,
-			     const char **error_r)
-{
-	return cfg_get_duration_ms(base_or_root(base), path, def, ms_r,
-				   error_r);
-}
-
-static enum dmf_conf_kind h_kind(const struct dmf_conf *node)
-{
-	if (node == NULL)
-		return DMF_CONF_NULL;
-	switch (NODE(node)->kind) {
-	case CFG_SCALAR:
-		return DMF_CONF_SCALAR;
-	case CFG_MAP:
-		return DMF_CONF_MAP;
-	case CFG_LIST:
-		return DMF_CONF_LIST;
-	default:
-		return DMF_CONF_NULL;
-	}
-}
-
-static const char *h_scalar(const struct dmf_conf *node)
-{
-	return node != NULL && NODE(node)->kind == CFG_SCALAR ?
-		       NODE(node)->value :
-		       NULL;
-}
-
-static size_t h_count(const struct dmf_conf *node)
-{
-	if (node == NULL ||
-	    (NODE(node)->kind != CFG_MAP && NODE(node)->kind != CFG_LIST))
-		return 0;
-	return NODE(node)->n_children;
-}
-
-static const struct dmf_conf *h_child(const struct dmf_conf *node, size_t i)
-{
-	return i < h_count(node) ? CONF(NODE(node)->children[i]) : NULL;
-}
-
-static const char *h_key(const struct dmf_conf *node)
-{
-	return node != NULL ? NODE(node)->key : NULL;
-}
-
-static const char *h_origin(const struct dmf_conf *node)
-{
-	static _Thread_local char buf[512];
-
-	if (node == NULL)
-		return "(absent)";
-	return cfg_origin(NODE(node), buf, sizeof(buf));
-}
-
-static const struct dmf_host_config host_config = {
-	.size = sizeof(struct dmf_host_config),
-	.plugin_root = h_plugin_root,
-	.source = h_source,
-	.get = h_get,
-	.get_string = h_get_string,
-	.get_int = h_get_int,
-	.get_bool = h_get_bool,
-	.get_duration_ms = h_get_duration_ms,
-	.kind = h_kind,
-	.scalar = h_scalar,
-	.count = h_count,
-	.child = h_child,
-	.key = h_key,
-	.origin = h_origin,
 };
 
 /* ---------------------------------------------------------------- job --- */
@@ -310,7 +157,7 @@ static struct dmf_host host = {
 	.abi_major = DMF_ABI_MAJOR,
 	.abi_minor = DMF_ABI_MINOR,
 	.log = &host_log,
-	.config = &host_config,
+	.config = &host_config_tbl,
 	.job = &host_job,
 	.response = &host_response,
 };
@@ -322,9 +169,7 @@ int host_init(const struct config *cfg, const char *type, char **error_r)
 	int ret;
 
 	host_deinit();
-	host_cfg = cfg;
-	host_type = xstrdup(type);
-	if (host_type == NULL) {
+	if (host_config_init(cfg, type) < 0) {
 		*error_r = xasprintf("out of memory");
 		return -ENOMEM;
 	}
@@ -351,10 +196,17 @@ int host_init(const struct config *cfg, const char *type, char **error_r)
 	return 0;
 }
 
+void host_job_started(struct dmf_job *job)
+{
+	(void)job;
+	host_config_job_begin();
+}
+
 void host_job_finished(struct dmf_job *job)
 {
 	if (host_services_up)
 		host_exec_job_finish(job, job->status == DMF_STATUS_SUCCESS);
+	host_config_job_end();
 }
 
 const struct dmf_host *host_get(void)
@@ -375,7 +227,5 @@ void host_deinit(void)
 	host.crypto = NULL;
 	host.db = NULL;
 	host_db_set_pool(NULL);
-	free(host_type);
-	host_type = NULL;
-	host_cfg = NULL;
+	host_config_deinit();
 }

@@ -16,9 +16,12 @@
 int host_init(const struct config *cfg, const char *type, char **error_r);
 /* The host handed to plugin init(); valid after host_init(). */
 const struct dmf_host *host_get(void);
-/* Call once per job after the plugin's run() returned and the status is
- * final: closes the job's command log (deleted on success when so
- * configured). */
+/* Call on the thread that runs the job, before the plugin's run(): pins
+ * the current configuration to the job (host_config.c). */
+void host_job_started(struct dmf_job *job);
+/* Call once per job, on the same thread, after the plugin's run()
+ * returned and the status is final: closes the job's command log (deleted
+ * on success when so configured) and unpins the configuration. */
 void host_job_finished(struct dmf_job *job);
 void host_deinit(void);
 

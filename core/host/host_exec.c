@@ -53,6 +53,28 @@ int host_exec_init(const struct config *cfg, char **error_r)
 	return 0;
 }
 
+int host_exec_reload_logging(const struct config *cfg, char **error_r)
+{
+	struct cmdlog_settings fresh = { .type = CMDLOG_OFF }, old;
+	int ret;
+
+	ret = cmdlog_settings_load(cfg != NULL ? cfg->root : NULL, &fresh,
+				   error_r);
+	if (ret < 0)
+		return ret;
+	if (fresh.type == CMDLOG_FILE && access(fresh.location, W_OK) < 0)
+		log_warn("command log: location %s is not writable (%s): "
+			 "command output of jobs will not be kept",
+			 fresh.location, strerror(errno));
+	/* command logs open under logs_lock, and copy what they need */
+	pthread_mutex_lock(&logs_lock);
+	old = settings;
+	settings = fresh;
+	pthread_mutex_unlock(&logs_lock);
+	cmdlog_settings_clear(&old);
+	return 0;
+}
+
 void host_exec_deinit(void)
 {
 	pthread_mutex_lock(&logs_lock);

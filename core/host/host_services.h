@@ -27,11 +27,32 @@
  * lib/secret.h), for redaction by every table; never NULL.  Init fails
  * only when out of memory (-ENOMEM); deinit wipes the copies. */
 int host_secrets_init(const struct config *cfg);
+/* Add the secrets of a reloaded configuration: the registry only grows
+ * (an old password stays hidden), readers are never disturbed. */
+int host_secrets_add(const struct config *cfg);
 void host_secrets_deinit(void);
 const char *const *host_secrets(void);
 
+/* host_config.c: the config table over generations of the configuration.
+ * init borrows cfg (it must outlive the host) for worker type `type`;
+ * replace() makes cfg (which it then owns) current for jobs that start
+ * after it (main thread); job_begin()/job_end() pin and unpin the current
+ * one for the job run by the calling thread (host_job_started/finished
+ * call them).  -ENOMEM is the only failure. */
+int host_config_init(const struct config *cfg, const char *type);
+void host_config_deinit(void);
+int host_config_replace(struct config *cfg);
+const struct config *host_config_current(void);
+void host_config_job_begin(void);
+void host_config_job_end(void);
+extern const struct dmf_host_config host_config_tbl;
+
 int host_exec_init(const struct config *cfg, char **error_r);
 void host_exec_deinit(void);
+/* Replace the command-logging settings (dmf.worker.command.logging) for
+ * command logs opened from now on; logs already open are kept.  0, or a
+ * negative errno with *error_r allocated (the old settings stay). */
+int host_exec_reload_logging(const struct config *cfg, char **error_r);
 const struct dmf_host_exec *host_exec_table(void);
 /* The ABI minor the plugin was built for (default: the daemon's): below 3
  * exec->run() writes the 1.2 struct dmf_exec_result, which has no size.

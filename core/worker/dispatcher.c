@@ -125,6 +125,7 @@ static void run_job(void *arg)
 	free(t);
 	log_set_thread_job(job);
 	clock_gettime(CLOCK_REALTIME, &job->started);
+	host_job_started(job);
 	log_info("job started (source %s, attempt %u)", job->source,
 		 job->attempt);
 	if (!job_is_aborted(job))
@@ -177,18 +178,23 @@ static const char *state_name(enum run_state s)
 	}
 }
 
-/* Read pending signals; returns the last one seen, 0 for none. */
-static int read_signals(int fd)
+/* Read pending signals; returns the last stop signal seen, 0 for none.
+ * SIGHUP reloads (params->reload) and is not returned. */
+static int read_signals(const struct dispatcher_params *p)
 {
 	struct signalfd_siginfo si;
 	int last = 0;
 
-	if (fd < 0)
+	if (p->signal_fd < 0)
 		return 0;
-	while (read(fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+	while (read(p->signal_fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
 		if (si.ssi_signo == SIGHUP) {
-			log_info("SIGHUP: configuration reload is not "
-				 "supported; restart to apply changes");
+			if (p->reload != NULL)
+				p->reload(p->reload_ctx);
+			else
+				log_info("SIGHUP: configuration reload is not "
+					 "supported here; restart to apply "
+					 "changes");
 			continue;
 		}
 		last = (int)si.ssi_signo;
@@ -214,7 +220,7 @@ static int wait_event(struct dispatcher *d, int timeout_ms)
 	    errno != EINTR)
 		return -errno;
 	drain_wake(d->wake_fd);
-	return read_signals(d->p->signal_fd);
+	return read_signals(d->p);
 }
 
 static int dispatch(struct dispatcher *d, struct dmf_job *job)

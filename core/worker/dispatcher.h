@@ -28,6 +28,9 @@ struct dispatcher_params {
 	unsigned termination_ms;
 	/* signalfd for SIGTERM, SIGINT and SIGHUP (signals.h), or -1 */
 	int signal_fd;
+	/* SIGHUP: called on the dispatcher's thread (NULL: only logged) */
+	void (*reload)(void *ctx);
+	void *reload_ctx;
 };
 
 /* Run until stopped; returns 0, or a negative errno on a fatal error. */

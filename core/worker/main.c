@@ -24,6 +24,7 @@
 #include "lib/log.h"
 #include "host/plugin_loader.h"
 #include "worker/poller.h"
+#include "worker/reload.h"
 #include "worker/sdnotify.h"
 #include "worker/signals.h"
 #include "worker/state.h"
@@ -42,6 +43,7 @@ struct settings {
 	unsigned executor_threads;
 	long long jobs_max;
 	unsigned termination_ms;
+	struct reload_params reload; /* SIGHUP */
 };
 
 static void usage(FILE *out)
@@ -272,6 +274,8 @@ static int run(const struct config *cfg, const struct settings *s)
 	dp.executor = ex;
 	dp.termination_ms = s->termination_ms;
 	dp.signal_fd = sigfd;
+	dp.reload = worker_reload;
+	dp.reload_ctx = (void *)&s->reload;
 	log_info("dmf-worker %s started: type %s, poller %s, state %s",
 		 PACKAGE_VERSION, s->type, s->poller_type, s->state_type);
 	watchdog_ms = sd_watchdog_init();
@@ -314,7 +318,7 @@ int main(int argc, char **argv)
 	};
 	const char *path = getenv("DMF_WORKER_CONFIG");
 	const char *level_text = NULL, *err;
-	bool check = false, strict = false, print = false;
+	bool check = false, strict = false, print = false, level_opt;
 	struct config *cfg = NULL;
 	struct settings s;
 	char *error = NULL;
@@ -397,6 +401,7 @@ int main(int argc, char **argv)
 		config_free(&cfg);
 		return 0;
 	}
+	level_opt = level_text != NULL;
 	if (level_text == NULL &&
 	    cfg_get_string(cfg->root, "logger.levels.root", "info", &level_text,
 			   &err) < 0) {
@@ -418,6 +423,9 @@ int main(int argc, char **argv)
 		log_set_level(level);
 	}
 	log_info("configuration %s", path);
+	s.reload.path = path;
+	s.reload.type = s.type;
+	s.reload.level_from_command_line = level_opt;
 	ret = run(cfg, &s);
 	config_free(&cfg);
 	return ret;
