@@ -34,6 +34,14 @@ static _Thread_local char error_buf[512];
 /* The ABI minor the loaded plugin was built for (set before its init()). */
 static unsigned plugin_minor = DMF_ABI_MINOR;
 
+static void warn_unwritable(const struct cmdlog_settings *s)
+{
+	if (s->type == CMDLOG_FILE && access(s->location, W_OK) < 0)
+		log_warn("command log: location %s is not writable (%s): "
+			 "command output of jobs will not be kept",
+			 s->location, strerror(errno));
+}
+
 int host_exec_init(const struct config *cfg, char **error_r)
 {
 	int ret;
@@ -46,10 +54,7 @@ int host_exec_init(const struct config *cfg, char **error_r)
 	ret = child_env_init(cfg, error_r);
 	if (ret < 0)
 		return ret;
-	if (settings.type == CMDLOG_FILE && access(settings.location, W_OK) < 0)
-		log_warn("command log: location %s is not writable (%s): "
-			 "command output of jobs will not be kept",
-			 settings.location, strerror(errno));
+	warn_unwritable(&settings);
 	return 0;
 }
 
@@ -62,10 +67,7 @@ int host_exec_reload_logging(const struct config *cfg, char **error_r)
 				   error_r);
 	if (ret < 0)
 		return ret;
-	if (fresh.type == CMDLOG_FILE && access(fresh.location, W_OK) < 0)
-		log_warn("command log: location %s is not writable (%s): "
-			 "command output of jobs will not be kept",
-			 fresh.location, strerror(errno));
+	warn_unwritable(&fresh);
 	/* command logs open under logs_lock, and copy what they need */
 	pthread_mutex_lock(&logs_lock);
 	old = settings;
