@@ -117,7 +117,8 @@ int main(void)
 	/* a second replace while the job holds the first: "two" has no job
 	 * and is freed at once, "one" (borrowed) stays until the job ends */
 	ok(host_config_replace(load("three")) == 0, "replace again");
-	is_str(source_cmd(), "three", "outside a job: the newest configuration");
+	is_str(source_cmd(), "three",
+	       "outside a job: the newest configuration");
 	set_step(&t, 4);
 	pthread_join(th, NULL);
 	host_config_job_begin();
