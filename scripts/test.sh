@@ -2,7 +2,8 @@
 # test.sh - build everything with -Werror and run the whole test suite:
 # unit and integration tests, the same again under ASan+UBSan (built
 # without libsystemd, so the daemon's own sd_notify code is tested too),
-# then `make distcheck`.  Prints TAP totals and ends with "N passed, N failed".
+# the libFuzzer targets for a few seconds each (scripts/fuzz.sh), then
+# `make distcheck`.  Prints TAP totals and ends with "N passed, N failed".
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -38,6 +39,8 @@ run_suite "$top/_build" || status=1
 echo "== build and test under ASan+UBSan"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:detect_stack_use_after_return=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	run_suite "$top/_build-asan" --enable-sanitizers --without-libsystemd || status=1
+echo "== fuzz targets (libFuzzer, ${DMF_FUZZ_SECONDS:-8} s each; scripts/fuzz.sh 600 for the long run)"
+bash "$top/scripts/fuzz.sh" "${DMF_FUZZ_SECONDS:-8}" || status=1
 echo "== make distcheck"
 if DMF_SKIP_INTEGRATION=1 make -C "$top/_build" -j"$jobs" distcheck > "$top/_build/distcheck.log" 2>&1; then
 	echo "distcheck: ok"
@@ -49,7 +52,7 @@ fi
 
 # TAP totals over every test point of both runs.
 pass=0 fail=0 skip=0
-for trs in $(find "$top/_build/tests" "$top/_build-asan/tests" -name '*.trs' 2>/dev/null); do
+for trs in $(find "$top/_build/tests" "$top/_build-asan/tests" "$top/_build-fuzz/tests/fuzz" -name '*.trs' 2>/dev/null); do
 	p=$(grep -c '^:test-result: PASS' "$trs"); f=$(grep -c -E '^:test-result: (FAIL|XPASS|ERROR)' "$trs")
 	s=$(grep -c '^:test-result: SKIP' "$trs")
 	pass=$((pass + p)); fail=$((fail + f)); skip=$((skip + s))

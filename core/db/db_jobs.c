@@ -185,7 +185,7 @@ static const char *const text_columns[] = {
 	"phase",   "password_key", "sh_host",  NULL
 };
 
-static int fill_row(const struct db_rows *rows, size_t i, struct db_job_row *r)
+int db_job_row_fill(const struct db_rows *rows, size_t i, struct db_job_row *r)
 {
 	const char *v;
 	size_t col;
@@ -208,7 +208,8 @@ static int fill_row(const struct db_rows *rows, size_t i, struct db_job_row *r)
 					return -ENOMEM;
 			}
 	}
-	r->id = strtoll(db_cell_by_name(rows, i, "id"), NULL, 10);
+	v = db_cell_by_name(rows, i, "id");
+	r->id = v != NULL ? strtoll(v, NULL, 10) : 0;
 	v = db_cell_by_name(rows, i, "attempts");
 	r->attempt = v != NULL ? (unsigned)strtoul(v, NULL, 10) : 0;
 	r->target = cell_dup(rows, i, "target");
@@ -521,7 +522,8 @@ static int claim_fn(struct db_conn *c, void *arg)
 			if (!row_is_ours(full, i, q->owner, wrote[k]))
 				break;
 			found = true;
-			ret = fill_row(full, i, &x->res.rows[x->res.n_rows]);
+			ret = db_job_row_fill(full, i,
+					      &x->res.rows[x->res.n_rows]);
 			x->res.n_rows++;
 			if (ret < 0)
 				goto out;

@@ -56,6 +56,11 @@ struct db_job_row {
 };
 
 void db_job_row_clear(struct db_job_row *row);
+/* Decode row i of a claim's result (the columns of db_jobs.c's claim
+ * query, by name) into *r (zeroed by the caller; clear it after, also on
+ * failure).  A text column holding a NUL byte sets r->problem.  0 or
+ * -ENOMEM. */
+int db_job_row_fill(const struct db_rows *rows, size_t i, struct db_job_row *r);
 
 struct db_claim_req {
 	const char *target;

@@ -33,6 +33,7 @@
 #include "lib/mdb.h"
 #include "lib/util.h"
 #include "worker/lease.h"
+#include "worker/poller_database.h"
 
 #define BUSY_SKIP_MS 200u
 
@@ -130,8 +131,7 @@ static void cache_mark_busy(struct poller *p, int64_t id, uint64_t until)
 			p->busy_until[i] = until;
 }
 
-/* Why a claimed row cannot be run, or NULL. */
-static char *row_problem(const struct db_job_row *r)
+char *pdb_row_problem(const struct db_job_row *r)
 {
 	if (r->problem != NULL)
 		return xasprintf("%s", r->problem);
@@ -147,7 +147,7 @@ static char *row_problem(const struct db_job_row *r)
 	return NULL;
 }
 
-static int set_props(struct poller *p, struct dmf_job *job,
+static int set_props(struct crypto_keyring *ring, struct dmf_job *job,
 		     const struct db_job_row *r, char **problem_r)
 {
 	/* everything but the password comes from the table (lib/mdb.h) */
@@ -163,7 +163,7 @@ static int set_props(struct poller *p, struct dmf_job *job,
 					       "name or IV");
 			return -EINVAL;
 		}
-		ret = crypto_unwrap(p->ring, r->password_key, r->password_iv,
+		ret = crypto_unwrap(ring, r->password_key, r->password_iv,
 				    r->password, &plain, &error);
 		if (ret < 0) {
 			*problem_r = xasprintf(
@@ -180,9 +180,10 @@ static int set_props(struct poller *p, struct dmf_job *job,
 	return ret;
 }
 
-static struct dmf_job *make_job(struct poller *p, struct db_job_row *r)
+struct dmf_job *pdb_row_to_job(struct crypto_keyring *ring,
+			       const struct db_job_row *r, char **problem_r)
 {
-	char id[24], *problem = row_problem(r), *error = NULL;
+	char id[24], *problem = pdb_row_problem(r);
 	struct dmf_job *job = NULL;
 	int ret = 0;
 
@@ -195,15 +196,28 @@ static struct dmf_job *make_job(struct poller *p, struct db_job_row *r)
 	if (job != NULL) {
 		job->db_id = r->id;
 		job->attempt = r->attempt;
-		job->poller_data = p;
-		job->on_process = lease_on_process;
-		ret = set_props(p, job, r, &problem);
+		ret = set_props(ring, job, r, &problem);
 		if (ret < 0 && problem == NULL)
 			problem = xasprintf("%s", dmf_strerror(ret));
 	}
 	if (problem == NULL)
 		return job;
 	job_free(&job);
+	*problem_r = problem;
+	return NULL;
+}
+
+static struct dmf_job *make_job(struct poller *p, struct db_job_row *r)
+{
+	char id[24], *problem = NULL, *error = NULL;
+	struct dmf_job *job = pdb_row_to_job(p->ring, r, &problem);
+
+	if (job != NULL) {
+		job->poller_data = p;
+		job->on_process = lease_on_process;
+		return job;
+	}
+	snprintf(id, sizeof(id), "%" PRId64, r->id);
 	log_warn("job %s cannot be run: %s", id, problem);
 	if (db_jobs_fail(p->w->pool, r->id, p->w->owner, r->attempt, problem,
 			 &error) < 0) {

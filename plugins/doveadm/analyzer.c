@@ -108,6 +108,7 @@ void analyzer_global_free(void)
 
 struct box {
 	char *name;
+	size_t len; /* of name: the log line may hold a NUL byte */
 	unsigned long saved, expunged;
 	uint32_t hash;
 };
@@ -185,8 +186,8 @@ static ssize_t box_find(const struct analyzer *a, const char *name, size_t len,
 		if (v == 0)
 			return -1;
 		const struct box *b = &a->boxes[v - 1];
-		if (b->hash == h && strncmp(b->name, name, len) == 0 &&
-		    b->name[len] == '\0')
+		if (b->hash == h && b->len == len &&
+		    memcmp(b->name, name, len) == 0)
 			return (ssize_t)(v - 1);
 	}
 }
@@ -208,11 +209,13 @@ static ssize_t box_get(struct analyzer *a, const char *name, size_t len)
 		a->boxes = nb;
 		a->cap_boxes = cap;
 	}
-	char *copy = strndup(name, len);
+	char *copy = malloc(len + 1);
 	if (copy == NULL)
 		return -1;
+	memcpy(copy, name, len);
+	copy[len] = '\0';
 	struct box *b = &a->boxes[a->n_boxes];
-	*b = (struct box){ .name = copy, .hash = h };
+	*b = (struct box){ .name = copy, .len = len, .hash = h };
 	size_t j = h & (a->index_cap - 1);
 	while (a->index[j] != 0)
 		j = (j + 1) & (a->index_cap - 1);

@@ -302,6 +302,31 @@ static void *thread_main(void *arg)
 	return (void *)n;
 }
 
+/* Found by fuzz_analyzer: a mailbox name holding a NUL byte (the line
+ * comes from doveadm, which prints what the source server sent) was
+ * stored cut at the NUL and then compared past its end. */
+static void test_nul_in_mailbox(void)
+{
+	static const char line[] =
+		"dsync(alice): Info: expunge: box=Arch\0ive, uid=19, "
+		"msgid=<1@x>, size=615, vsize=628";
+	static const char line2[] =
+		"dsync(alice): Info: expunge: box=Arch, uid=20, "
+		"msgid=<2@x>, size=615, vsize=628";
+	struct analyzer *a = analyzer_new();
+
+	analyzer_begin_attempt(a);
+	analyzer_feed_line(a, line, sizeof(line) - 1);
+	analyzer_feed_line(a, line, sizeof(line) - 1);
+	analyzer_feed_line(a, line2, sizeof(line2) - 1);
+	is_int((int)analyzer_expunged_total(a), 3,
+	       "a NUL byte in a mailbox name: every expunge counted");
+	is_int((int)analyzer_expunged(a, "Arch"), 1,
+	       "  and 'Arch' is a mailbox of its own, not the one with the "
+	       "NUL");
+	analyzer_free(&a);
+}
+
 static void test_threads(void)
 {
 	pthread_t t[4];
@@ -328,6 +353,7 @@ int main(void)
 	test_cases();
 	test_maillog_lines();
 	test_secrets_and_limits();
+	test_nul_in_mailbox();
 	test_threads();
 	return done_testing();
 }
