@@ -9,7 +9,7 @@ echo "1..25"
 dw_init ctl
 rc() { "$@" >/dev/null 2>&1; echo $?; }
 
-is "$($DMFCTL db migrate)" "schema is up to date (version 2)" "db migrate is idempotent"
+is "$($DMFCTL db migrate)" "schema is up to date (version 3)" "db migrate is idempotent"
 is "$(rc $DMFCTL db status)" 0 "db status exits 0 on a current schema"
 is "$(rc $DMFCTL)" 1 "no command: exit 1"
 is "$(rc $DMFCTL job frobnicate)" 1 "unknown subcommand: exit 1"
