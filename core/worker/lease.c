@@ -4,8 +4,9 @@
  * A heartbeat thread renews, every dmf.worker.heartbeat, the backend's
  * heartbeat and the leases of this process's running jobs (one statement,
  * database clock), notices jobs taken away (rescued, cancel requested),
- * rescues stale jobs of the whole target and retries result writes that
- * failed while the database was away.
+ * rescues stale jobs of the whole target, retries result writes that
+ * failed while the database was away, and writes the live progress the
+ * plugin reported (host metrics->progress) of jobs whose totals changed.
  *
  * A watchdog thread aborts every job whose lease may run out (80 % of the
  * lease after its last renewal or its claim, measured on the monotonic
