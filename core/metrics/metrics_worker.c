@@ -27,6 +27,8 @@ static struct metrics_endpoints endpoints; /* reg NULL: handlers 404 */
 static pthread_mutex_t src_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct executor *src_ex;
 static struct db_pool *src_pool;
+/* the executor and executor.idle timers */
+static struct met_series *ex_run, *ex_idle;
 
 static struct {
 	struct met_family *claimed, *retried, *succeeded, *failed, *aborted,
@@ -43,6 +45,16 @@ struct metrics_endpoints *metrics_worker_endpoints(void)
 {
 	return &endpoints;
 }
+
+/* Bounds of dmf.jobs.duration and executor, seconds: a second to eight
+ * hours. */
+static const double duration_buckets[] = {
+	1, 5, 15, 30, 60, 300, 900, 1800, 3600, 7200, 14400, 28800
+};
+#define N_DURATION_BUCKETS \
+	(sizeof(duration_buckets) / sizeof(duration_buckets[0]))
+/* executor.idle: the wait of a job for a thread */
+static const double idle_buckets[] = { 0.001, 0.01, 0.1, 1, 10, 60 };
 
 /* ---------------------------------------------------------- executor --- */
 
@@ -121,6 +133,23 @@ static int register_executor(const char **error_r)
 	static const char *const labels[] = { "name", NULL };
 	static const char *const values[] = { "worker-executor" };
 
+	struct met_family *timer;
+
+	/* Micrometer's TimedExecutorService timers: the run time of a task
+	 * and its wait in the queue */
+	timer = met_register(reg, MET_TIMER, "executor",
+			     "The time the pool's tasks (jobs) ran", "seconds",
+			     labels, duration_buckets, N_DURATION_BUCKETS,
+			     error_r);
+	ex_run = met_series(timer, values);
+	timer = met_register(reg, MET_TIMER, "executor.idle",
+			     "The time the pool's tasks waited for a thread",
+			     "seconds", labels, idle_buckets,
+			     sizeof(idle_buckets) / sizeof(idle_buckets[0]),
+			     error_r);
+	ex_idle = met_series(timer, values);
+	if (ex_run == NULL || ex_idle == NULL)
+		return -EINVAL;
 	for (size_t i = 0; i < sizeof(ex_meters) / sizeof(ex_meters[0]); i++) {
 		struct met_family *f =
 			met_register(reg, ex_meters[i].type, ex_meters[i].name,
@@ -135,11 +164,20 @@ static int register_executor(const char **error_r)
 	return 0;
 }
 
+static void ex_observe(void *ctx, double idle_s, double run_s)
+{
+	(void)ctx;
+	met_timer_record(ex_idle, idle_s);
+	met_timer_record(ex_run, run_s);
+}
+
 void metrics_worker_add_executor(struct executor *ex)
 {
 	pthread_mutex_lock(&src_lock);
 	src_ex = ex;
 	pthread_mutex_unlock(&src_lock);
+	if (ex != NULL && reg != NULL)
+		executor_set_observer(ex, ex_observe, NULL);
 }
 
 void metrics_worker_remove_executor(void)
@@ -306,11 +344,6 @@ static double running_jobs(void *ctx)
 	return (double)dispatcher_running();
 }
 
-/* Bounds of dmf.jobs.duration, seconds: a second to eight hours. */
-static const double duration_buckets[] = {
-	1, 5, 15, 30, 60, 300, 900, 1800, 3600, 7200, 14400, 28800
-};
-
 static int register_jobs(const char **error_r)
 {
 	static const char *const sp[] = { "source", "phase", NULL };
@@ -350,9 +383,7 @@ static int register_jobs(const char **error_r)
 	    "Bytes of the messages saved by migrations", "bytes", src);
 	jm.duration = met_register(
 		reg, MET_TIMER, "dmf.jobs.duration", "Run time of the jobs",
-		"seconds", sps, duration_buckets,
-		sizeof(duration_buckets) / sizeof(duration_buckets[0]),
-		error_r);
+		"seconds", sps, duration_buckets, N_DURATION_BUCKETS, error_r);
 	if (jm.duration == NULL)
 		return -EINVAL;
 	REG(f, MET_COUNTER, "dmf.lease.renewals.failed",
@@ -406,6 +437,7 @@ void metrics_worker_deinit(void)
 	metrics_worker_remove_db_pool();
 	metrics_worker_remove_executor();
 	memset(&jm, 0, sizeof(jm));
+	ex_run = ex_idle = NULL;
 	memset(&endpoints, 0, sizeof(endpoints));
 	met_registry_free(&reg);
 }

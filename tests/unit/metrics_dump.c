@@ -8,6 +8,7 @@
  */
 #include "dmf-build.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,8 +23,7 @@
 
 static void task(void *arg)
 {
-	(void)arg;
-	usleep(200000);
+	usleep((useconds_t)(uintptr_t)arg);
 }
 
 static void job_events(const char *id, const char *source, const char *phase,
@@ -90,8 +90,11 @@ int main(int argc, char **argv)
 
 	executor_create("worker-executor", EXECUTOR_FIXED, 4, 1000, &ex);
 	metrics_worker_add_executor(ex);
-	executor_submit(ex, task, NULL);
-	usleep(50000); /* the task runs: executor.active 1 */
+	/* one task done (the executor timers), one running (active 1) */
+	executor_submit(ex, task, (void *)(uintptr_t)1000);
+	usleep(50000);
+	executor_submit(ex, task, (void *)(uintptr_t)200000);
+	usleep(50000);
 	db_options_init(&o);
 	if (db_url_parse("jdbc:mariadb://127.0.0.1:9/migration", &o.url,
 			 &error) < 0 ||

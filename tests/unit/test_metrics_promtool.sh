@@ -14,7 +14,7 @@ if ! command -v promtool >/dev/null 2>&1; then
 	echo "1..0 # SKIP promtool not installed (Debian package prometheus)"
 	exit 0
 fi
-echo "1..24"
+echo "1..26"
 n=0
 t() { # t OK|FAIL description
 	n=$((n + 1))
@@ -63,6 +63,8 @@ for re in \
 	'^system_cpu_count [0-9]*$' \
 	'^executor_active_threads{name="worker-executor"} 1$' \
 	'^executor_pool_max_threads{name="worker-executor"} 4$' \
+	'^executor_seconds_count{name="worker-executor"} 1$' \
+	'^executor_idle_seconds_bucket{name="worker-executor",le="+Inf"} 1$' \
 	'^hikaricp_connections_max{pool="HikariPool-1"} 10$' \
 	'^hikaricp_connections_acquire_seconds_count{pool="HikariPool-1"} 0$' \
 	'^dmf_jobs_claimed_total{source="POD_1",phase="sync"} 2$' \
