@@ -168,11 +168,30 @@ int db_admin_sourcehost_show(struct db_pool *pool, const char *name,
 	"duration_ms AS durationMs, sync_saved AS syncSaved, " \
 	"sync_expunged AS syncExpunged, target_messages AS targetMessages, " \
 	"target_size AS targetSize, origin_messages AS originMessages, " \
-	"origin_size AS originSize, error, details "
+	"origin_size AS originSize, error, details, " \
+	JOB_PROGRESS_COLUMNS
+
+/* live progress (schema 3): the totals the worker wrote with its last
+ * heartbeat, the seconds since the claim and the saved messages per
+ * second up to that heartbeat, for RUNNING jobs */
+#define JOB_ELAPSED_US "TIMESTAMPDIFF(MICROSECOND, claimed, NOW(3))"
+#define JOB_PROGRESS_COLUMNS \
+	"progress_saved AS progressSaved, " \
+	"progress_expunged AS progressExpunged, " \
+	"progress_bytes AS progressBytes, " \
+	TS("progress_updated") " AS progressUpdated, " \
+	JOB_RUNNING_COLUMNS
+#define JOB_RUNNING_COLUMNS \
+	"CASE WHEN status = 'RUNNING' THEN ROUND(" JOB_ELAPSED_US \
+	" / 1000000, 1) END AS elapsedSeconds, " \
+	"CASE WHEN status = 'RUNNING' AND progress_saved IS NOT NULL THEN " \
+	"ROUND(progress_saved / GREATEST(TIMESTAMPDIFF(MICROSECOND, claimed, " \
+	"progress_updated) / 1000000, 0.001), 1) END AS savedPerSecond "
 
 #define JOB_SHORT_COLUMNS \
 	"id, target, source, uid, phase, priority, status, attempts, " \
-	"backend, " TS("finished") " AS finished, LEFT(error, 60) AS error "
+	"backend, " TS("finished") " AS finished, LEFT(error, 60) AS error, " \
+	"progress_saved AS progressSaved, " JOB_RUNNING_COLUMNS
 
 #define JOB_FILTER \
 	"WHERE (? IS NULL OR status = ?) AND (? IS NULL OR target = ?) " \

@@ -422,15 +422,18 @@ static int claim_fn(struct db_conn *c, void *arg)
 			}
 			continue;
 		}
-		ret = db_exec(c,
-			      "UPDATE jobs SET status = 'RUNNING', owner = ?, "
-			      "backend = ?, attempts = attempts + 1, "
-			      "lease_until = DATE_ADD(NOW(3), INTERVAL ? "
-			      "MICROSECOND), claimed = NOW(3), started = NULL, "
-			      "finished = NULL, error = NULL, "
-			      "cancel_requested = 0 "
-			      "WHERE id = ? AND status = 'QUEUED'",
-			      p, 4, NULL, &affected);
+		ret = db_exec(
+			c,
+			"UPDATE jobs SET status = 'RUNNING', owner = ?, "
+			"backend = ?, attempts = attempts + 1, "
+			"lease_until = DATE_ADD(NOW(3), INTERVAL ? "
+			"MICROSECOND), claimed = NOW(3), started = NULL, "
+			"finished = NULL, error = NULL, "
+			"cancel_requested = 0, progress_saved = NULL, "
+			"progress_expunged = NULL, progress_bytes = NULL, "
+			"progress_updated = NULL "
+			"WHERE id = ? AND status = 'QUEUED'",
+			p, 4, NULL, &affected);
 		if (ret == -EEXIST) {
 			/* another job of this mailbox is running */
 			if (push_id(&x->res.busy, &x->res.n_busy, id) < 0) {
@@ -896,6 +899,53 @@ int db_jobs_heartbeat(struct db_pool *pool, const char *backend,
 	*held_r = held;
 	*n_r = n;
 	return 0;
+}
+
+/* -------------------------------------------------------- progress --- */
+
+struct progress_ctx {
+	const char *owner;
+	const struct db_job_progress *jobs;
+	size_t n;
+};
+
+static int progress_fn(struct db_conn *c, void *arg)
+{
+	struct progress_ctx *x = arg;
+
+	for (size_t i = 0; i < x->n; i++) {
+		const struct db_job_progress *j = &x->jobs[i];
+		struct db_value p[6] = {
+			j->saved >= 0 ? DB_INT(j->saved) : DB_NULL,
+			j->expunged >= 0 ? DB_INT(j->expunged) : DB_NULL,
+			j->bytes >= 0 ? DB_INT(j->bytes) : DB_NULL,
+			DB_INT(j->id),
+			DB_STR(x->owner),
+			DB_INT((long long)j->attempt)
+		};
+		int ret = db_exec(c,
+				  "UPDATE jobs SET progress_saved = ?, "
+				  "progress_expunged = ?, progress_bytes = ?, "
+				  "progress_updated = NOW(3) WHERE id = ? AND "
+				  "owner = ? AND attempts = ? AND "
+				  "status = 'RUNNING'",
+				  p, 6, NULL, NULL);
+
+		if (ret < 0)
+			return ret;
+	}
+	return 0;
+}
+
+int db_jobs_progress(struct db_pool *pool, const char *owner,
+		     const struct db_job_progress *jobs, size_t n,
+		     char **error_r)
+{
+	struct progress_ctx x = { owner, jobs, n };
+
+	if (n == 0)
+		return 0;
+	return db_run(pool, progress_fn, &x, error_r);
 }
 
 /* ----------------------------------------------------- rescue, recover --- */

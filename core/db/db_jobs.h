@@ -138,6 +138,22 @@ int db_jobs_heartbeat(struct db_pool *pool, const char *backend,
 		      const char *owner, unsigned lease_ms,
 		      struct db_held **held_r, size_t *n_r, char **error_r);
 
+/* The running totals of one job (-1: not known). */
+struct db_job_progress {
+	int64_t id;
+	unsigned attempt;
+	long long saved, expunged, bytes;
+};
+
+/*
+ * Write the live progress of running jobs of `owner` (progress_* columns,
+ * progress_updated = NOW(3)), each under the owner + attempt + RUNNING
+ * guard, one statement each; called with the heartbeat.
+ */
+int db_jobs_progress(struct db_pool *pool, const char *owner,
+		     const struct db_job_progress *jobs, size_t n,
+		     char **error_r);
+
 /*
  * Requeue the RUNNING jobs of `target` whose lease expired more than
  * margin_ms ago (rescues + 1), or fail them once they were rescued `limit`

@@ -293,6 +293,11 @@ static int apply_file(struct db_conn *conn, const struct schema_file *f,
 	while (ret == 0 && (stmt = next_statement(&pos)) != NULL) {
 		n++;
 		ret = db_exec_text(conn, stmt);
+		/* ADD COLUMN run again (an earlier run stopped before its
+		 * version row): MySQL 8 has no ADD COLUMN IF NOT EXISTS, so a
+		 * duplicate column (1060) counts as done */
+		if (ret < 0 && db_conn_errno(conn) == 1060)
+			ret = 0;
 		if (ret < 0)
 			*error_r = xasprintf("%s: statement %u: %s", f->name, n,
 					     db_conn_error(conn));

@@ -12,7 +12,7 @@
 #include "db/db.h"
 
 /* The schema version this build reads and writes. */
-#define DB_SCHEMA_VERSION 2
+#define DB_SCHEMA_VERSION 3
 
 /* Oldest servers supported: MariaDB 10.6, MySQL 8.0 (as MMmmpp). */
 #define DB_MIN_MARIADB 100600ul

@@ -27,8 +27,13 @@ static const char *const job_numeric[] = { "id",
 					   "originMessages",
 					   "originSize",
 					   "cancelRequested",
+					   "progressSaved",
+					   "progressExpunged",
+					   "progressBytes",
 					   NULL };
-static const char *const job_json[] = { "details", NULL };
+/* parsed as JSON: the details, and the decimals of the live progress */
+static const char *const job_json[] = { "details", "elapsedSeconds",
+					"savedPerSecond", NULL };
 
 static int parse_id(const char *s, long long *id_r)
 {

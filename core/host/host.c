@@ -193,6 +193,7 @@ int host_init(const struct config *cfg, const char *type, char **error_r)
 	host.inject = host_inject_table();
 	host.crypto = host_crypto_table();
 	host.db = host_db_table();
+	host.metrics = host_metrics_table(type);
 	return 0;
 }
 
@@ -226,6 +227,7 @@ void host_deinit(void)
 	host.inject = NULL;
 	host.crypto = NULL;
 	host.db = NULL;
+	host.metrics = NULL;
 	host_db_set_pool(NULL);
 	host_config_deinit();
 }

@@ -68,4 +68,8 @@ const struct dmf_host_crypto *host_crypto_table(void);
 /* The keyring of host_crypto_init() (NULL before), e.g. for the poller. */
 struct crypto_keyring *host_crypto_keyring(void);
 
+/* The metrics table (ABI 1.4) for worker type `type` (plugin metrics are
+ * named dmf.<type>.<name>); the registry is metrics_worker_init()'s. */
+const struct dmf_host_metrics *host_metrics_table(const char *type);
+
 #endif /* DMF_CORE_HOST_SERVICES_H */

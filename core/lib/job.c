@@ -28,6 +28,8 @@ struct dmf_job *job_new(const char *id, const char *phase, const char *source,
 	job->details = json_array();
 	job->attempt = 1;
 	atomic_init(&job->aborted, false);
+	for (int i = 0; i < 3; i++)
+		atomic_init(&job->progress[i], -1);
 	if (job->abort_fd < 0 || job->id == NULL || job->phase == NULL ||
 	    job->source == NULL || job->target == NULL || job->details == NULL)
 		job_free(&job);

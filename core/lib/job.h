@@ -20,6 +20,12 @@
 
 #include "dmf/host.h"
 
+enum job_progress {
+	JOB_PROGRESS_SAVED = 0,
+	JOB_PROGRESS_EXPUNGED = 1,
+	JOB_PROGRESS_BYTES = 2
+};
+
 struct job_property {
 	char *name;
 	char *value;
@@ -50,6 +56,13 @@ struct dmf_job {
 	bool count_set[DMF_COUNT_MAX_];
 	struct timespec started; /* CLOCK_REALTIME when run() began */
 	struct timespec finished; /* CLOCK_REALTIME when run() returned */
+
+	/* live progress (the host's metrics->progress): the running totals
+	 * the plugin reported, JOB_PROGRESS_*, -1 = none yet; written by the
+	 * job's thread, read by the heartbeat (written to the job's row) */
+	atomic_llong progress[3];
+	/* what of it was added to the metrics counters (job's thread) */
+	long long progress_counted[3];
 
 	void *poller_data; /* owned by the poller that made the job */
 	/* Set by the poller that made the job (may be NULL).  The exec host

@@ -18,6 +18,7 @@
 #include "lib/job.h"
 #include "lib/log.h"
 #include "lib/util.h"
+#include "metrics/metrics_worker.h"
 #include "worker/sdnotify.h"
 
 /* Claims back off up to this while the job source is down: short, so that
@@ -119,6 +120,7 @@ static void run_job(void *arg)
 	struct dispatcher *d = t->d;
 	struct dmf_job *job = t->job;
 	const struct plugin *plugin = d->p->plugin;
+	const char *failure_class = NULL;
 	uint64_t one = 1;
 	int ret = 0;
 
@@ -131,17 +133,22 @@ static void run_job(void *arg)
 	if (!job_is_aborted(job))
 		ret = plugin->desc->run(plugin->ctx, job);
 	clock_gettime(CLOCK_REALTIME, &job->finished);
+	if (job->status == DMF_STATUS_FAILURE)
+		failure_class = "job";
 	if (ret < 0 && job->status != DMF_STATUS_FAILURE) {
 		job_set_status(job, DMF_STATUS_FAILURE);
+		failure_class = "worker_error";
 		if (job->error == NULL)
 			job_set_error(job, "job worker error: %s",
 				      dmf_strerror(ret));
 	}
 	if (job->status == DMF_STATUS_NONE) {
 		job_set_status(job, DMF_STATUS_FAILURE);
+		failure_class = "no_result";
 		if (job->error == NULL)
 			job_set_error(job, "the job worker reported no result");
 	}
+	metrics_job_finished(job, failure_class, job_is_aborted(job));
 	host_job_finished(job);
 	running_remove(d, job);
 	if (job_is_aborted(job)) {
@@ -234,6 +241,7 @@ static int dispatch(struct dispatcher *d, struct dmf_job *job)
 	}
 	t->d = d;
 	t->job = job;
+	metrics_job_claimed(job);
 	atomic_fetch_add(&d->in_flight, 1);
 	ret = executor_submit(d->p->executor, run_job, t);
 	if (ret < 0) {

@@ -16,6 +16,7 @@ struct task {
 	void (*fn)(void *arg);
 	void *arg;
 	struct task *next;
+	struct timespec queued; /* CLOCK_MONOTONIC at submit */
 };
 
 struct executor {
@@ -32,7 +33,25 @@ struct executor {
 	unsigned threads, idle, active, peak;
 	unsigned long long completed;
 	bool shutdown;
+	/* executor_set_observer(); set before the first submit */
+	executor_observer_fn *observer;
+	void *observer_ctx;
 };
+
+static double since_s(const struct timespec *a, const struct timespec *b)
+{
+	return (double)(b->tv_sec - a->tv_sec) +
+	       (double)(b->tv_nsec - a->tv_nsec) / 1e9;
+}
+
+void executor_set_observer(struct executor *ex, executor_observer_fn *fn,
+			   void *ctx)
+{
+	pthread_mutex_lock(&ex->lock);
+	ex->observer = fn;
+	ex->observer_ctx = ctx;
+	pthread_mutex_unlock(&ex->lock);
+}
 
 int executor_parse_type(const char *text, enum executor_type *type_r)
 {
@@ -51,6 +70,9 @@ static void *executor_thread(void *arg)
 
 	pthread_mutex_lock(&ex->lock);
 	for (;;) {
+		executor_observer_fn *obs;
+		void *obs_ctx;
+		struct timespec start, end;
 		struct task *t;
 
 		while (ex->head == NULL && !ex->shutdown) {
@@ -86,8 +108,16 @@ static void *executor_thread(void *arg)
 			ex->tail = NULL;
 		ex->queued--;
 		ex->active++;
+		obs = ex->observer;
+		obs_ctx = ex->observer_ctx;
 		pthread_mutex_unlock(&ex->lock);
+		clock_gettime(CLOCK_MONOTONIC, &start);
 		t->fn(t->arg);
+		if (obs != NULL) {
+			clock_gettime(CLOCK_MONOTONIC, &end);
+			obs(obs_ctx, since_s(&t->queued, &start),
+			    since_s(&start, &end));
+		}
 		free(t);
 		pthread_mutex_lock(&ex->lock);
 		ex->active--;
@@ -149,6 +179,7 @@ int executor_submit(struct executor *ex, void (*fn)(void *), void *arg)
 	t->fn = fn;
 	t->arg = arg;
 	t->next = NULL;
+	clock_gettime(CLOCK_MONOTONIC, &t->queued);
 	pthread_mutex_lock(&ex->lock);
 	if (ex->shutdown) {
 		pthread_mutex_unlock(&ex->lock);

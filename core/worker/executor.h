@@ -35,6 +35,12 @@ int executor_create(const char *name, enum executor_type type, unsigned threads,
 /* Queue fn(arg); 0, -ENOMEM, or -ESHUTDOWN after executor_destroy began. */
 int executor_submit(struct executor *ex, void (*fn)(void *arg), void *arg);
 void executor_get_stats(struct executor *ex, struct executor_stats *stats_r);
+/* Called on the task's thread after each task: idle_s the time it waited
+ * in the queue, run_s the time it ran (the metrics' executor.idle and
+ * executor timers). */
+typedef void executor_observer_fn(void *ctx, double idle_s, double run_s);
+void executor_set_observer(struct executor *ex, executor_observer_fn *fn,
+			   void *ctx);
 /* Wait for every queued and running task, join the threads and free. */
 void executor_destroy(struct executor **ex);
 

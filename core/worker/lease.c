@@ -4,8 +4,9 @@
  * A heartbeat thread renews, every dmf.worker.heartbeat, the backend's
  * heartbeat and the leases of this process's running jobs (one statement,
  * database clock), notices jobs taken away (rescued, cancel requested),
- * rescues stale jobs of the whole target and retries result writes that
- * failed while the database was away.
+ * rescues stale jobs of the whole target, retries result writes that
+ * failed while the database was away, and writes the live progress the
+ * plugin reported (host metrics->progress) of jobs whose totals changed.
  *
  * A watchdog thread aborts every job whose lease may run out (80 % of the
  * lease after its last renewal or its claim, measured on the monotonic
@@ -40,6 +41,7 @@
 #include "lib/job.h"
 #include "lib/log.h"
 #include "lib/util.h"
+#include "metrics/metrics_worker.h"
 #include "worker/lease.h"
 
 /* How long a restarted worker waits for a killed previous run to go. */
@@ -79,7 +81,8 @@ int lease_hold(struct poller *p, struct dmf_job *job, int64_t id,
 				       .attempt = attempt,
 				       .uid = xstrdup(uid),
 				       .claimed_ms = claimed_ms,
-				       .held_ms = now_monotonic_ms() };
+				       .held_ms = now_monotonic_ms(),
+				       .progress_written = { -1, -1, -1 } };
 	p->n_held++;
 	pthread_cond_signal(&p->watch_cond);
 	pthread_mutex_unlock(&p->lock);
@@ -435,6 +438,78 @@ void *lease_watch_main(void *arg)
 	return NULL;
 }
 
+/* The held jobs whose progress changed since it was last written (lock
+ * held); NULL when none. */
+static struct db_job_progress *progress_changed_locked(struct poller *p,
+						       size_t *n_r)
+{
+	struct db_job_progress *out = NULL;
+	size_t n = 0;
+
+	for (size_t i = 0; i < p->n_held; i++) {
+		struct held *h = &p->held[i];
+		long long v[3];
+		bool changed = false;
+
+		if (h->job == NULL || h->lost || h->handed)
+			continue;
+		for (int k = 0; k < 3; k++) {
+			v[k] = atomic_load(&h->job->progress[k]);
+			changed = changed || v[k] != h->progress_written[k];
+		}
+		if (!changed)
+			continue;
+		if (out == NULL) {
+			out = calloc(p->n_held, sizeof(*out));
+			if (out == NULL)
+				return NULL;
+		}
+		out[n++] = (struct db_job_progress){ .id = h->id,
+						     .attempt = h->attempt,
+						     .saved = v[0],
+						     .expunged = v[1],
+						     .bytes = v[2] };
+	}
+	*n_r = n;
+	return out;
+}
+
+/* Write the live progress of the running jobs (with the heartbeat, never
+ * per message). */
+static void progress_write(struct poller *p)
+{
+	struct db_job_progress *jobs;
+	size_t n = 0;
+	char *error = NULL;
+
+	pthread_mutex_lock(&p->lock);
+	jobs = progress_changed_locked(p, &n);
+	pthread_mutex_unlock(&p->lock);
+	if (jobs == NULL)
+		return;
+	if (db_jobs_progress(p->w->pool, p->w->owner, jobs, n, &error) < 0) {
+		log_debug("cannot write the jobs' progress: %s",
+			  error != NULL ? error : "");
+		free(error);
+		free(jobs);
+		return;
+	}
+	pthread_mutex_lock(&p->lock);
+	for (size_t k = 0; k < n; k++)
+		for (size_t i = 0; i < p->n_held; i++) {
+			struct held *h = &p->held[i];
+
+			if (h->id != jobs[k].id ||
+			    h->attempt != jobs[k].attempt)
+				continue;
+			h->progress_written[0] = jobs[k].saved;
+			h->progress_written[1] = jobs[k].expunged;
+			h->progress_written[2] = jobs[k].bytes;
+		}
+	pthread_mutex_unlock(&p->lock);
+	free(jobs);
+}
+
 static void heartbeat_once(struct poller *p)
 {
 	struct db_held *alive = NULL, *orphans = NULL;
@@ -454,6 +529,7 @@ static void heartbeat_once(struct poller *p)
 		p->w->owner, p->lease_ms, &alive, &n_alive, &error);
 	pthread_mutex_lock(&p->lock);
 	if (ret < 0) {
+		metrics_lease_renewal_failed();
 		if (!p->warned_down)
 			log_warn("heartbeat failed: %s", error);
 		p->warned_down = true;
@@ -533,15 +609,18 @@ static void heartbeat_once(struct poller *p)
 	}
 	free(orphans);
 	free(alive);
+	progress_write(p);
 	lease_retry_pending(p);
 	lease_retry_given_up(p);
 	if (db_jobs_rescue(p->w->pool, p->w->target, p->rescue_limit,
 			   p->rescue_margin_ms, &requeued, &failed,
 			   NULL) == 0 &&
-	    (requeued > 0 || failed > 0))
+	    (requeued > 0 || failed > 0)) {
+		metrics_jobs_rescued(requeued, failed);
 		log_warn("rescued stale jobs of target %s: %u queued again, "
 			 "%u failed (rescue limit %u)",
 			 p->w->target, requeued, failed, p->rescue_limit);
+	}
 }
 
 void *lease_heartbeat_main(void *arg)

@@ -28,6 +28,8 @@ struct held {
 	bool handed; /* handed back: its run is over, its write under way */
 	bool pending; /* handed back; its write waits for the DB */
 	bool pending_release; /* the pending write is a release */
+	/* the progress last written to the job's row (-1: none) */
+	long long progress_written[3];
 };
 
 struct poller {

@@ -18,6 +18,7 @@
 #include "lib/config.h"
 #include "worker/dispatcher.h"
 #include "worker/executor.h"
+#include "metrics/metrics_worker.h"
 #include "db/db_worker.h"
 #include "host/host.h"
 #include "host/host_db.h"
@@ -222,7 +223,10 @@ static int run(const struct config *cfg, const struct settings *s)
 			  dmf_strerror(sigfd));
 		return 1;
 	}
-	ret = host_init(cfg, s->type, &error);
+	/* before the plugin's init(): plugins register their metrics */
+	ret = metrics_worker_init(cfg, &error);
+	if (ret == 0)
+		ret = host_init(cfg, s->type, &error);
 	if (ret == 0)
 		ret = plugin_load(s->plugin_dir, s->type, &plugin, &error);
 	if (ret == 0)
@@ -241,6 +245,7 @@ static int run(const struct config *cfg, const struct settings *s)
 			  dmf_strerror(ret));
 		goto out;
 	}
+	metrics_worker_add_executor(ex);
 	if (s->executor_type == EXECUTOR_FIXED &&
 	    (long long)s->executor_threads < s->jobs_max)
 		log_warn("dmf.worker.jobs.max (%lld) is greater than "
@@ -255,8 +260,10 @@ static int run(const struct config *cfg, const struct settings *s)
 	if (ret == 0 && (strcmp(s->poller_type, "database") == 0 ||
 			 strcmp(s->state_type, "database") == 0)) {
 		ret = db_worker_get(cfg, &dbw, &error);
-		if (ret == 0)
+		if (ret == 0) {
 			host_db_set_pool(dbw->pool);
+			metrics_worker_add_db_pool(dbw->pool);
+		}
 	}
 	if (ret < 0) {
 		log_error("%s", error != NULL ? error : dmf_strerror(ret));
@@ -287,6 +294,8 @@ static int run(const struct config *cfg, const struct settings *s)
 	sd_notify_send("STOPPING=1");
 	sd_notify_status("stopped");
 out:
+	metrics_worker_remove_executor();
+	metrics_worker_remove_db_pool();
 	executor_destroy(&ex);
 	host_db_set_pool(NULL);
 	db_worker_put(&dbw);
@@ -296,6 +305,7 @@ out:
 		sops->destroy(&state);
 	plugin_unload(&plugin);
 	host_deinit();
+	metrics_worker_deinit();
 	free(error);
 	close(sigfd);
 	if (ret == 0)

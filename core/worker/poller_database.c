@@ -32,6 +32,7 @@
 #include "lib/log.h"
 #include "lib/mdb.h"
 #include "lib/util.h"
+#include "metrics/metrics_worker.h"
 #include "worker/lease.h"
 #include "worker/poller_database.h"
 
@@ -219,6 +220,7 @@ static struct dmf_job *make_job(struct poller *p, struct db_job_row *r)
 	}
 	snprintf(id, sizeof(id), "%" PRId64, r->id);
 	log_warn("job %s cannot be run: %s", id, problem);
+	metrics_job_bad_row(r->source, r->phase);
 	if (db_jobs_fail(p->w->pool, r->id, p->w->owner, r->attempt, problem,
 			 &error) < 0) {
 		log_warn("cannot mark job %s failed: %s (its lease will run "
@@ -491,6 +493,7 @@ static int pdb_create(const struct config *cfg, struct poller **poller_r,
 			      &failed, error_r);
 	if (ret < 0)
 		goto fail;
+	metrics_jobs_rescued(requeued, failed);
 	if (requeued > 0 || failed > 0)
 		log_warn("%u job(s) of the previous run of %s queued again, %u "
 			 "failed (rescue limit)",

@@ -138,6 +138,7 @@ struct analyzer {
 	size_t n_secrets;
 
 	unsigned long saved_total, expunged_total;
+	unsigned long long saved_bytes; /* size= (else vsize=) of saves */
 
 	/* per attempt */
 	bool storage_timeout, parallel_writes;
@@ -377,6 +378,27 @@ static bool group(struct analyzer *a, int g, const char *s, const char **p_r,
 	return true;
 }
 
+/* The ", size=N" (else ", vsize=N") field of a mail_log line, 0 without. */
+static unsigned long long field_size(const char *msg, size_t len)
+{
+	static const char *const keys[2] = { ", size=", ", vsize=" };
+
+	for (int k = 0; k < 2; k++) {
+		size_t kl = strlen(keys[k]);
+		unsigned long long v = 0;
+
+		for (size_t i = 0; i + kl < len; i++) {
+			if (memcmp(msg + i, keys[k], kl) != 0)
+				continue;
+			for (i += kl; i < len && msg[i] >= '0' && msg[i] <= '9';
+			     i++)
+				v = v * 10 + (unsigned)(msg[i] - '0');
+			return v;
+		}
+	}
+	return 0;
+}
+
 static void handle_maillog(struct analyzer *a, const char *msg, size_t len)
 {
 	const char *ev, *box;
@@ -398,6 +420,7 @@ static void handle_maillog(struct analyzer *a, const char *msg, size_t len)
 	} else {
 		a->boxes[i].saved++;
 		a->saved_total++;
+		a->saved_bytes += field_size(msg, len);
 	}
 }
 
@@ -668,6 +691,11 @@ unsigned long analyzer_saved_total(const struct analyzer *a)
 unsigned long analyzer_expunged_total(const struct analyzer *a)
 {
 	return a->expunged_total;
+}
+
+unsigned long long analyzer_saved_bytes(const struct analyzer *a)
+{
+	return a->saved_bytes;
 }
 
 size_t analyzer_error_count(const struct analyzer *a)

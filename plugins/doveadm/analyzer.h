@@ -123,6 +123,8 @@ size_t analyzer_new_duplicates(const struct analyzer *a);
 /* Totals over the job. */
 unsigned long analyzer_saved_total(const struct analyzer *a);
 unsigned long analyzer_expunged_total(const struct analyzer *a);
+/* Bytes of the saved messages (their size=, else vsize= field). */
+unsigned long long analyzer_saved_bytes(const struct analyzer *a);
 size_t analyzer_error_count(const struct analyzer *a);
 /* The i-th kept error line (0-based), or NULL past the end. */
 const char *analyzer_error(const struct analyzer *a, size_t i);

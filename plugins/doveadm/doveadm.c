@@ -164,6 +164,18 @@ static int dv_init(const struct dmf_host *host, void **ctx_r,
 		return r;
 	}
 	check_blocks(host, root);
+	if (DMF_HAS(struct dmf_host, host, metrics) &&
+	    DMF_HAS(struct dmf_host_metrics, host->metrics, register_metric)) {
+		static const char *const labels[] = { "outcome", NULL };
+		const char *merr = NULL;
+
+		/* NULL when the metrics are off: counter_add ignores it */
+		pl->dsync_runs = host->metrics->register_metric(
+			DMF_METRIC_COUNTER, "dsync.runs",
+			"dsync runs of the doveadm worker by outcome (ok, "
+			"retry, failed)",
+			NULL, labels, &merr);
+	}
 	host->log->log(DMF_LOG_INFO, NULL,
 		       "doveadm worker: %s, config %s, per-job files in %s",
 		       pl->doveadm_path,

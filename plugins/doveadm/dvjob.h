@@ -22,6 +22,8 @@ struct dv_plugin {
 	pthread_mutex_t lock;
 	bool mail_plugins_known;
 	char *mail_plugins;
+	/* dmf.doveadm.dsync.runs{outcome} (ABI 1.4), NULL without */
+	struct dmf_metric *dsync_runs;
 };
 
 /* The Dovecot config the per-job file includes. */

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "analyzer.h"
 #include "cmddef.h"
@@ -195,17 +196,56 @@ static void metacache_steps(struct dv_job *dj, bool sync_ok)
 struct dsync_state {
 	struct analyzer *an;
 	json_t *errors; /* stderr lines when analyze-log is off */
+	struct dv_job *dj;
+	unsigned long long progress_ms; /* last progress report, monotonic */
+	unsigned long last_saved, last_expunged;
 };
+
+static unsigned long long mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (unsigned long long)ts.tv_sec * 1000ull +
+	       (unsigned long long)ts.tv_nsec / 1000000ull;
+}
+
+/* The running totals to the host (ABI 1.4), at most once a second;
+ * `force` for the last report of a run. */
+static void dsync_progress(struct dsync_state *ds, bool force)
+{
+	const struct dmf_host *h = ds->dj->h;
+	unsigned long saved, expunged;
+	unsigned long long now;
+
+	if (ds->an == NULL || !DMF_HAS(struct dmf_host, h, metrics) ||
+	    !DMF_HAS(struct dmf_host_metrics, h->metrics, progress))
+		return;
+	saved = analyzer_saved_total(ds->an);
+	expunged = analyzer_expunged_total(ds->an);
+	if (saved == ds->last_saved && expunged == ds->last_expunged)
+		return;
+	now = mono_ms();
+	if (!force && now - ds->progress_ms < 1000)
+		return;
+	ds->progress_ms = now;
+	ds->last_saved = saved;
+	ds->last_expunged = expunged;
+	h->metrics->progress(ds->dj->job, (long long)saved, (long long)expunged,
+			     (long long)analyzer_saved_bytes(ds->an));
+}
 
 static void dsync_line(void *ctx, enum dmf_exec_stream stream, const char *line,
 		       size_t len)
 {
 	struct dsync_state *ds = ctx;
 
-	if (ds->an != NULL)
+	if (ds->an != NULL) {
 		analyzer_feed_line(ds->an, line, len);
-	else if (stream == DMF_EXEC_STDERR)
+		dsync_progress(ds, false);
+	} else if (stream == DMF_EXEC_STDERR) {
 		details_error_line(ds->errors, line, len);
+	}
 }
 
 /* The override, converted; *moved and *config_r as dsync_convert(). */
@@ -297,6 +337,8 @@ static bool run_dsync(struct dv_job *dj)
 	int r = 0;
 
 	ds.errors = json_array();
+	ds.dj = dj;
+	ds.progress_ms = mono_ms();
 	if (c->analyze_log) {
 		ds.an = analyzer_new();
 		if (ds.an == NULL) {
@@ -392,6 +434,7 @@ static bool run_dsync(struct dv_job *dj)
 		display = dv_argv_display(&a);
 		r = dv_run(dj, &a, display, "sync", dsync_line, &ds, NULL, &rr);
 		dv_argv_free(&a);
+		dsync_progress(&ds, true);
 		if (r < 0) {
 			dv_job_fail(dj, "out of memory");
 			break;
@@ -413,6 +456,15 @@ static bool run_dsync(struct dv_job *dj)
 		doveadm_retry_decide(&c->retry, dj->phase,
 				     c->move_duplicates && c->analyze_log, &res,
 				     &st, &d);
+		if (dj->pl->dsync_runs != NULL) {
+			const char *outcome[1] = {
+				d.verdict == DOVEADM_DONE_OK	 ? "ok" :
+				d.verdict == DOVEADM_DONE_FAILED ? "failed" :
+								   "retry"
+			};
+
+			h->metrics->counter_add(dj->pl->dsync_runs, outcome, 1);
+		}
 		if (d.move_duplicates && !warned_dups) {
 			h->log->log(DMF_LOG_WARN, dj->job,
 				    "duplicate UIDs found; move-duplicates is "

@@ -43,7 +43,7 @@ int main(void)
 	if (p == NULL)
 		return done_testing();
 	is_int(p->desc->abi_minor, 2, "built for ABI 1.2");
-	is_int(DMF_ABI_MINOR, 3, "host is ABI 1.3");
+	is_int(DMF_ABI_MINOR, 4, "host is ABI 1.4");
 	is_int(plugin_init(p, host_get(), &error), 0, "initialises");
 	job = job_new("12", "sync", "default", "default");
 	job_set_property(job, "uid", "user12", false);
@@ -62,11 +62,11 @@ int main(void)
 	       "output bytes at the 1.2 offset");
 	ok(json_is_true(json_object_get(d, "guardIntact")),
 	   "nothing written past the 1.2 struct");
-	is_int(json_integer_value(json_object_get(d, "hostMinor")), 3,
-	       "the plugin sees host minor 3");
+	is_int(json_integer_value(json_object_get(d, "hostMinor")), 4,
+	       "the plugin sees host minor 4");
 	is_int(json_integer_value(json_object_get(d, "cryptoSize")),
 	       (long long)sizeof(struct dmf_host_crypto),
-	       "the crypto table is the 1.3 one (longer than 1.2 knows)");
+	       "the crypto table is the 1.4 one (longer than 1.2 knows)");
 	is_str(json_string_value(json_object_get(d, "uid")), "user12",
 	       "job property read");
 	host_job_finished(job);

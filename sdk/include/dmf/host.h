@@ -449,6 +449,64 @@ struct dmf_host_db {
 	void (*value_free)(char **value);
 };
 
+/* ------------------------------------------------------------ metrics --- */
+
+/* A metric the plugin registered; owned by the daemon. */
+struct dmf_metric;
+
+enum dmf_metric_kind {
+	DMF_METRIC_COUNTER = 0, /* only goes up */
+	DMF_METRIC_GAUGE = 1 /* set to the value it has now */
+};
+
+/*
+ * The worker's metrics (ABI 1.4): a plugin registers its own counters and
+ * gauges, shown by /metrics and /prometheus next to the daemon's, and
+ * reports a running job's progress.
+ */
+struct dmf_host_metrics {
+	uint32_t size;
+	/*
+	 * Register a metric; call from init() only.  `name` is dotted, lower
+	 * case ([a-z][a-z0-9_.]*): the daemon shows it as
+	 * "dmf.<type>.<name>" (dmf.doveadm.retries), in Prometheus
+	 * dmf_doveadm_retries_total.  `description` and `base_unit`
+	 * ("bytes", "seconds"; may be NULL) are copied.  `labels` is a
+	 * NULL-terminated list of at most 4 label names
+	 * ([a-zA-Z_][a-zA-Z0-9_]*), or NULL: every value of a label makes a
+	 * series of its own, so never label by user, mailbox or anything
+	 * else without a small bound (the daemon keeps at most 256 series
+	 * per metric and drops updates beyond).  Returns the metric, or NULL
+	 * with *error_r (static) when the name is taken or malformed, or the
+	 * metrics are off (micronaut.metrics.enabled false); the update
+	 * functions accept NULL and then do nothing.
+	 */
+	struct dmf_metric *(*register_metric)(enum dmf_metric_kind kind,
+					      const char *name,
+					      const char *description,
+					      const char *base_unit,
+					      const char *const *labels,
+					      const char **error_r);
+	/* Add n to a counter; `values` holds one value per label, in the
+	 * order registered (NULL without labels).  Lock-free; any thread. */
+	void (*counter_add)(struct dmf_metric *metric,
+			    const char *const *values, unsigned long long n);
+	/* Set a gauge.  Any thread. */
+	void (*gauge_set)(struct dmf_metric *metric, const char *const *values,
+			  double value);
+	/*
+	 * The running totals of the job so far: messages saved, expunged,
+	 * bytes of the saved messages (-1: not known, keeps the earlier
+	 * value).  They feed dmf.messages.saved/expunged and
+	 * dmf.migrated.bytes at once and are written to the job's row with
+	 * the next heartbeat (dmfctl job show: progressSaved ...).  Cheap,
+	 * but call it at most about once a second, not per message.  From
+	 * the thread running `job` only.
+	 */
+	void (*progress)(struct dmf_job *job, long long saved,
+			 long long expunged, long long bytes);
+};
+
 /* --------------------------------------------------------------- host --- */
 
 struct dmf_host {
@@ -465,6 +523,8 @@ struct dmf_host {
 	const struct dmf_host_crypto *crypto;
 	/* ABI 1.2 */
 	const struct dmf_host_db *db;
+	/* 1.4 */
+	const struct dmf_host_metrics *metrics;
 };
 
 /*
