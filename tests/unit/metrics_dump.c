@@ -34,6 +34,8 @@ static void job_events(const char *id, const char *source, const char *phase,
 
 	if (job == NULL)
 		exit(1);
+	/* job 2 runs a second time (dmf.jobs.retried) */
+	job->attempt = strcmp(id, "2") == 0 ? 2 : 1;
 	metrics_job_claimed(job);
 	clock_gettime(CLOCK_REALTIME, &job->started);
 	h->metrics->progress(job, saved / 2, 0, saved * 1000);
