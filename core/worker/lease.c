@@ -40,6 +40,7 @@
 #include "lib/job.h"
 #include "lib/log.h"
 #include "lib/util.h"
+#include "http/http_health.h"
 #include "worker/lease.h"
 
 /* How long a restarted worker waits for a killed previous run to go. */
@@ -457,6 +458,7 @@ static void heartbeat_once(struct poller *p)
 		if (!p->warned_down)
 			log_warn("heartbeat failed: %s", error);
 		p->warned_down = true;
+		health_report_leases(false, error);
 		lose_expired_locked(p, now_monotonic_ms());
 		pthread_mutex_unlock(&p->lock);
 		free(error);
@@ -465,6 +467,7 @@ static void heartbeat_once(struct poller *p)
 	if (p->warned_down)
 		log_info("database reachable again: heartbeat renewed");
 	p->warned_down = false;
+	health_report_leases(true, NULL);
 	/* jobs past their deadline are given up even now: the watchdog may
 	 * not have run yet (a stopped process goes on) */
 	lose_expired_locked(p, now_monotonic_ms());

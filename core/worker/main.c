@@ -8,9 +8,11 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/signalfd.h>
 #include <unistd.h>
 
 #include "db/db.h"
@@ -23,6 +25,8 @@
 #include "host/host_db.h"
 #include "lib/log.h"
 #include "host/plugin_loader.h"
+#include "http/http_health.h"
+#include "http/http_service.h"
 #include "worker/poller.h"
 #include "worker/sdnotify.h"
 #include "worker/signals.h"
@@ -200,6 +204,84 @@ static int check_components(const struct config *cfg, const struct settings *s,
 	return 0;
 }
 
+/* Wait up to ms for a stop signal: true when one came. */
+static bool wait_for_stop(int sigfd, unsigned ms)
+{
+	struct pollfd pfd = { .fd = sigfd, .events = POLLIN };
+	struct signalfd_siginfo si;
+	bool stop = false;
+
+	if (poll(&pfd, 1, (int)ms) > 0)
+		while (read(sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+			stop = true;
+	return stop;
+}
+
+/*
+ * Create the state and the poller (and take the database context for the
+ * plugins' db table).  While the database is unreachable (-ENOTCONN) this
+ * retries with a backoff of 1 s doubling to 30 s, logging once a minute;
+ * /health answers DOWN meanwhile.  0, 1 when a stop signal came while
+ * waiting, or a negative errno with *error_r.
+ */
+static int connect_components(const struct config *cfg,
+			      const struct settings *s, int sigfd,
+			      struct state **state_r, struct poller **poller_r,
+			      struct db_worker **dbw_r, char **error_r)
+{
+	const struct poller_ops *pops = poller_find(s->poller_type);
+	const struct state_ops *sops = state_find(s->state_type);
+	bool need_db = strcmp(s->poller_type, "database") == 0 ||
+		       strcmp(s->state_type, "database") == 0;
+	uint64_t first_ms = now_monotonic_ms(), logged_ms = 0;
+	unsigned backoff_ms = 1000, attempts = 0;
+	int ret;
+
+	for (;;) {
+		char *error = NULL;
+
+		ret = sops->create(cfg, state_r, &error);
+		if (ret == 0)
+			ret = pops->create(cfg, poller_r, &error);
+		/* the plugins' db table reads on the pool of the database
+		 * poller/state (already open: this takes a reference) */
+		if (ret == 0 && need_db) {
+			ret = db_worker_get(cfg, dbw_r, &error);
+			if (ret == 0)
+				host_db_set_pool((*dbw_r)->pool);
+		}
+		attempts++;
+		if (ret == 0 && attempts > 1)
+			log_info("the Migration Database answers after %u "
+				 "attempt(s) in %llu s: starting",
+				 attempts,
+				 (unsigned long long)(now_monotonic_ms() -
+						      first_ms) /
+					 1000);
+		if (ret != -ENOTCONN) {
+			*error_r = error;
+			return ret;
+		}
+		if (*poller_r != NULL)
+			pops->destroy(poller_r);
+		if (*state_r != NULL)
+			sops->destroy(state_r);
+		if (logged_ms == 0 || now_monotonic_ms() - logged_ms >= 60000) {
+			log_error("the Migration Database is unreachable: %s; "
+				  "retrying (logged once a minute; /health "
+				  "is DOWN meanwhile)",
+				  error != NULL ? error : dmf_strerror(ret));
+			logged_ms = now_monotonic_ms();
+		}
+		free(error);
+		if (wait_for_stop(sigfd, jitter_ms(backoff_ms, 10))) {
+			log_info("stopped before the database answered");
+			return 1;
+		}
+		backoff_ms = backoff_ms * 2 > 30000 ? 30000 : backoff_ms * 2;
+	}
+}
+
 static int run(const struct config *cfg, const struct settings *s)
 {
 	const struct poller_ops *pops = poller_find(s->poller_type);
@@ -210,6 +292,7 @@ static int run(const struct config *cfg, const struct settings *s)
 	struct poller *poller = NULL;
 	struct state *state = NULL;
 	struct db_worker *dbw = NULL;
+	struct http_service *http = NULL;
 	char *error = NULL;
 	int ret, sigfd;
 
@@ -244,16 +327,16 @@ static int run(const struct config *cfg, const struct settings *s)
 			 "micronaut.executors.worker-executor.number-of-threads"
 			 " (%u): jobs beyond it wait in the executor queue",
 			 s->jobs_max, s->executor_threads);
-	ret = sops->create(cfg, &state, &error);
-	if (ret == 0)
-		ret = pops->create(cfg, &poller, &error);
-	/* the plugins' db table reads on the pool of the database
-	 * poller/state (already open: this takes a reference) */
-	if (ret == 0 && (strcmp(s->poller_type, "database") == 0 ||
-			 strcmp(s->state_type, "database") == 0)) {
-		ret = db_worker_get(cfg, &dbw, &error);
-		if (ret == 0)
-			host_db_set_pool(dbw->pool);
+	ret = http_service_start(cfg, plugin->desc, &http, &error);
+	if (ret < 0) {
+		log_error("%s", error != NULL ? error : dmf_strerror(ret));
+		goto out;
+	}
+	ret = connect_components(cfg, s, sigfd, &state, &poller, &dbw, &error);
+	if (ret == 1) {
+		/* stopped while waiting for the database */
+		ret = 0;
+		goto out;
 	}
 	if (ret < 0) {
 		log_error("%s", error != NULL ? error : dmf_strerror(ret));
@@ -274,9 +357,12 @@ static int run(const struct config *cfg, const struct settings *s)
 	log_info("dmf-worker %s started: type %s, poller %s, state %s",
 		 PACKAGE_VERSION, s->type, s->poller_type, s->state_type);
 	sd_notify_send("READY=1");
+	health_report_service(true);
 	ret = dispatcher_run(&dp);
+	health_report_service(false);
 	sd_notify_send("STOPPING=1");
 out:
+	http_service_stop(&http);
 	executor_destroy(&ex);
 	host_db_set_pool(NULL);
 	db_worker_put(&dbw);
