@@ -304,8 +304,8 @@ void admin_backends_patch(const struct http_request *req,
 		db_failed(req, resp, error, ret);
 		goto out;
 	}
-	log_info("admin API: backend %s: %s%s%s%s from %s", name,
-		 command != NULL ? "command " : "",
+	log_info("admin API: backend %s:%s%s%s%s from %s", name,
+		 command != NULL ? " command " : "",
 		 command != NULL ? command : "",
 		 max >= 0 ? " maxThreads" : "",
 		 initial >= 0 ? " initialState" : "", req->client_addr);

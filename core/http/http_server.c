@@ -386,6 +386,8 @@ bool http_route_match(const char *pattern, const char *path, char **params,
 	*n_r = 0;
 	if (path == NULL || *path != '/')
 		return false;
+	if (strcmp(pattern, "/") == 0)
+		return strcmp(path, "/") == 0;
 	for (;;) {
 		bool pm, um;
 
