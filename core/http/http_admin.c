@@ -239,8 +239,8 @@ static const char *parse_patch(json_t *root, const char **name_r,
 	}
 	v = json_object_get(root, "initialState");
 	if (v != NULL && !json_is_null(v)) {
-		if (!json_is_integer(v) || (json_integer_value(v) != 0 &&
-					    json_integer_value(v) != 1))
+		if (!json_is_integer(v) ||
+		    (json_integer_value(v) != 0 && json_integer_value(v) != 1))
 			return "\"initialState\" must be 0 (STOPPED) or 1 "
 			       "(STARTED)";
 		*initial_r = (int)json_integer_value(v);
@@ -306,8 +306,7 @@ void admin_backends_patch(const struct http_request *req,
 	}
 	log_info("admin API: backend %s:%s%s%s%s from %s", name,
 		 command != NULL ? " command " : "",
-		 command != NULL ? command : "",
-		 max >= 0 ? " maxThreads" : "",
+		 command != NULL ? command : "", max >= 0 ? " maxThreads" : "",
 		 initial >= 0 ? " initialState" : "", req->client_addr);
 	if (show(api, req, resp, name, &rows) == 0) {
 		add_backend(&resp->body, rows, 0);

@@ -153,8 +153,7 @@ out:
 	return ret;
 }
 
-bool http_secret_equal(const char *a, size_t alen, const char *b,
-		       size_t blen)
+bool http_secret_equal(const char *a, size_t alen, const char *b, size_t blen)
 {
 	volatile unsigned char diff = (unsigned char)(alen != blen);
 	size_t n = alen > blen ? alen : blen;

@@ -30,7 +30,6 @@ int http_basic_parse(const char *header, char **user_r, char **pass_r);
 
 /* Compare two byte strings in time that depends only on their lengths
  * (never returns early at the first difference). */
-bool http_secret_equal(const char *a, size_t alen, const char *b,
-		       size_t blen);
+bool http_secret_equal(const char *a, size_t alen, const char *b, size_t blen);
 
 #endif

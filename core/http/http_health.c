@@ -224,8 +224,7 @@ static int read_config(const struct config *cfg, struct health *h,
 	return 0;
 }
 
-int health_create(const struct config *cfg, struct health **h_r,
-		  char **error_r)
+int health_create(const struct config *cfg, struct health **h_r, char **error_r)
 {
 	struct health *h = calloc(1, sizeof(*h));
 	int ret;
@@ -358,12 +357,11 @@ static void render(const struct health *h, const struct snapshot *s,
 			add_str(b, s->disk_error);
 			dmf_strbuf_adds(b, "}}");
 		} else {
-			dmf_strbuf_addf(b,
-					",\"details\":{\"total\":%" PRIu64
-					",\"free\":%" PRIu64
-					",\"threshold\":%lld}}",
-					s->disk_total, s->disk_free,
-					h->threshold);
+			dmf_strbuf_addf(
+				b,
+				",\"details\":{\"total\":%" PRIu64
+				",\"free\":%" PRIu64 ",\"threshold\":%lld}}",
+				s->disk_total, s->disk_free, h->threshold);
 		}
 		first = false;
 	}

@@ -47,8 +47,8 @@ static char *read_origin(const char *location)
 	}
 	n = fread(buf, 1, ORIGIN_MAX, f);
 	fclose(f);
-	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r' ||
-			 buf[n - 1] == ' '))
+	while (n > 0 &&
+	       (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' '))
 		n--;
 	buf[n] = '\0';
 	return buf;
@@ -65,17 +65,18 @@ int info_create(const struct config *cfg, const struct dmf_plugin *plugin,
 
 	if (cfg_get_bool(cfg->root, "endpoints.info.sourceCodeOrigin.enabled",
 			 true, &origin_on, &err) < 0 ||
-	    cfg_get_string(
-		    cfg->root, "endpoints.info.sourceCodeOrigin.location",
-		    "file:/opt/open-xchange/dmf/worker/share/SourceCodeOrigin.txt",
-		    &location, &err) < 0) {
+	    cfg_get_string(cfg->root,
+			   "endpoints.info.sourceCodeOrigin.location",
+			   "file:/opt/open-xchange/dmf/worker/share/"
+			   "SourceCodeOrigin.txt",
+			   &location, &err) < 0) {
 		*error_r = xasprintf("%s", err);
 		return -EINVAL;
 	}
 	if (origin_on && location != NULL && *location != '\0')
 		origin = read_origin(location);
-	dmf_strbuf_addf(&b, "{\"date\":%lld,\"version\":",
-			(long long)DMF_BUILD_DATE);
+	dmf_strbuf_addf(
+		&b, "{\"date\":%lld,\"version\":", (long long)DMF_BUILD_DATE);
 	add_str(&b, PACKAGE_VERSION);
 	dmf_strbuf_adds(&b, ",\"revision\":");
 	add_str(&b, DMF_REVISION);

@@ -62,8 +62,8 @@ static void load_legacy(void)
 #endif
 }
 
-static int parse(PKCS12 *p12, const char *pass, EVP_PKEY **pkey,
-		 X509 **cert, STACK_OF(X509) **ca)
+static int parse(PKCS12 *p12, const char *pass, EVP_PKEY **pkey, X509 **cert,
+		 STACK_OF(X509) * *ca)
 {
 	if (PKCS12_parse(p12, pass, pkey, cert, ca) == 1)
 		return 0;
@@ -122,7 +122,8 @@ int http_keystore_load(const char *path, const char *password,
 		kb = BIO_new(BIO_s_mem());
 	cb = BIO_new(BIO_s_mem());
 	if (kb == NULL || cb == NULL ||
-	    PEM_write_bio_PrivateKey(kb, pkey, NULL, NULL, 0, NULL, NULL) != 1 ||
+	    PEM_write_bio_PrivateKey(kb, pkey, NULL, NULL, 0, NULL, NULL) !=
+		    1 ||
 	    PEM_write_bio_X509(cb, cert) != 1) {
 		*error_r = xasprintf("keystore %s: cannot convert to PEM: %s",
 				     path, ssl_error(err, sizeof(err)));

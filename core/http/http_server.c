@@ -99,8 +99,8 @@ static int conf_error(const struct config *cfg, const char *key,
 }
 
 /* endpoints.<name>.<what> if set, else endpoints.all.<what>, else def */
-static int ep_flag(const struct config *cfg, const char *name,
-		   const char *what, bool def, bool *value_r, char **error_r)
+static int ep_flag(const struct config *cfg, const char *name, const char *what,
+		   bool def, bool *value_r, char **error_r)
 {
 	char key[128];
 	const char *err = NULL;
@@ -556,8 +556,8 @@ static const char *peer_addr(struct MHD_Connection *c, char *buf, size_t size)
 static int check_auth(struct http_server *s, struct MHD_Connection *c,
 		      const char *addr)
 {
-	const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-						    MHD_HTTP_HEADER_AUTHORIZATION);
+	const char *h = MHD_lookup_connection_value(
+		c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
 	char *user = NULL, *pass = NULL;
 	bool ok;
 	int ret;
@@ -741,8 +741,8 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 
 /* ------------------------------------------------------------- start --- */
 
-static int resolve(const char *host, unsigned port,
-		   struct sockaddr_storage *ss, char **error_r)
+static int resolve(const char *host, unsigned port, struct sockaddr_storage *ss,
+		   char **error_r)
 {
 	struct addrinfo hints = { .ai_socktype = SOCK_STREAM,
 				  .ai_flags = AI_PASSIVE };
@@ -771,7 +771,7 @@ int http_server_start(struct http_server *s, char **error_r)
 	size_t n = 0;
 	int ret;
 
-#define OPT(o, v, p)                                                     \
+#define OPT(o, v, p) \
 	(opts[n++] = (struct MHD_OptionItem){ (o), (intptr_t)(v), (p) })
 	OPT(MHD_OPTION_CONNECTION_LIMIT, s->max_conn, NULL);
 	OPT(MHD_OPTION_CONNECTION_TIMEOUT, s->idle_s, NULL);
@@ -798,14 +798,13 @@ int http_server_start(struct http_server *s, char **error_r)
 #undef OPT
 	s->daemon = MHD_start_daemon(
 		flags | (s->host == NULL ? MHD_USE_DUAL_STACK : 0),
-		(uint16_t)s->port, NULL, NULL, on_request, s,
-		MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
+		(uint16_t)s->port, NULL, NULL, on_request, s, MHD_OPTION_ARRAY,
+		opts, MHD_OPTION_END);
 	if (s->daemon == NULL && s->host == NULL)
 		/* no IPv6 on this machine: IPv4 only */
-		s->daemon = MHD_start_daemon(flags, (uint16_t)s->port, NULL,
-					     NULL, on_request, s,
-					     MHD_OPTION_ARRAY, opts,
-					     MHD_OPTION_END);
+		s->daemon = MHD_start_daemon(
+			flags, (uint16_t)s->port, NULL, NULL, on_request, s,
+			MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
 	/* GnuTLS holds its own copy of key and chain now */
 	http_pem_clear(&s->pem);
 	if (s->daemon == NULL) {

@@ -169,7 +169,8 @@ static const struct cfg_schema_entry schema[] = {
 	  "require authentication on every endpoint"),
 	K("endpoints.health.enabled", BOOL, 0, "true", NULL, "serve /health"),
 	K("endpoints.health.sensitive", BOOL, 0, "false", NULL,
-	  "require authentication for /health (unset: endpoints.all.sensitive)"),
+	  "require authentication for /health (unset: "
+	  "endpoints.all.sensitive)"),
 	K("endpoints.health.details-visible", STRING, 0, "AUTHENTICATED",
 	  "ANONYMOUS|AUTHENTICATED|NEVER", "who sees the /health details"),
 	K("endpoints.health.disk-space.enabled", BOOL, 0, "true", NULL,
