@@ -8,7 +8,7 @@ packages=(
 	libcurl4-openssl-dev libpcre2-dev
 	mariadb-server mariadb-client dovecot-core dovecot-imapd
 	openjdk-17-jdk-headless prometheus curl python3 procps psmisc
-	galera-4 rsync iproute2 lsof clang-format
+	galera-4 rsync iproute2 lsof clang-format jq
 )
 missing=()
 for p in "${packages[@]}"; do
