@@ -190,7 +190,7 @@ static int get_uint(const struct config *cfg, const char *key, long long def,
 }
 
 static int read_config(const struct config *cfg, struct http_server *s,
-		       char **error_r)
+		       bool load_keystore, char **error_r)
 {
 	const char *err = NULL, *host = NULL, *user = NULL, *pass = NULL,
 		   *ks = NULL, *ks_type = NULL, *ks_pass = NULL;
@@ -261,6 +261,8 @@ static int read_config(const struct config *cfg, struct http_server *s,
 		return conf_error(cfg, "micronaut.ssl.key-store.type",
 				  "only PKCS12 keystores are supported",
 				  error_r);
+	if (!load_keystore)
+		return 0;
 	{
 		char *e = NULL;
 
@@ -284,13 +286,26 @@ int http_server_create(const struct config *cfg, struct http_server **srv_r,
 	if (s == NULL)
 		return -ENOMEM;
 	pthread_mutex_init(&s->fail_lock, NULL);
-	ret = read_config(cfg, s, error_r);
+	ret = read_config(cfg, s, true, error_r);
 	if (ret < 0) {
 		http_server_destroy(&s);
 		return ret;
 	}
 	*srv_r = s;
 	return 0;
+}
+
+int http_server_check(const struct config *cfg, char **error_r)
+{
+	struct http_server *s = calloc(1, sizeof(*s));
+	int ret;
+
+	if (s == NULL)
+		return -ENOMEM;
+	pthread_mutex_init(&s->fail_lock, NULL);
+	ret = read_config(cfg, s, false, error_r);
+	http_server_destroy(&s);
+	return ret;
 }
 
 int http_server_route(struct http_server *srv, const char *method,

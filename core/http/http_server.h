@@ -27,6 +27,10 @@ struct http_server;
 int http_server_create(const struct config *cfg, struct http_server **srv_r,
 		       char **error_r);
 
+/* --check-config: read and check the same keys, without loading the
+ * keystore (its file may live on the production host only). */
+int http_server_check(const struct config *cfg, char **error_r);
+
 /*
  * Add a route (before http_server_start).  `pattern` is a path whose
  * segments may be `{name}` (one URL-decoded segment each, handed to the

@@ -26,6 +26,7 @@
 #include "lib/log.h"
 #include "host/plugin_loader.h"
 #include "http/http_health.h"
+#include "http/http_server.h"
 #include "http/http_service.h"
 #include "worker/poller.h"
 #include "worker/sdnotify.h"
@@ -191,6 +192,9 @@ static int check_components(const struct config *cfg, const struct settings *s,
 		db_options_clear(&o);
 	}
 	ret = child_env_check(cfg, error_r);
+	if (ret < 0)
+		return ret;
+	ret = http_server_check(cfg, error_r);
 	if (ret < 0)
 		return ret;
 	if (strcmp(s->poller_type, "simulator") == 0) {

@@ -8,7 +8,7 @@
 . "$abs_top_srcdir/tests/integration/lib/http.sh"
 dw_skip_unless_ready
 command -v curl >/dev/null || { echo "1..0 # SKIP curl is not installed"; exit 0; }
-echo "1..55"
+echo "1..56"
 dw_init http
 
 # -- dmf-worker-gen-certs --
@@ -26,6 +26,12 @@ is "$rc" 1 "gen-certs refuses to overwrite without -f"
 out=$("$HT_GEN_CERTS" -d "$DW_DIR/certs2" 2>&1)
 check "without -p a random password is generated and printed" bash -c \
 	"pw=\$(echo '$out' | sed -n 's/^keystore password.*: //p'); [ \${#pw} -ge 16 ] && openssl pkcs12 -in '$DW_DIR/certs2/keystore.p12' -passin pass:\$pw -nokeys >/dev/null 2>&1"
+
+# -- a bad server key is named with file and line by --check-config --
+printf 'micronaut:\n  server:\n    port: 99999\n' >"$DW_DIR/badport.yml"
+cat "$DW_DIR/ctl.yml" >>"$DW_DIR/badport.yml"
+check "--check-config names file, line and key of a bad port" bash -c \
+	"'$DW_WORKER' --check-config -c '$DW_DIR/badport.yml' 2>&1 | grep -q 'badport.yml:3:.*micronaut.server.port'"
 
 # -- w1: HTTPS with the generated keystore --
 P1=$(mdb_free_port)
