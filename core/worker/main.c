@@ -336,6 +336,9 @@ static int run(const struct config *cfg, const struct settings *s)
 		log_error("%s", error != NULL ? error : dmf_strerror(ret));
 		goto out;
 	}
+	/* ready once it serves: systemd must not kill a worker that waits
+	 * for the database (it answers /health DOWN meanwhile) */
+	sd_notify_send("READY=1");
 	ret = connect_components(cfg, s, sigfd, &state, &poller, &dbw, &error);
 	if (ret == 1) {
 		/* stopped while waiting for the database */
@@ -360,7 +363,6 @@ static int run(const struct config *cfg, const struct settings *s)
 	dp.signal_fd = sigfd;
 	log_info("dmf-worker %s started: type %s, poller %s, state %s",
 		 PACKAGE_VERSION, s->type, s->poller_type, s->state_type);
-	sd_notify_send("READY=1");
 	health_report_service(true);
 	ret = dispatcher_run(&dp);
 	health_report_service(false);
