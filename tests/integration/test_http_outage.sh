@@ -8,7 +8,7 @@
 . "$abs_top_srcdir/tests/integration/lib/http.sh"
 dw_skip_unless_ready
 command -v keytool >/dev/null || { echo "1..0 # SKIP keytool is not installed"; exit 0; }
-echo "1..13"
+echo "1..14"
 dw_init http-outage
 
 ks=$DW_DIR/keytool.p12
@@ -53,6 +53,15 @@ check "the worker registers once the database answers" \
 check "/health turns UP (200)" ht_wait_code 200 15 "$B/health" "${TLS[@]}"
 mdb_stop
 check "database stopped again: /health 503" ht_wait_code 503 15 "$B/health" "${TLS[@]}"
+jobs_down() {
+	for _ in $(seq 1 50); do
+		curl -s --cacert "$DW_DIR/kt.pem" -u admin:pw "$B/health" |
+			jq -e '.details.jobs.status == "DOWN" and (.details.jobs.details.leases | length) > 0' >/dev/null && return 0
+		sleep 0.2
+	done
+	return 1
+}
+check "the jobs indicator is DOWN while the leases cannot be renewed" jobs_down
 mdb_launch || { echo "Bail out! mariadbd did not come back"; exit 1; }
 check "and 200 after the restart" ht_wait_code 200 20 "$B/health" "${TLS[@]}"
 check "the worker kept running throughout" kill -0 "$(dw_pid w1)"
