@@ -1,7 +1,7 @@
 # http.sh - helpers for the HTTP surface tests (on top of db_worker.sh).
 #   ht_config MEMBERID [dmf.worker YAML...] < TOP   # like dw_config, with the
 #                      micronaut/http/endpoints YAML read from stdin instead
-#                      of "micronaut.ssl.enabled: false"
+#                      of dw_config's micronaut block (its first 5 lines)
 #   ht_code URL [curl args...]     # prints the HTTP status (000: no answer)
 #   ht_body URL [curl args...]     # prints the body
 #   ht_wait_code CODE SECONDS URL [curl args...]
@@ -14,7 +14,7 @@ ht_config() {
 	dw_config "$id" "$@"
 	{
 		printf '%s\n' "$top"
-		tail -n +4 "$DW_DIR/$id.yml"
+		tail -n +6 "$DW_DIR/$id.yml"
 	} >"$DW_DIR/$id.yml.new" && mv "$DW_DIR/$id.yml.new" "$DW_DIR/$id.yml"
 }
 
