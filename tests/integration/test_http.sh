@@ -8,7 +8,7 @@
 . "$abs_top_srcdir/tests/integration/lib/http.sh"
 dw_skip_unless_ready
 command -v curl >/dev/null || { echo "1..0 # SKIP curl is not installed"; exit 0; }
-echo "1..56"
+echo "1..57"
 dw_init http
 
 # -- dmf-worker-gen-certs --
@@ -20,6 +20,12 @@ is "$(stat -c %a "$certs/keystore.p12")" 600 "keystore.p12 is 0600"
 is "$(stat -c %a "$certs/worker.p12")" 600 "worker.p12 is 0600"
 check "worker.pem has the SANs (localhost, 127.0.0.1, -n)" bash -c \
 	"openssl x509 -in '$certs/worker.pem' -noout -ext subjectAltName | grep -q 'DNS:localhost.*IP Address:127.0.0.1.*DNS:worker.example'"
+if command -v keytool >/dev/null; then
+	check "worker.p12 is a Java trust store (trustedCertEntry)" bash -c \
+		"keytool -list -keystore '$certs/worker.p12' -storepass 'ks pass' 2>&1 | grep -q trustedCertEntry"
+else
+	ok_ "# SKIP keytool is not installed"
+fi
 check "worker.pem holds no key" bash -c "! grep -q PRIVATE '$certs/worker.pem'"
 "$HT_GEN_CERTS" -d "$certs" -p x >/dev/null 2>&1; rc=$?
 is "$rc" 1 "gen-certs refuses to overwrite without -f"
