@@ -41,6 +41,7 @@
 #include "lib/job.h"
 #include "lib/log.h"
 #include "lib/util.h"
+#include "http/http_health.h"
 #include "metrics/metrics_worker.h"
 #include "worker/lease.h"
 
@@ -533,6 +534,7 @@ static void heartbeat_once(struct poller *p)
 		if (!p->warned_down)
 			log_warn("heartbeat failed: %s", error);
 		p->warned_down = true;
+		health_report_leases(false, error);
 		lose_expired_locked(p, now_monotonic_ms());
 		pthread_mutex_unlock(&p->lock);
 		free(error);
@@ -541,6 +543,7 @@ static void heartbeat_once(struct poller *p)
 	if (p->warned_down)
 		log_info("database reachable again: heartbeat renewed");
 	p->warned_down = false;
+	health_report_leases(true, NULL);
 	/* jobs past their deadline are given up even now: the watchdog may
 	 * not have run yet (a stopped process goes on) */
 	lose_expired_locked(p, now_monotonic_ms());

@@ -8,9 +8,12 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/signalfd.h>
 #include <unistd.h>
 
 #include "db/db.h"
@@ -24,6 +27,9 @@
 #include "host/host_db.h"
 #include "lib/log.h"
 #include "host/plugin_loader.h"
+#include "http/http_health.h"
+#include "http/http_server.h"
+#include "http/http_service.h"
 #include "worker/poller.h"
 #include "worker/reload.h"
 #include "worker/sdnotify.h"
@@ -192,6 +198,9 @@ static int check_components(const struct config *cfg, const struct settings *s,
 	ret = child_env_check(cfg, error_r);
 	if (ret < 0)
 		return ret;
+	ret = http_server_check(cfg, error_r);
+	if (ret < 0)
+		return ret;
 	if (strcmp(s->poller_type, "simulator") == 0) {
 		struct poller *poller = NULL;
 
@@ -201,6 +210,104 @@ static int check_components(const struct config *cfg, const struct settings *s,
 		pops->destroy(&poller);
 	}
 	return 0;
+}
+
+/* Wait up to ms for a stop signal: true when one came. */
+/* Wait ms for SIGTERM/SIGINT (true); a SIGHUP is only logged here.  Keeps
+ * the systemd watchdog fed meanwhile. */
+static bool wait_for_stop(int sigfd, unsigned ms)
+{
+	uint64_t end = now_monotonic_ms() + ms;
+	struct signalfd_siginfo si;
+
+	for (;;) {
+		struct pollfd pfd = { .fd = sigfd, .events = POLLIN };
+		uint64_t now = now_monotonic_ms(), until = end;
+
+		sd_watchdog_tick(now);
+		if (now >= end)
+			return false;
+		if (sd_watchdog_due_ms() < until)
+			until = sd_watchdog_due_ms() > now ?
+					sd_watchdog_due_ms() :
+					now;
+		if (poll(&pfd, 1, (int)(until - now)) <= 0)
+			continue;
+		while (read(sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+			if (si.ssi_signo != SIGHUP)
+				return true;
+			log_info(
+				"SIGHUP while waiting for the database: "
+				"ignored (send it again once the worker runs)");
+		}
+	}
+}
+
+/*
+ * Create the state and the poller (and take the database context for the
+ * plugins' db table).  While the database is unreachable (-ENOTCONN) this
+ * retries with a backoff of 1 s doubling to 30 s, logging once a minute;
+ * /health answers DOWN meanwhile.  0, 1 when a stop signal came while
+ * waiting, or a negative errno with *error_r.
+ */
+static int connect_components(const struct config *cfg,
+			      const struct settings *s, int sigfd,
+			      struct state **state_r, struct poller **poller_r,
+			      struct db_worker **dbw_r, char **error_r)
+{
+	const struct poller_ops *pops = poller_find(s->poller_type);
+	const struct state_ops *sops = state_find(s->state_type);
+	bool need_db = strcmp(s->poller_type, "database") == 0 ||
+		       strcmp(s->state_type, "database") == 0;
+	uint64_t first_ms = now_monotonic_ms(), logged_ms = 0;
+	unsigned backoff_ms = 1000, attempts = 0;
+	int ret;
+
+	for (;;) {
+		char *error = NULL;
+
+		ret = sops->create(cfg, state_r, &error);
+		if (ret == 0)
+			ret = pops->create(cfg, poller_r, &error);
+		/* the plugins' db table reads on the pool of the database
+		 * poller/state (already open: this takes a reference) */
+		if (ret == 0 && need_db) {
+			ret = db_worker_get(cfg, dbw_r, &error);
+			if (ret == 0) {
+				host_db_set_pool((*dbw_r)->pool);
+				metrics_worker_add_db_pool((*dbw_r)->pool);
+			}
+		}
+		attempts++;
+		if (ret == 0 && attempts > 1)
+			log_info("the Migration Database answers after %u "
+				 "attempt(s) in %llu s: starting",
+				 attempts,
+				 (unsigned long long)(now_monotonic_ms() -
+						      first_ms) /
+					 1000);
+		if (ret != -ENOTCONN) {
+			*error_r = error;
+			return ret;
+		}
+		if (*poller_r != NULL)
+			pops->destroy(poller_r);
+		if (*state_r != NULL)
+			sops->destroy(state_r);
+		if (logged_ms == 0 || now_monotonic_ms() - logged_ms >= 60000) {
+			log_error("the Migration Database is unreachable: %s; "
+				  "retrying (logged once a minute; /health "
+				  "is DOWN meanwhile)",
+				  error != NULL ? error : dmf_strerror(ret));
+			logged_ms = now_monotonic_ms();
+		}
+		free(error);
+		if (wait_for_stop(sigfd, jitter_ms(backoff_ms, 10))) {
+			log_info("stopped before the database answered");
+			return 1;
+		}
+		backoff_ms = backoff_ms * 2 > 30000 ? 30000 : backoff_ms * 2;
+	}
 }
 
 static int run(const struct config *cfg, const struct settings *s)
@@ -213,6 +320,7 @@ static int run(const struct config *cfg, const struct settings *s)
 	struct poller *poller = NULL;
 	struct state *state = NULL;
 	struct db_worker *dbw = NULL;
+	struct http_service *http = NULL;
 	char *error = NULL;
 	uint64_t watchdog_ms;
 	int ret, sigfd;
@@ -252,18 +360,23 @@ static int run(const struct config *cfg, const struct settings *s)
 			 "micronaut.executors.worker-executor.number-of-threads"
 			 " (%u): jobs beyond it wait in the executor queue",
 			 s->jobs_max, s->executor_threads);
-	ret = sops->create(cfg, &state, &error);
-	if (ret == 0)
-		ret = pops->create(cfg, &poller, &error);
-	/* the plugins' db table reads on the pool of the database
-	 * poller/state (already open: this takes a reference) */
-	if (ret == 0 && (strcmp(s->poller_type, "database") == 0 ||
-			 strcmp(s->state_type, "database") == 0)) {
-		ret = db_worker_get(cfg, &dbw, &error);
-		if (ret == 0) {
-			host_db_set_pool(dbw->pool);
-			metrics_worker_add_db_pool(dbw->pool);
-		}
+	ret = http_service_start(cfg, plugin->desc, &http, &error);
+	if (ret < 0) {
+		log_error("%s", error != NULL ? error : dmf_strerror(ret));
+		goto out;
+	}
+	/* ready once it serves: systemd must not kill a worker that waits
+	 * for the database (it answers /health DOWN meanwhile) */
+	watchdog_ms = sd_watchdog_init();
+	if (watchdog_ms > 0)
+		log_info("systemd watchdog: a keep-alive every %llu ms",
+			 (unsigned long long)watchdog_ms);
+	sd_notify_send("READY=1");
+	ret = connect_components(cfg, s, sigfd, &state, &poller, &dbw, &error);
+	if (ret == 1) {
+		/* stopped while waiting for the database */
+		ret = 0;
+		goto out;
 	}
 	if (ret < 0) {
 		log_error("%s", error != NULL ? error : dmf_strerror(ret));
@@ -285,15 +398,13 @@ static int run(const struct config *cfg, const struct settings *s)
 	dp.reload_ctx = (void *)&s->reload;
 	log_info("dmf-worker %s started: type %s, poller %s, state %s",
 		 PACKAGE_VERSION, s->type, s->poller_type, s->state_type);
-	watchdog_ms = sd_watchdog_init();
-	if (watchdog_ms > 0)
-		log_info("systemd watchdog: a keep-alive every %llu ms",
-			 (unsigned long long)watchdog_ms);
-	sd_notify_send("READY=1");
+	health_report_service(true);
 	ret = dispatcher_run(&dp);
+	health_report_service(false);
 	sd_notify_send("STOPPING=1");
 	sd_notify_status("stopped");
 out:
+	http_service_stop(&http);
 	metrics_worker_remove_executor();
 	metrics_worker_remove_db_pool();
 	executor_destroy(&ex);

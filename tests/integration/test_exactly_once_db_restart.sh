@@ -28,6 +28,8 @@ for w in w1 w2 w3; do
 micronaut:
   ssl:
     enabled: false
+  server:
+    port: -1 # any free port: tests run side by side
 datasources:
   default:
     url: jdbc:mariadb://127.0.0.1:$MDB_PORT/$MDB_DB?connectTimeout=2000

@@ -80,6 +80,8 @@ for i in 1 2 3; do
 micronaut:
   ssl:
     enabled: false
+  server:
+    port: -1 # any free port: tests run side by side
 datasources:
   default:
     url: jdbc:mariadb://127.0.0.1:$(gal_var PORT $i)/$MDB_DB?connectTimeout=2000

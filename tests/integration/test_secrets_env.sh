@@ -70,6 +70,8 @@ cat >"$DW_DIR/w1.yml" <<EOT
 micronaut:
   ssl:
     enabled: false
+  server:
+    port: -1 # any free port: tests run side by side
 datasources:
   default:
     username: $MDB_USER

@@ -89,6 +89,8 @@ runs_worker_config() {
 micronaut:
   ssl:
     enabled: false
+  server:
+    port: -1 # any free port: tests run side by side
 datasources:
   default:
     url: jdbc:mariadb://127.0.0.1:$MDB_PORT/$MDB_DB

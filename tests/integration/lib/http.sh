@@ -1,0 +1,48 @@
+# http.sh - helpers for the HTTP surface tests (on top of db_worker.sh).
+#   ht_config MEMBERID [dmf.worker YAML...] < TOP   # like dw_config, with the
+#                      micronaut/http/endpoints YAML read from stdin instead
+#                      of dw_config's micronaut block (its first 5 lines)
+#   ht_code URL [curl args...]     # prints the HTTP status (000: no answer)
+#   ht_body URL [curl args...]     # prints the body
+#   ht_wait_code CODE SECONDS URL [curl args...]
+HT_GEN_CERTS=$abs_top_srcdir/conf/dmf-worker-gen-certs
+
+ht_config() {
+	local id=$1 top
+	shift
+	top=$(cat)
+	dw_config "$id" "$@"
+	{
+		printf '%s\n' "$top"
+		tail -n +6 "$DW_DIR/$id.yml"
+	} >"$DW_DIR/$id.yml.new" && mv "$DW_DIR/$id.yml.new" "$DW_DIR/$id.yml"
+}
+
+ht_code() {
+	local url=$1
+	shift
+	curl -s -o /dev/null -w '%{http_code}' --max-time 10 "$@" "$url"
+}
+
+ht_body() {
+	local url=$1
+	shift
+	curl -s --max-time 10 "$@" "$url"
+}
+
+ht_wait_code() {
+	local want=$1 secs=$2 url=$3 got
+	shift 3
+	for _ in $(seq 1 $((secs * 5))); do
+		got=$(ht_code "$url" "$@")
+		[ "$got" = "$want" ] && return 0
+		sleep 0.2
+	done
+	echo "# waited $secs s for $url to answer $want, last $got"
+	return 1
+}
+
+# no sanitizer report and no crash in a worker's log
+ht_log_clean() {
+	! grep -qE 'Sanitizer|runtime error' "$@"
+}
