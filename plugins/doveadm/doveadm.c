@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "analyzer.h"
+#include "confprobe.h"
 #include "dmf/plugin.h"
 #include "migrate.h"
 #include "secret.h"
@@ -107,6 +108,7 @@ static void plugin_free(struct dv_plugin *pl)
 		return;
 	free(pl->doveadm_path);
 	free(pl->config_file);
+	free(pl->include);
 	free(pl->runtime_dir);
 	free(pl->mail_plugins);
 	pthread_mutex_destroy(&pl->lock);
@@ -158,6 +160,20 @@ static int dv_init(const struct dmf_host *host, void **ctx_r,
 		*error_r = "dmf.doveadm.runtime-dir must be an absolute path";
 		r = -EINVAL;
 	}
+	if (r == 0) {
+		char *why = NULL;
+
+		r = confprobe_check(pl, &why);
+		if (r < 0) {
+			/* init's message must outlive the call */
+			static char msg[1024];
+
+			snprintf(msg, sizeof(msg), "%s",
+				 why != NULL ? why : "out of memory");
+			free(why);
+			*error_r = msg;
+		}
+	}
 	if (r < 0) {
 		plugin_free(pl);
 		dv_secret_init(NULL);
@@ -165,10 +181,9 @@ static int dv_init(const struct dmf_host *host, void **ctx_r,
 	}
 	check_blocks(host, root);
 	host->log->log(DMF_LOG_INFO, NULL,
-		       "doveadm worker: %s, config %s, per-job files in %s",
-		       pl->doveadm_path,
-		       pl->config_file != NULL ? pl->config_file :
-						 "(doveadm's default)",
+		       "doveadm worker: %s, config %s%s, per-job files in %s",
+		       pl->doveadm_path, pl->include,
+		       pl->config_file != NULL ? "" : " (the one it reads)",
 		       pl->runtime_dir);
 	*ctx_r = pl;
 	return 0;

@@ -17,15 +17,14 @@ struct dv_plugin {
 	const struct dmf_host *host;
 	char *doveadm_path; /* path (/usr/bin/doveadm) */
 	char *config_file; /* config-file, NULL: doveadm's default */
+	char *include; /* what every per-job file includes: config-file,
+			* else the configuration path reads (confprobe.h) */
 	char *runtime_dir; /* runtime-dir */
 	/* the target's mail_plugins, read once (doveadm config -h) */
 	pthread_mutex_t lock;
 	bool mail_plugins_known;
 	char *mail_plugins;
 };
-
-/* The Dovecot config the per-job file includes. */
-#define DV_DEFAULT_DOVECOT_CONF "/etc/dovecot/dovecot.conf"
 
 struct dv_job {
 	struct dv_plugin *pl;
@@ -36,7 +35,8 @@ struct dv_job {
 	const char *uid; /* the target user */
 	struct imapc_params imapc; /* resolved imapc settings */
 	char *jobconf; /* the per-job config file, or NULL */
-	char *include; /* what the per-job file includes */
+	char *include; /* what the per-job file includes (pl->include, or
+			* the -c of a sync override) */
 	char *container; /* fetch-container's value, or NULL */
 	bool failed; /* the job fails (dsync or a flagged step) */
 	char *error; /* the first reason it fails */

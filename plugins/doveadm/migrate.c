@@ -614,8 +614,7 @@ int migrate_run(struct dv_plugin *pl, struct dmf_job *job)
 		dv_job_fail(&dj, "the job has no uid");
 		goto done;
 	}
-	dj.include = strdup(pl->config_file != NULL ? pl->config_file :
-						      DV_DEFAULT_DOVECOT_CONF);
+	dj.include = strdup(pl->include);
 	if (dj.include == NULL) {
 		dv_job_fail(&dj, "out of memory");
 		goto done;

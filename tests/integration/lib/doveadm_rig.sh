@@ -153,6 +153,7 @@ dr_source() {
 
 # dr_config ID [YAML lines under dmf.doveadm.source.default, indent 8]
 # DR_DOVEADM: dmf.doveadm.path (default /usr/bin/doveadm); DR_JOBS_MAX (2);
+# DR_CONFIG_FILE: dmf.doveadm.config-file (default $TGT_CONF; empty: unset);
 # DR_WORKER_YAML: more lines under dmf.worker (indent 4);
 # DR_DOVEADM_YAML: more lines under dmf.doveadm (indent 4).
 dr_config() {
@@ -202,9 +203,10 @@ EOT
 		cat <<EOT
   doveadm:
     path: ${DR_DOVEADM:-/usr/bin/doveadm}
-    config-file: $TGT_CONF
     runtime-dir: $DR_DIR/run-doveadm
 EOT
+		[ "${DR_CONFIG_FILE-$TGT_CONF}" = "" ] ||
+			echo "    config-file: ${DR_CONFIG_FILE-$TGT_CONF}"
 		printf '%s\n' "${DR_DOVEADM_YAML[@]}" | sed '/^$/d; s/^/    /'
 		cat <<EOT
     source:
