@@ -93,7 +93,7 @@ static int remote_argv(struct dv_job *dj, struct dv_argv *a, char **extra_conf,
 {
 	const struct doveadm_source_conf *c = dj->conf;
 	const struct dmf_host *h = dj->h;
-	const char *shc = h->job->property(dj->job, "sourcehostcommands");
+	const json_t *st;
 	struct dv_argv built = { 0 };
 	int r;
 
@@ -105,20 +105,13 @@ static int remote_argv(struct dv_job *dj, struct dv_argv *a, char **extra_conf,
 		dv_argv_free(&built);
 		return r;
 	}
-	if (shc != NULL && *shc != '\0') {
-		json_error_t je;
-		json_t *all = json_loads(shc, 0, &je);
-		json_t *st = json_object_get(all, "status");
-		if (st != NULL && !json_is_null(st)) {
-			r = cmddef_build_json(dj, st, &built, error_r);
-			if (r == 0)
-				r = convert_remote(dj, &built, a, extra_conf,
-						   error_r);
-			dv_argv_free(&built);
-			json_decref(all);
-			return r;
-		}
-		json_decref(all);
+	st = json_object_get(dj->sh_commands, "status");
+	if (st != NULL && !json_is_null(st)) {
+		r = cmddef_build_json(dj, st, &built, error_r);
+		if (r == 0)
+			r = convert_remote(dj, &built, a, extra_conf, error_r);
+		dv_argv_free(&built);
+		return r;
 	}
 	switch (c->count.remote_protocol) {
 	case DOVEADM_REMOTE_IMAPC:

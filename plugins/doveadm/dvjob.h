@@ -8,6 +8,8 @@
 #include <pthread.h>
 #include <stdbool.h>
 
+#include <jansson.h>
+
 #include "dmf/host.h"
 #include "doveadm_conf.h"
 #include "dsync_cmd.h"
@@ -38,6 +40,7 @@ struct dv_job {
 	char *include; /* what the per-job file includes (pl->include, or
 			* the -c of a sync override) */
 	char *container; /* fetch-container's value, or NULL */
+	json_t *sh_commands; /* the sourcehost's commands (phasecmd.h) */
 	bool failed; /* the job fails (dsync or a flagged step) */
 	char *error; /* the first reason it fails */
 };

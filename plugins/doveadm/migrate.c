@@ -14,6 +14,7 @@
 #include "details.h"
 #include "inbox.h"
 #include "migrate.h"
+#include "phasecmd.h"
 #include "run.h"
 
 void dv_job_fail(struct dv_job *dj, const char *fmt, ...)
@@ -111,7 +112,7 @@ const char *migrate_mail_plugins(struct dv_job *dj)
 /* ------------------------------------------------ configured commands --- */
 
 /* Run a pre/post/failure command; adds its entry.  True on success. */
-static bool run_defined(struct dv_job *dj, const struct dmf_conf *def,
+static bool run_defined(struct dv_job *dj, const struct dv_cmd *def,
 			const char *op, const char *step)
 {
 	struct dv_argv a = { 0 };
@@ -120,7 +121,7 @@ static bool run_defined(struct dv_job *dj, const struct dmf_conf *def,
 	char *error = NULL, *display = NULL;
 	int r;
 
-	r = cmddef_build_conf(dj, def, &a, &error);
+	r = phasecmd_build(dj, def, &a, &error);
 	if (r == 0) {
 		display = dv_argv_display(&a);
 		r = dv_run(dj, &a, display, step, NULL, NULL, errors, &rr);
@@ -209,7 +210,7 @@ static void dsync_line(void *ctx, enum dmf_exec_stream stream, const char *line,
 }
 
 /* The override, converted; *moved and *config_r as dsync_convert(). */
-static int build_override(struct dv_job *dj, const struct dmf_conf *def,
+static int build_override(struct dv_job *dj, const struct dv_cmd *def,
 			  struct dv_argv *base, struct dsync_moved moved[4],
 			  size_t *n_moved, char **config_r, char **display_r,
 			  char **error_r)
@@ -219,7 +220,7 @@ static int build_override(struct dv_job *dj, const struct dmf_conf *def,
 	const char *e = NULL;
 	int r;
 
-	r = cmddef_build_conf(dj, def, &built, error_r);
+	r = phasecmd_build(dj, def, &built, error_r);
 	if (r < 0)
 		return r;
 	*display_r = dv_argv_display(&built);
@@ -227,10 +228,9 @@ static int build_override(struct dv_job *dj, const struct dmf_conf *def,
 			  n_moved, config_r, &e);
 	dv_argv_free(&built);
 	if (r < 0 && asprintf(error_r,
-			      "the migration command (command.%s."
-			      "sync) must be a doveadm sync or "
-			      "backup command: %s",
-			      doveadm_phase_name(dj->phase), e) < 0)
+			      "the migration command (%s) must be a "
+			      "doveadm sync or backup command: %s",
+			      def->where, e) < 0)
 		*error_r = NULL;
 	return r;
 }
@@ -277,7 +277,9 @@ static bool run_dsync(struct dv_job *dj)
 {
 	const struct dmf_host *h = dj->h;
 	const struct doveadm_source_conf *c = dj->conf;
-	const struct dmf_conf *override = c->commands[dj->phase].sync;
+	struct dv_cmd ocmd;
+	const struct dv_cmd *override =
+		phasecmd_get(dj, DV_CMD_SYNC, &ocmd) ? &ocmd : NULL;
 	struct dsync_state ds = { 0 };
 	struct doveadm_retry_state st = { 0 };
 	struct doveadm_retry_decision d = { 0 };
@@ -525,12 +527,13 @@ static void post_counts(struct dv_job *dj)
 static void run_steps(struct dv_job *dj)
 {
 	const struct doveadm_source_conf *c = dj->conf;
-	const struct doveadm_phase_commands *pc = &c->commands[dj->phase];
 	const struct dmf_host *h = dj->h;
+	struct dv_cmd cmd;
 	unsigned long long m, v;
 	bool copied = false, sync_ok = false;
 
-	if (pc->pre != NULL && !run_defined(dj, pc->pre, OP_PRE_COMMAND, "pre"))
+	if (phasecmd_get(dj, DV_CMD_PRE, &cmd) &&
+	    !run_defined(dj, &cmd, OP_PRE_COMMAND, "pre"))
 		step_failed(dj, DOVEADM_STEP_PRE_MIGRATION_COMMAND,
 			    "pre migration command");
 	if (!dj->failed && c->copy_imapc_inbox) {
@@ -562,15 +565,15 @@ static void run_steps(struct dv_job *dj)
 	if (sync_ok) {
 		post_counts(dj);
 		metacache_steps(dj, true);
-		if (!dj->failed && pc->post != NULL &&
-		    !run_defined(dj, pc->post, OP_POST_COMMAND, "post"))
+		if (!dj->failed && phasecmd_get(dj, DV_CMD_POST, &cmd) &&
+		    !run_defined(dj, &cmd, OP_POST_COMMAND, "post"))
 			step_failed(dj, DOVEADM_STEP_POST_MIGRATION_COMMAND,
 				    "post migration command");
 	} else {
 		metacache_steps(dj, false);
 	}
-	if (dj->failed && pc->failure != NULL)
-		run_defined(dj, pc->failure, OP_FAILURE_COMMAND, "failure");
+	if (dj->failed && phasecmd_get(dj, DV_CMD_FAILURE, &cmd))
+		run_defined(dj, &cmd, OP_FAILURE_COMMAND, "failure");
 }
 
 static void fetch_container(struct dv_job *dj)
@@ -594,6 +597,7 @@ int migrate_run(struct dv_plugin *pl, struct dmf_job *job)
 	struct doveadm_source_conf *conf = NULL;
 	struct dv_job dj = { .pl = pl, .h = h, .job = job };
 	struct imapc_job_values jv;
+	struct dv_cmd cmd;
 	char *error = NULL;
 	int r;
 
@@ -628,7 +632,13 @@ int migrate_run(struct dv_plugin *pl, struct dmf_job *job)
 		.sourcepasswd = h->job->property(job, "sourcepasswd"),
 	};
 	imapc_resolve(conf, &jv, &dj.imapc);
-	if (dj.imapc.host == NULL && conf->commands[dj.phase].sync == NULL) {
+	if (phasecmd_load(&dj, &error) < 0) {
+		dv_job_fail(&dj, "configuration error: %s",
+			    error != NULL ? error : "out of memory");
+		free(error);
+		goto done;
+	}
+	if (dj.imapc.host == NULL && !phasecmd_get(&dj, DV_CMD_SYNC, &cmd)) {
 		dv_job_fail(&dj, "configuration error: no source host (the "
 				 "job has no sourcehost and imapc.host is "
 				 "not set)");
@@ -646,6 +656,7 @@ done:
 				       dj.error != NULL ? dj.error : "failed");
 	jobconf_remove(&dj.jobconf);
 	free(dj.include);
+	json_decref(dj.sh_commands);
 	free(dj.error);
 	free(dj.container);
 	doveadm_conf_free(&conf);
