@@ -18,6 +18,7 @@
 #include "host/host_services.h"
 #include "lib/job.h"
 #include "lib/log.h"
+#include "lib/mdb.h"
 #include "lib/util.h"
 
 static const struct config *host_cfg;
@@ -249,6 +250,17 @@ static int h_job_abort_fd(const struct dmf_job *job)
 	return job->abort_fd;
 }
 
+static int h_job_set_property(struct dmf_job *job, const char *name,
+			      const char *value, int secret)
+{
+	if (job == NULL || name == NULL || *name == '\0' || value == NULL ||
+	    strlen(name) > 64)
+		return -EINVAL;
+	if (!mdb_plugin_settable(name))
+		return -EPERM;
+	return job_set_property(job, name, value, secret != 0);
+}
+
 static const struct dmf_host_job host_job = {
 	.size = sizeof(struct dmf_host_job),
 	.id = h_job_id,
@@ -263,6 +275,8 @@ static const struct dmf_host_job host_job = {
 	.aborted = h_job_aborted,
 	.sleep_ms = job_sleep_ms,
 	.abort_fd = h_job_abort_fd,
+	/* 1.4 */
+	.set_property = h_job_set_property,
 };
 
 /* ----------------------------------------------------------- response --- */

@@ -150,6 +150,14 @@ const struct mdb_prop *mdb_find(const char *name, size_t len)
 	return NULL;
 }
 
+bool mdb_plugin_settable(const char *name)
+{
+	const struct mdb_prop *mp = mdb_find(name, strlen(name));
+
+	return mp == NULL || (mp->derive == NULL && mp->row_field == 0 &&
+			      !(mp->flags & MDB_SECRET));
+}
+
 int mdb_set_props(struct dmf_job *job, const struct db_job_row *r)
 {
 	char buf[MDB_VALUE_MAX];

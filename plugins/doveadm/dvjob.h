@@ -40,6 +40,7 @@ struct dv_job {
 	char *include; /* what the per-job file includes (pl->include, or
 			* the -c of a sync override) */
 	char *container; /* fetch-container's value, or NULL */
+	bool container_in_job; /* set as the job's property (ABI 1.4) */
 	json_t *sh_commands; /* the sourcehost's commands (phasecmd.h) */
 	bool failed; /* the job fails (dsync or a flagged step) */
 	char *error; /* the first reason it fails */

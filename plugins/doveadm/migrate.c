@@ -584,11 +584,26 @@ static void fetch_container(struct dv_job *dj)
 	if (!dj->conf->fetch_container || opts == NULL || *opts == '\0')
 		return;
 	r = container_lookup(dj->conf->container_file, opts, &dj->container);
-	if (r < 0)
+	if (r < 0) {
 		dj->h->log->log(DMF_LOG_WARN, dj->job,
 				"fetch-container: no userdb_container for "
 				"'%s' in %s (%s)",
 				opts, dj->conf->container_file, strerror(-r));
+		return;
+	}
+	/* ABI 1.4: the job's own property, so that every command of the job
+	 * sees %{mdb:container}; an older host leaves it to cmddef.c */
+	if (DMF_HAS(struct dmf_host_job, dj->h->job, set_property)) {
+		r = dj->h->job->set_property(dj->job, DMF_MDB_CONTAINER,
+					     dj->container, 0);
+		if (r == 0)
+			dj->container_in_job = true;
+		else
+			dj->h->log->log(DMF_LOG_WARN, dj->job,
+					"fetch-container: cannot set the job's "
+					"container property (%s)",
+					strerror(-r));
+	}
 }
 
 int migrate_run(struct dv_plugin *pl, struct dmf_job *job)

@@ -19,6 +19,12 @@ mark() {
 jmark() {
 	echo "{\"name\": \"/bin/sh\", \"arguments\": [\"-c\", \"echo \\\"\$1 \$2\\\" >> $mlog\", \"sh\", \"$1\", \"%{mdb:uid}\"]}"
 }
+# cmark WHAT (JSON): "WHAT <uid> <container>" (%{mdb:container}, set by
+# fetch-container as the job's property, ABI 1.4)
+cmark() {
+	echo "{\"name\": \"/bin/sh\", \"arguments\": [\"-c\", \"echo \\\"\$1 \$2 \$3\\\" >> $mlog\", \"sh\", \"$1\", \"%{mdb:uid}\", \"%{mdb:container}\"]}"
+}
+printf 'box-sha:x:1:1::/h::userdb_container=c-sha-42\n' >"$DR_DIR/passwd.container"
 like_() {
 	case "$1" in
 	*"$2"*) ok_ "$3" ;;
@@ -28,12 +34,13 @@ like_() {
 noretry='retry: {max: 0, code-max: {}}'
 dr_source SHC "$noretry" \
 	"command: {sync: {pre: $(mark pre-block), post: $(mark post-block), failure: $(mark failure-block)}, cutover: {pre: $(mark pre-cut-block), post: $(mark post-cut-block)}}" \
-	"failure-flags: {pre: {pre-migration-command: true}}"
+	"failure-flags: {pre: {pre-migration-command: true}}" \
+	"fetch-container: true" "container-file: $DR_DIR/passwd.container"
 
 inbox_only='{"name": "doveadm", "sub-command": {"name": "backup", "arguments": ["imapc:"], "options": [{"name": "-R"}, {"name": "-m", "value": "INBOX"}, {"name": "-u", "value": "%{mdb:uid}"}]}}'
 $DMFCTL sourcehost add shA --host 127.0.0.1 --port "$SRC_IMAP_PORT" --ssl no --commands \
 	"{\"sync\": {\"pre\": $(jmark pre-sh), \"sync\": $inbox_only, \"failure\": $(jmark failure-sh)},
-	  \"cutover\": {\"post\": $(jmark post-cut-sh)}}" >/dev/null ||
+	  \"cutover\": {\"post\": $(cmark post-cut-sh)}}" >/dev/null ||
 	echo "Bail out! sourcehost add shA"
 $DMFCTL sourcehost add shF --host 127.0.0.1 --port "$SRC_IMAP_PORT" --ssl no --commands \
 	"{\"sync\": {\"pre\": {\"name\": \"/bin/false\"}, \"failure\": $(jmark failure-sh)}}" >/dev/null
@@ -86,11 +93,11 @@ like_ "$(dr_field "$y" 'j["error"]')" "sourcehost shBadCmd commands.sync.sync" "
 
 # cutover: the sourcehost's cutover post, the block's cutover pre, the
 # default migration command (shA has no cutover.sync): now all folders
-c=$(dr_job sha sha-Pw --source SHC --sourcehost shA --phase cutover)
+c=$(dr_job sha sha-Pw --source SHC --sourcehost shA --phase cutover --imapoptions box-sha)
 dr_wait "$c" --timeout $((60 * DR_SLOW))
 is "$(dr_field "$c" 'j["status"]')" SUCCESS "shA cutover: SUCCESS"
-is "$(grep ' sha$' "$mlog" | tail -n 2 | tr '\n' '|')" "pre-cut-block sha|post-cut-sh sha|" \
-	"  the block's cutover pre, the sourcehost's cutover post"
+is "$(grep ' sha' "$mlog" | tail -n 2 | tr '\n' '|')" "pre-cut-block sha|post-cut-sh sha c-sha-42|" \
+	"  the block's cutover pre, the sourcehost's cutover post (with %{mdb:container})"
 is "$(dr_count "$TGT_CONF" sha)" "$(dr_count "$SRC_CONF" sha)" "  the default command migrated every folder"
 dr_stop_check w1
 echo "1..$DW_T"

@@ -437,6 +437,9 @@ int main(void)
 	     "remote count over imapc, password hidden");
 	calls = read_file("calls.log");
 	like(calls, "PRE u1-c-77", "pre command ran with %%{mdb:container}");
+	is_str(job_get_property(job, DMF_MDB_CONTAINER), "c-77",
+	       "fetch-container set the job's container property (ABI 1.4), "
+	       "so every command of the job sees it");
 	like(calls, "ARGV -c [^ ]*/run/job-42-[^ ]*\\.conf -o imapc_features",
 	     "doveadm ran with the per-job file");
 	ok(!has(calls, "S3cr3t"), "password not in any argv");
@@ -683,12 +686,19 @@ int main(void)
 		unsigned long wipes;
 
 		fake_host_init(&fh, host_get());
+		fake_host_as_minor(&fh, 3);
 		ok(dmf_plugin_v1.init(&fh.host, &ctx, &e) == 0,
 		   "init on the fake 1.3 host");
 		wipes = fake_host_wipe_calls;
 		reset();
 		job = run("POD_1", "sync");
 		is_int(job->status, DMF_STATUS_SUCCESS, "1.3 host: success");
+		ok(job_get_property(job, DMF_MDB_CONTAINER) == NULL,
+		   "1.3 host: no set_property, no container property");
+		calls = read_file("calls.log");
+		like(calls, "PRE u1-c-77",
+		     "1.3 host: the commands still get %%{mdb:container}");
+		free(calls);
 		job_free(&job);
 		ok(fake_host_wipe_calls > wipes,
 		   "1.3 host: secrets wiped by crypto->wipe (%lu calls)",

@@ -187,6 +187,19 @@ struct dmf_host_job {
 	/* A file descriptor that becomes readable when the job is aborted, for
 	 * poll(); owned by the daemon, never close or read it. */
 	int (*abort_fd)(const struct dmf_job *job);
+	/* 1.4 */
+	/*
+	 * Set (or replace) the property `name` for the rest of the job: every
+	 * later property(), %{mdb:NAME} expansion (inject) and command of the
+	 * job sees it.  Only names the job row does not supply may be set
+	 * (DMF_MDB_CONTAINER, DMF_MDB_DIRECTOR_SOURCEHOST, or a name that is
+	 * no DMF_MDB_* one): a row property gives -EPERM.  `secret` non-zero
+	 * hides the value like a password.  Replacing a property frees the
+	 * value an earlier property() of that name returned.  0, -EINVAL (bad
+	 * name or value), -EPERM or -ENOMEM.  Call from the job's thread.
+	 */
+	int (*set_property)(struct dmf_job *job, const char *name,
+			    const char *value, int secret);
 };
 
 /* --------------------------------------------------------- response --- */

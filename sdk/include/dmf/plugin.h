@@ -33,6 +33,8 @@
  *      names of the job properties.  _Static_asserts freeze the offsets
  *      of the first four descriptor members.  (DMF_HAS() tests the table
  *      pointer too; dmf/text.h: header-only helpers, no ABI.)
+ *   4  job->set_property(): a property for the rest of the job (the
+ *      doveadm worker's %{mdb:container}).
  */
 #ifndef DMF_PLUGIN_H
 #define DMF_PLUGIN_H
@@ -49,7 +51,7 @@ extern "C" {
 /* "DMFP" in ASCII: the first four bytes of every descriptor. */
 #define DMF_PLUGIN_MAGIC 0x444d4650u
 #define DMF_ABI_MAJOR 1
-#define DMF_ABI_MINOR 3
+#define DMF_ABI_MINOR 4
 
 /*
  * The plugin descriptor.  The first four members are frozen forever, across
