@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "client/doveadm_http.h"
 #include "dmf/plugin.h"
 #include "host/host.h"
 #include "host/host_db.h"
@@ -350,11 +351,18 @@ int host_init(const struct config *cfg, const char *type, char **error_r)
 		host_exec_deinit();
 		return ret;
 	}
+	ret = dhttp_init(cfg, error_r);
+	if (ret < 0) {
+		host_crypto_deinit();
+		host_exec_deinit();
+		return ret;
+	}
 	host_services_up = true;
 	host.exec = host_exec_table();
 	host.inject = host_inject_table();
 	host.crypto = host_crypto_table();
 	host.db = host_db_table();
+	host.http = dhttp_table();
 	return 0;
 }
 
@@ -372,6 +380,7 @@ const struct dmf_host *host_get(void)
 void host_deinit(void)
 {
 	if (host_services_up) {
+		dhttp_deinit();
 		host_crypto_deinit();
 		host_exec_deinit();
 		host_services_up = false;
@@ -380,6 +389,7 @@ void host_deinit(void)
 	host.inject = NULL;
 	host.crypto = NULL;
 	host.db = NULL;
+	host.http = NULL;
 	host_db_set_pool(NULL);
 	free(host_type);
 	host_type = NULL;

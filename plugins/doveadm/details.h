@@ -14,6 +14,7 @@
 #include "dmf/host.h"
 
 /* The spec's operation names. */
+#define OP_KICK_USER "kick user"
 #define OP_PRE_COMMAND "pre migration command"
 #define OP_COPY_INBOX "copy imapc inbox"
 #define OP_COUNT_PRE "count local mailbox pre sync"

@@ -1,7 +1,7 @@
 /*
  * doveadm.c - the `doveadm` job worker (spec section 3): the descriptor,
- * init (plugin-wide settings, analyzer patterns, warnings for the
- * features not supported yet), run (migrate.c) and fini.
+ * init (plugin-wide settings, analyzer patterns, the config check of
+ * confprobe.h, warnings for the features not supported yet), run (migrate.c) and fini.
  *
  *   dmf:
  *     doveadm:
@@ -52,20 +52,20 @@ static void warn_block(const struct dmf_host *h, const char *name,
 {
 	const char *keys[8];
 	size_t n = 0;
+	bool kick = c->director.kick.sync || c->director.kick.cutover;
+	bool remote_http = c->count.remote &&
+			   c->count.remote_protocol == DOVEADM_REMOTE_HTTP &&
+			   c->count.remote_command == NULL;
 
-	if (c->director.enabled)
-		keys[n++] = "director.enabled";
-	if (c->director.use_sourcehost || c->director.move_user ||
-	    c->director.kick.sync || c->director.kick.cutover ||
-	    c->director.flush_metacache.sync ||
+	if (c->director.use_sourcehost)
+		keys[n++] = "director.use-sourcehost";
+	if (c->director.move_user)
+		keys[n++] = "director.move-user";
+	if (c->director.flush_metacache.sync ||
 	    c->director.flush_metacache.cutover)
-		keys[n++] = "director.*";
-	if (c->http.configured)
-		keys[n++] = "http.url";
-	if (c->count.remote &&
-	    c->count.remote_protocol == DOVEADM_REMOTE_HTTP &&
-	    c->count.remote_command == NULL)
-		keys[n++] = "count.remote-protocol: http";
+		keys[n++] = "director.flush-metacache";
+	if (kick && c->director.kick.wait)
+		keys[n++] = "director.kick.wait";
 	if (c->move_duplicates)
 		keys[n++] = "move-duplicates";
 	for (size_t i = 0; i < n; i++)
@@ -73,6 +73,19 @@ static void warn_block(const struct dmf_host *h, const char *name,
 			    "dmf.doveadm.source.%s.%s is not supported yet "
 			    "and is ignored (docs/doveadm.md)",
 			    name, keys[i]);
+	if ((kick || remote_http) && !c->http.configured)
+		h->log->log(DMF_LOG_WARN, NULL,
+			    "dmf.doveadm.source.%s: %s needs http.url (the "
+			    "step will fail)",
+			    name,
+			    kick ? "director.kick" :
+				   "count.remote-protocol: http");
+	else if ((kick || remote_http) &&
+		 (!DMF_HAS(struct dmf_host, h, http) || h->http == NULL))
+		h->log->log(DMF_LOG_WARN, NULL,
+			    "dmf.doveadm.source.%s: the daemon offers no "
+			    "doveadm HTTP client (ABI 1.4 needed)",
+			    name);
 }
 
 /* Parse every source block once: report errors early, warn about the

@@ -12,6 +12,7 @@
 #include "container.h"
 #include "counts.h"
 #include "details.h"
+#include "dvhttp.h"
 #include "inbox.h"
 #include "migrate.h"
 #include "phasecmd.h"
@@ -524,6 +525,37 @@ static void post_counts(struct dv_job *dj)
 	}
 }
 
+/* ------------------------------------------------------ kick (3.6) --- */
+
+/* director.kick: directorKick (director) or kick (cluster) of the source
+ * user, the very first step.  Exit 68 (no session to kick) is success. */
+static void kick_step(struct dv_job *dj)
+{
+	const struct doveadm_source_conf *c = dj->conf;
+	struct dv_http_result hr;
+	const char *user = dv_http_source_user(dj);
+	json_t *params;
+	bool ok;
+	int r;
+
+	if (!(dj->phase == DOVEADM_PHASE_SYNC ? c->director.kick.sync :
+						c->director.kick.cutover))
+		return;
+	if (c->http.type == DOVEADM_HTTP_DIRECTOR)
+		params = json_pack("{s:s}", "user", user);
+	else
+		params = json_pack("{s:[s]}", "mask", user);
+	r = dv_http_call(
+		dj,
+		c->http.type == DOVEADM_HTTP_DIRECTOR ? "directorKick" : "kick",
+		params, 0, &hr);
+	ok = r == 0 || (r == -EREMOTEIO && hr.exit_code == 68);
+	details_add(dj->h, dj->job, OP_KICK_USER, dv_http_entry(&hr, ok));
+	if (!ok)
+		step_failed(dj, DOVEADM_STEP_DIRECTOR_KICK_USER, "kick user");
+	dv_http_result_free(&hr);
+}
+
 static void run_steps(struct dv_job *dj)
 {
 	const struct doveadm_source_conf *c = dj->conf;
@@ -532,7 +564,8 @@ static void run_steps(struct dv_job *dj)
 	unsigned long long m, v;
 	bool copied = false, sync_ok = false;
 
-	if (phasecmd_get(dj, DV_CMD_PRE, &cmd) &&
+	kick_step(dj);
+	if (!dj->failed && phasecmd_get(dj, DV_CMD_PRE, &cmd) &&
 	    !run_defined(dj, &cmd, OP_PRE_COMMAND, "pre"))
 		step_failed(dj, DOVEADM_STEP_PRE_MIGRATION_COMMAND,
 			    "pre migration command");

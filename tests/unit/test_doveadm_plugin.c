@@ -278,6 +278,7 @@ static void make_yaml(void)
 		 "      FLAGS:\n"
 		 "        director:\n"
 		 "          enabled: true\n"
+		 "          use-sourcehost: true\n"
 		 "        move-duplicates: true\n"
 		 "        count:\n"
 		 "          pre: false\n"
@@ -654,9 +655,9 @@ int main(void)
 
 	fflush(logf);
 	like(logbuf,
-	     "dmf.doveadm.source.FLAGS.director.enabled is not "
+	     "dmf.doveadm.source.FLAGS.director.use-sourcehost is not "
 	     "supported yet",
-	     "init warns about director.enabled");
+	     "init warns about director.use-sourcehost");
 	like(logbuf,
 	     "dmf.doveadm.source.FLAGS.move-duplicates is not "
 	     "supported yet",

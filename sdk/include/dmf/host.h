@@ -462,6 +462,48 @@ struct dmf_host_db {
 	void (*value_free)(char **value);
 };
 
+/* --------------------------------------------------------------- http --- */
+
+/* Where one doveadm HTTP API call goes (a source block's `http`). */
+struct dmf_http_target {
+	uint32_t size; /* sizeof(struct dmf_http_target) */
+	const char *url; /* http(s)://host:port[/doveadm/v1]; no path:
+			  * /doveadm/v1 is added */
+	const char *username; /* Basic auth user; NULL: "doveadm" */
+	const char *password; /* Basic auth password, or NULL */
+	const char *api_key; /* sent as `Authorization: X-Dovecot-API
+			      * <base64>`; wins over the password */
+	long long timeout_ms; /* the whole call; 0: the configured
+			       * connect-timeout + read-timeout */
+};
+
+/*
+ * The doveadm HTTP API client (ABI 1.4; core/client/, configured by
+ * micronaut.http.services.doveadm: TLS trust store, timeouts).  Connections
+ * are kept and reused across calls and jobs.  Credentials are never
+ * logged nor put into messages.
+ */
+struct dmf_host_http {
+	uint32_t size;
+	/*
+	 * POST `[[command, params, "dmf"]]` (params: a JSON object's text,
+	 * NULL: {}) to the target.  0: Dovecot answered doveadmResponse;
+	 * *result_r is the payload (JSON text, allocated; free_string()).
+	 * -EREMOTEIO: Dovecot answered ["error", {"type": "exitCode",
+	 * "exitCode": N}]: *exit_code_r = N.  Any other negative errno: the
+	 * call failed (-ECONNREFUSED, -ETIMEDOUT, -EACCES for HTTP 401/403,
+	 * -EPROTO for another HTTP status or a malformed reply, -EBADMSG for
+	 * a TLS certificate that does not verify, -ECANCELED when the job was
+	 * aborted).  Except on 0, *error_r is one line (allocated) saying
+	 * why.  `job` may be NULL; call from its thread.
+	 */
+	int (*doveadm)(struct dmf_job *job,
+		       const struct dmf_http_target *target,
+		       const char *command, const char *params, char **result_r,
+		       int *exit_code_r, char **error_r);
+	void (*free_string)(char **s);
+};
+
 /* --------------------------------------------------------------- host --- */
 
 struct dmf_host {
@@ -478,6 +520,8 @@ struct dmf_host {
 	const struct dmf_host_crypto *crypto;
 	/* ABI 1.2 */
 	const struct dmf_host_db *db;
+	/* 1.4 */
+	const struct dmf_host_http *http;
 };
 
 /*

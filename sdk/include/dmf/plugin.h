@@ -34,7 +34,8 @@
  *      of the first four descriptor members.  (DMF_HAS() tests the table
  *      pointer too; dmf/text.h: header-only helpers, no ABI.)
  *   4  job->set_property(): a property for the rest of the job (the
- *      doveadm worker's %{mdb:container}).
+ *      doveadm worker's %{mdb:container}).  http table (struct dmf_host
+ *      member appended): the doveadm HTTP API client.
  */
 #ifndef DMF_PLUGIN_H
 #define DMF_PLUGIN_H

@@ -17,6 +17,7 @@
 #   dr_step ID NAME [EXPR]        # details entry NAME (default: the entry)
 #   dr_standin                    # scripted stand-in doveadm as dmf.doveadm.path
 #   dr_proxy FROM TO [MAILBOX]    # start the UID-rewriting proxy; DR_PROXY_PORT
+#   dr_http_standin NAME [opts]   # stand-in doveadm HTTP API; DR_HTTP_STANDIN_PORT
 #   dr_count CONF USER            # "MESSAGES VSIZE" of all mailboxes
 #   dr_cleanup                    # (trap) stop everything, remove the dir
 #
@@ -155,7 +156,8 @@ dr_source() {
 # DR_DOVEADM: dmf.doveadm.path (default /usr/bin/doveadm); DR_JOBS_MAX (2);
 # DR_CONFIG_FILE: dmf.doveadm.config-file (default $TGT_CONF; empty: unset);
 # DR_WORKER_YAML: more lines under dmf.worker (indent 4);
-# DR_DOVEADM_YAML: more lines under dmf.doveadm (indent 4).
+# DR_DOVEADM_YAML: more lines under dmf.doveadm (indent 4);
+# DR_MICRONAUT_YAML: more lines under micronaut (indent 2).
 dr_config() {
 	local id=$1 line
 	shift
@@ -167,6 +169,9 @@ micronaut:
     port: $DR_HTTP_PORT
   ssl:
     enabled: false
+EOT
+		printf '%s\n' "${DR_MICRONAUT_YAML[@]}" | sed '/^$/d; s/^/  /'
+		cat <<EOT
 datasources:
   default:
     url: jdbc:mariadb://127.0.0.1:$MDB_PORT/$MDB_DB
@@ -219,6 +224,7 @@ EOT
 }
 DR_WORKER_YAML=()
 DR_DOVEADM_YAML=()
+DR_MICRONAUT_YAML=()
 
 dr_worker_start() { dw_worker_start "$@"; }
 
@@ -304,6 +310,23 @@ dr_proxy() {
 		sleep 0.05
 	done
 	DR_PROXY_PORT=$(cat "$pf")
+}
+
+# dr_http_standin NAME [http_standin.py options...]: start a stand-in
+# doveadm HTTP API (lib/http_standin.py) logging to $DR_DIR/NAME.requests;
+# sets DR_HTTP_STANDIN_PORT.
+dr_http_standin() {
+	local name=$1 pf
+	shift
+	pf=$DR_DIR/$name.port
+	python3 "$DR_LIB/http_standin.py" --log "$DR_DIR/$name.requests" \
+		--port-file "$pf" "$@" 2>"$DR_DIR/$name.err" &
+	DR_PROXY_PIDS+=($!)
+	for _ in $(seq 1 100); do
+		[ -s "$pf" ] && break
+		sleep 0.05
+	done
+	DR_HTTP_STANDIN_PORT=$(cat "$pf")
 }
 
 # dr_stop_check ID: stop worker ID with SIGTERM; TAP: it exits 0 and its
