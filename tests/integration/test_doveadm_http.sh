@@ -39,12 +39,14 @@ down=http://127.0.0.1:$(rig_free_port)
 # the stand-ins: malformed JSON, a reply slower than read-timeout, TLS
 # with a self-signed certificate nobody trusts
 openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 \
+	-addext subjectAltName=IP:127.0.0.1 \
 	-keyout "$DR_DIR/st.key" -out "$DR_DIR/st.crt" >/dev/null 2>&1
 dr_http_standin bad --mode malformed
 bad=http://127.0.0.1:$DR_HTTP_STANDIN_PORT
 dr_http_standin slow --mode slow --delay 4
 slow=http://127.0.0.1:$DR_HTTP_STANDIN_PORT
-dr_http_standin tls --tls "$DR_DIR/st.crt" "$DR_DIR/st.key"
+printf '{"mailboxStatus": {"response": [{"mailbox": "INBOX", "messages": "7", "vsize": "700"}, {"mailbox": "Sent", "messages": "2", "vsize": "20"}]}, "kick": {"exitCode": 68}}' >"$DR_DIR/replies.json"
+dr_http_standin tls --tls "$DR_DIR/st.crt" "$DR_DIR/st.key" --replies "$DR_DIR/replies.json"
 tls=https://127.0.0.1:$DR_HTTP_STANDIN_PORT
 
 remote_http='count: {remote-protocol: http, remote-http: {mailbox-mask: [INBOX, "INBOX/*", "*"]}}'
@@ -61,7 +63,8 @@ dr_source HDOWN "$noretry" "director: {kick: {sync: true}}" "http: {type: cluste
 	"failure-flags: {pre: {director-kick-user: true}}"
 dr_source HBAD "$noretry" "$remote_http" "http: {type: cluster, url: $bad, api-key: standin-api-key}"
 dr_source HSLOW "$noretry" "$remote_http" "http: {type: cluster, url: $slow, api-key: standin-api-key}"
-dr_source HTLS "$noretry" "$remote_http" "http: {type: cluster, url: $tls, api-key: standin-api-key}"
+dr_source HTLS "$noretry" "$remote_http" "director: {kick: {sync: true}}" \
+	"http: {type: cluster, url: $tls, api-key: standin-api-key}"
 
 DR_MICRONAUT_YAML=("http:" "  services:" "    doveadm:" "      read-timeout: 1s" "      connect-timeout: 1s")
 for u in hkey hpw h401 h401f hdown hbad hslow htls; do
@@ -144,15 +147,44 @@ is "$(dr_field "$g" 'j["status"]')" SUCCESS "no answer within read-timeout: SUCC
 like_ "$(dr_step "$g" 'count remote mailbox' 's["errors"]')" "did not answer within 2000 ms" "  the reason"
 h=${id[htls]}
 is "$(dr_field "$h" 'j["status"]')" SUCCESS "untrusted TLS certificate: SUCCESS"
+like_ "$(dr_step "$h" 'kick user' 's["errors"]')" "certificate does not verify" "  kick user: the reason"
 like_ "$(dr_step "$h" 'count remote mailbox' 's["errors"]')" "certificate does not verify" "  the reason"
-is "$(cat "$DR_DIR/tls.requests" 2>/dev/null | grep -c '"command": "mailboxStatus"')" 0 \
+is "$(cat "$DR_DIR/tls.requests" 2>/dev/null | grep -c '"command"')" 0 \
 	"  no request reached the untrusted server"
 is "$(grep -c '"command": "mailboxStatus"' "$DR_DIR/bad.requests")" 1 "  the malformed stand-in got its one request"
+
+dr_stop_check w1
+
+# a second worker that trusts the stand-in's certificate through a PKCS#12
+# trust store written by keytool: the same source now works, and its calls
+# (two per job, two jobs) share one TCP connection
+keytool -importcert -noprompt -alias standin -file "$DR_DIR/st.crt" \
+	-keystore "$DR_DIR/trust.p12" -storetype PKCS12 -storepass 'tr-Pw1' >/dev/null 2>&1
+check "keytool wrote the trust store" [ -s "$DR_DIR/trust.p12" ]
+DR_MICRONAUT_YAML=("http:" "  services:" "    doveadm:" "      ssl:" "        enabled: true"
+	"        trust-store: {path: 'file:$DR_DIR/trust.p12', password: 'tr-Pw1', type: PKCS12}")
+dr_config w2 "$noretry"
+dr_worker_start w2
+: >"$DR_DIR/tls.requests"
+t1=$(dr_job htls htls-Pw --source HTLS)
+dr_wait "$t1" --timeout $((60 * DR_SLOW))
+t2=$(dr_job htls htls-Pw --source HTLS)
+dr_wait "$t2" --timeout $((60 * DR_SLOW))
+is "$(dr_field "$t1" 'j["status"]') $(dr_step "$t1" 'count remote mailbox' 's["success"]')" "SUCCESS true" \
+	"PKCS#12 trust store: the TLS call verifies"
+is "$(dr_field "$t2" '"%s %s" % (j["originMessages"], j["originSize"])')" "9 720" \
+	"  origin counts summed from the mailboxStatus reply (7+2, 700+20)"
+is "$(grep -c . "$DR_DIR/tls.requests")" 4 "  the stand-in recorded kick + mailboxStatus for both jobs"
+is "$(python3 -c 'import json,sys; print(len({json.loads(l)["client_port"] for l in open(sys.argv[1])}))' "$DR_DIR/tls.requests")" 1 \
+	"  all four calls came on one TCP connection (reused across jobs)"
+is "$(python3 -c 'import json,sys; print(sorted({json.loads(l)["auth"] for l in open(sys.argv[1])}))' "$DR_DIR/tls.requests")" "['X-Dovecot-API']" \
+	"  each with the X-Dovecot-API header"
+dr_stop_check w2
 
 # secrets: the API key and password are nowhere
 check "no API key or password in the worker log, details or command logs" \
 	dr_no_secret "$API_KEY" "$DR_DIR/w1.log" "$DR_CMDLOG"
 check "  (password)" dr_no_secret "$API_PW" "$DR_DIR/w1.log" "$DR_CMDLOG"
 check "  (details)" [ -z "$(for u in "${id[@]}"; do dr_json "$u"; done | grep -F -e "$API_KEY" -e "$API_PW")" ]
-dr_stop_check w1
+check "  (the trust store password)" dr_no_secret tr-Pw1 "$DR_DIR/w2.log" "$DR_CMDLOG"
 echo "1..$DW_T"

@@ -8,7 +8,7 @@ It answers POST /doveadm/v1 bodies [[command, params, tag]] in Dovecot's
 shapes: [["doveadmResponse", PAYLOAD, tag]] or [["error", {"type":
 "exitCode", "exitCode": N}, tag]], and appends one JSON line per request to
 --log: {"command", "params", "auth" (the scheme only, never the secret),
-"path"}.
+"path", "client_port" (the TCP connection it came on)}.
 
   --replies FILE  JSON {"command": {"response": PAYLOAD} | {"exitCode": N}}
                   (missing commands: exitCode 64)
@@ -55,7 +55,9 @@ def main():
                 cmd, params, tag = None, None, None
             with open(a.log, "a") as f:
                 f.write(json.dumps({"command": cmd, "params": params,
-                                    "auth": auth, "path": self.path}) + "\n")
+                                    "auth": auth, "path": self.path,
+                                    "client_port": self.client_address[1]})
+                        + "\n")
             if a.mode == "slow":
                 time.sleep(a.delay)
             if a.mode == "status":
