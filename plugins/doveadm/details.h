@@ -15,6 +15,8 @@
 
 /* The spec's operation names. */
 #define OP_KICK_USER "kick user"
+#define OP_KICK_WAIT "kick user wait"
+#define OP_DIRECTOR_FLUSH "director flush metacache"
 #define OP_PRE_COMMAND "pre migration command"
 #define OP_COPY_INBOX "copy imapc inbox"
 #define OP_COUNT_PRE "count local mailbox pre sync"

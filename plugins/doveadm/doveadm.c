@@ -52,7 +52,9 @@ static void warn_block(const struct dmf_host *h, const char *name,
 {
 	const char *keys[8];
 	size_t n = 0;
-	bool kick = c->director.kick.sync || c->director.kick.cutover;
+	bool kick = c->director.kick.sync || c->director.kick.cutover ||
+		    c->director.flush_metacache.sync ||
+		    c->director.flush_metacache.cutover;
 	bool remote_http = c->count.remote &&
 			   c->count.remote_protocol == DOVEADM_REMOTE_HTTP &&
 			   c->count.remote_command == NULL;
@@ -61,11 +63,6 @@ static void warn_block(const struct dmf_host *h, const char *name,
 		keys[n++] = "director.use-sourcehost";
 	if (c->director.move_user)
 		keys[n++] = "director.move-user";
-	if (c->director.flush_metacache.sync ||
-	    c->director.flush_metacache.cutover)
-		keys[n++] = "director.flush-metacache";
-	if (kick && c->director.kick.wait)
-		keys[n++] = "director.kick.wait";
 	if (c->move_duplicates)
 		keys[n++] = "move-duplicates";
 	for (size_t i = 0; i < n; i++)

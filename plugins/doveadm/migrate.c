@@ -527,8 +527,40 @@ static void post_counts(struct dv_job *dj)
 
 /* ------------------------------------------------------ kick (3.6) --- */
 
+/* Whether a failed oboxUserWait is accepted (wait-accept-codes; -1: any
+ * failure). */
+static bool wait_accepted(const struct doveadm_source_conf *c, int exit_code)
+{
+	for (size_t i = 0; i < c->director.kick.n_wait_accept_codes; i++)
+		if (c->director.kick.wait_accept_codes[i] == -1 ||
+		    c->director.kick.wait_accept_codes[i] == exit_code)
+			return true;
+	return false;
+}
+
+/* director.kick.wait: oboxUserWait for the kicked sessions, bounded by
+ * kick.timeout (its exit 65: sessions remain). */
+static bool kick_wait(struct dv_job *dj, const char *user)
+{
+	const struct doveadm_source_conf *c = dj->conf;
+	long long secs = (c->director.kick.timeout_ms + 999) / 1000;
+	struct dv_http_result hr;
+	bool ok;
+	int r;
+
+	r = dv_http_call(dj, "oboxUserWait",
+			 json_pack("{s:s, s:I}", "user", user, "timeout",
+				   (json_int_t)secs),
+			 c->director.kick.timeout_ms + 10000, &hr);
+	ok = r == 0 || wait_accepted(c, r == -EREMOTEIO ? hr.exit_code : -1);
+	details_add(dj->h, dj->job, OP_KICK_WAIT, dv_http_entry(&hr, ok));
+	dv_http_result_free(&hr);
+	return ok;
+}
+
 /* director.kick: directorKick (director) or kick (cluster) of the source
- * user, the very first step.  Exit 68 (no session to kick) is success. */
+ * user, the very first step, then the wait.  Exit 68 (no session to
+ * kick) is success. */
 static void kick_step(struct dv_job *dj)
 {
 	const struct doveadm_source_conf *c = dj->conf;
@@ -551,9 +583,33 @@ static void kick_step(struct dv_job *dj)
 		params, 0, &hr);
 	ok = r == 0 || (r == -EREMOTEIO && hr.exit_code == 68);
 	details_add(dj->h, dj->job, OP_KICK_USER, dv_http_entry(&hr, ok));
+	dv_http_result_free(&hr);
+	if (ok && c->director.kick.wait)
+		ok = kick_wait(dj, user);
 	if (!ok)
 		step_failed(dj, DOVEADM_STEP_DIRECTOR_KICK_USER, "kick user");
+}
+
+/* director.flush-metacache (spec 3.5): metacacheFlush of the source user
+ * through the HTTP API, right after the kick. */
+static void director_flush_step(struct dv_job *dj)
+{
+	const struct doveadm_source_conf *c = dj->conf;
+	struct dv_http_result hr;
+	bool ok;
+
+	if (!(dj->phase == DOVEADM_PHASE_SYNC ?
+		      c->director.flush_metacache.sync :
+		      c->director.flush_metacache.cutover))
+		return;
+	ok = dv_http_call(dj, "metacacheFlush",
+			  json_pack("{s:s}", "user", dv_http_source_user(dj)),
+			  0, &hr) == 0;
+	details_add(dj->h, dj->job, OP_DIRECTOR_FLUSH, dv_http_entry(&hr, ok));
 	dv_http_result_free(&hr);
+	if (!ok)
+		step_failed(dj, DOVEADM_STEP_DIRECTOR_FLUSH_METACACHE,
+			    "director flush metacache");
 }
 
 static void run_steps(struct dv_job *dj)
@@ -565,6 +621,8 @@ static void run_steps(struct dv_job *dj)
 	bool copied = false, sync_ok = false;
 
 	kick_step(dj);
+	if (!dj->failed)
+		director_flush_step(dj);
 	if (!dj->failed && phasecmd_get(dj, DV_CMD_PRE, &cmd) &&
 	    !run_defined(dj, &cmd, OP_PRE_COMMAND, "pre"))
 		step_failed(dj, DOVEADM_STEP_PRE_MIGRATION_COMMAND,

@@ -1,0 +1,86 @@
+#!/bin/bash
+# test_doveadm_director.sh - director.kick with wait (directorKick, then
+# oboxUserWait bounded by kick.timeout, wait-accept-codes) and
+# director.flush-metacache (metacacheFlush) through the doveadm HTTP API
+# client.  Community Dovecot 2.3 cannot serve directorKick (no director
+# here), oboxUserWait or metacacheFlush (Dovecot Pro / obox only), so a
+# stand-in HTTP server (lib/http_standin.py) answers in Dovecot's shapes
+# ([["doveadmResponse", [], tag]] / [["error", {"type": "exitCode",
+# "exitCode": N}, tag]]) and records every request; the migration itself
+# runs against the real Dovecots.  Checked: each request sequence, the
+# details entries, and the failure flag director-kick-user /
+# director-flush-metacache.
+. "${abs_top_srcdir:-$(dirname "$0")/../..}/tests/integration/lib/doveadm_rig.sh"
+dr_skip_unless_ready
+dr_init dvdir
+
+like_() {
+	case "$1" in
+	*"$2"*) ok_ "$3" ;;
+	*) nok_ "$3"; echo "#   got: '$1'"; echo "#   expected to contain: '$2'" ;;
+	esac
+}
+noretry='retry: {max: 0, code-max: {}}'
+echo '{"directorKick": {"response": []}, "oboxUserWait": {"response": []}, "metacacheFlush": {"response": []}}' >"$DR_DIR/ok.json"
+echo '{"directorKick": {"response": []}, "oboxUserWait": {"exitCode": 65}, "metacacheFlush": {"exitCode": 75}}' >"$DR_DIR/bad.json"
+dr_http_standin good --replies "$DR_DIR/ok.json"
+good=http://127.0.0.1:$DR_HTTP_STANDIN_PORT
+dr_http_standin bad --replies "$DR_DIR/bad.json"
+bad=http://127.0.0.1:$DR_HTTP_STANDIN_PORT
+http() { echo "http: {type: director, url: $1, username: doveadm, password: 'st-Pw-9'}"; }
+
+dr_source DOK "$noretry" "$(http "$good")" \
+	"director: {kick: {sync: true, wait: true, timeout: 3s}, flush-metacache: {sync: true}}"
+dr_source DW65 "$noretry" "$(http "$bad")" "director: {kick: {sync: true, wait: true, timeout: 2s}}" \
+	"failure-flags: {pre: {director-kick-user: true}}"
+dr_source DW65ACC "$noretry" "$(http "$bad")" \
+	"director: {kick: {sync: true, wait: true, timeout: 2s, wait-accept-codes: [65]}}" \
+	"failure-flags: {pre: {director-kick-user: true}}"
+dr_source DFL "$noretry" "$(http "$bad")" "director: {flush-metacache: {sync: true}}"
+dr_source DFLF "$noretry" "$(http "$bad")" "director: {flush-metacache: {sync: true}}" \
+	"failure-flags: {pre: {director-flush-metacache: true}}"
+for u in dok dw65 dwacc dfl dflf; do dr_user "$u" "$u-Pw" 4 2; done
+dr_config w1 "$noretry"
+dr_worker_start w1
+
+reqs() { # the stand-in's requests for user U: "command params" lines
+	python3 -c '
+import json, sys
+for l in open(sys.argv[1]):
+    r = json.loads(l)
+    p = r["params"] or {}
+    if p.get("user") == sys.argv[2]:
+        print(r["command"], json.dumps(p, sort_keys=True), r["auth"], r["path"])' "$DR_DIR/$1.requests" "$2"
+}
+
+a=$(dr_job dok dok-Pw --source DOK)
+dr_wait "$a" --timeout $((60 * DR_SLOW))
+is "$(dr_field "$a" 'j["status"]')" SUCCESS "kick + wait + flush: SUCCESS"
+is "$(reqs good dok | tr '\n' '|')" \
+	'directorKick {"user": "dok"} Basic /doveadm/v1|oboxUserWait {"timeout": 3, "user": "dok"} Basic /doveadm/v1|metacacheFlush {"user": "dok"} Basic /doveadm/v1|' \
+	"  the requests, in order: directorKick, oboxUserWait (timeout 3 s), metacacheFlush"
+is "$(dr_field "$a" '"|".join(steps()[:4])')" "kick user|kick user wait|director flush metacache|count local mailbox pre sync" \
+	"  the details: kick, wait, flush come first"
+is "$(dr_field "$a" '[step(n)["success"] for n in ("kick user", "kick user wait", "director flush metacache")]')" \
+	"[true, true, true]" "  each entry successful"
+is "$(dr_count "$TGT_CONF" dok)" "$(dr_count "$SRC_CONF" dok)" "  and the migration ran"
+
+b=$(dr_job dw65 dw65-Pw --source DW65)
+c=$(dr_job dwacc dwacc-Pw --source DW65ACC)
+d=$(dr_job dfl dfl-Pw --source DFL)
+e=$(dr_job dflf dflf-Pw --source DFLF)
+dr_wait "$b" "$c" "$d" "$e" --timeout $((60 * DR_SLOW))
+is "$(dr_field "$b" 'j["status"]')" FAILURE "oboxUserWait exit 65 with director-kick-user: FAILURE"
+like_ "$(dr_step "$b" 'kick user wait' 's["errors"]')" "exitCode 65" "  the wait entry gives the reason"
+is "$(dr_step "$b" 'kick user wait' 's["exitCode"]')" 65 "  and its exit code"
+is "$(dr_step "$b" dsync 's')" None "  no migration"
+like_ "$(dr_field "$b" 'j["error"]')" "director-kick-user" "  the error names the flag"
+is "$(dr_field "$c" 'j["status"]')" SUCCESS "wait-accept-codes [65]: the same reply is accepted"
+is "$(dr_step "$c" 'kick user wait' 's["success"]')" true "  the wait entry counts as success"
+is "$(dr_field "$d" 'j["status"]')" SUCCESS "metacacheFlush exit 75 without a flag: SUCCESS"
+like_ "$(dr_step "$d" 'director flush metacache' 's["errors"]')" "exitCode 75" "  the reason in the entry"
+is "$(dr_field "$e" 'j["status"]')" FAILURE "metacacheFlush exit 75 with director-flush-metacache: FAILURE"
+is "$(reqs bad dflf | cut -d' ' -f1 | tr '\n' ' ')" "metacacheFlush " "  one metacacheFlush request, no kick"
+check "the stand-in password is in no log" dr_no_secret st-Pw-9 "$DR_DIR/w1.log" "$DR_CMDLOG"
+dr_stop_check w1
+echo "1..$DW_T"
