@@ -54,15 +54,14 @@ static void warn_block(const struct dmf_host *h, const char *name,
 	size_t n = 0;
 	bool kick = c->director.kick.sync || c->director.kick.cutover ||
 		    c->director.flush_metacache.sync ||
-		    c->director.flush_metacache.cutover;
+		    c->director.flush_metacache.cutover ||
+		    c->director.move_user;
 	bool remote_http = c->count.remote &&
 			   c->count.remote_protocol == DOVEADM_REMOTE_HTTP &&
 			   c->count.remote_command == NULL;
 
 	if (c->director.use_sourcehost)
 		keys[n++] = "director.use-sourcehost";
-	if (c->director.move_user)
-		keys[n++] = "director.move-user";
 	if (c->move_duplicates)
 		keys[n++] = "move-duplicates";
 	for (size_t i = 0; i < n; i++)

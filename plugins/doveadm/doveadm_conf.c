@@ -647,6 +647,11 @@ static int parse_block(struct pctx *x, struct doveadm_source_conf *c)
 	TRY(get_str(x, "http.director-tag", &c->http.director_tag));
 	TRY(get_bool(x, "http.use-only-tagged", &c->http.use_only_tagged));
 	c->http.configured = c->http.url != NULL;
+	if (c->director.move_user && c->http.type == DOVEADM_HTTP_CLUSTER)
+		return path_error(x, node_at(x, "director.move-user"),
+				  "director.move-user",
+				  "needs http.type director (a cluster has "
+				  "no directorMove)");
 
 	TRY(get_str(x, "doveadm.host", &c->doveadm.host));
 	TRY(get_str(x, "doveadm.password", &c->doveadm.password));

@@ -1,7 +1,10 @@
 /* migrate.c - the order of operations of one job (migrate.h). */
 #include "dmf-build.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <ifaddrs.h>
+#include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -612,6 +615,88 @@ static void director_flush_step(struct dv_job *dj)
 			    "director flush metacache");
 }
 
+/* ------------------------------------------------- move user (3.8) --- */
+
+/* Whether `ip` is one of this machine's addresses (getifaddrs). */
+static bool is_own_address(const char *ip)
+{
+	struct ifaddrs *ifs = NULL, *i;
+	bool found = false;
+
+	if (ip == NULL || getifaddrs(&ifs) < 0)
+		return false;
+	for (i = ifs; i != NULL && !found; i = i->ifa_next) {
+		char buf[INET6_ADDRSTRLEN];
+		const void *a;
+
+		if (i->ifa_addr == NULL)
+			continue;
+		if (i->ifa_addr->sa_family == AF_INET)
+			a = &((struct sockaddr_in *)(void *)i->ifa_addr)
+				     ->sin_addr;
+		else if (i->ifa_addr->sa_family == AF_INET6)
+			a = &((struct sockaddr_in6 *)(void *)i->ifa_addr)
+				     ->sin6_addr;
+		else
+			continue;
+		if (inet_ntop(i->ifa_addr->sa_family, a, buf, sizeof(buf)) !=
+			    NULL &&
+		    strcmp(buf, ip) == 0)
+			found = true;
+	}
+	freeifaddrs(ifs);
+	return found;
+}
+
+/* director.move-user: the backends of directorStatus ("mail server ip"),
+ * the one that is this worker, then directorMove of the target user
+ * there.  Refused when this worker is not among them. */
+static void move_user_step(struct dv_job *dj)
+{
+	struct dv_http_result hr;
+	const char *self = NULL;
+	json_t *item;
+	size_t i;
+	bool ok;
+
+	if (!dj->conf->director.move_user)
+		return;
+	ok = dv_http_call(dj, "directorStatus", NULL, 0, &hr) == 0;
+	if (ok) {
+		json_array_foreach(hr.payload, i, item)
+		{
+			const char *ip = json_string_value(
+				json_object_get(item, "mail server ip"));
+			if (is_own_address(ip)) {
+				self = ip;
+				break;
+			}
+		}
+		if (self == NULL) {
+			free(hr.error);
+			hr.error = strdup("this worker is not among the "
+					  "director's backends "
+					  "(directorStatus)");
+			ok = false;
+		}
+	}
+	if (ok) {
+		char *host = strdup(self);
+
+		dv_http_result_free(&hr);
+		ok = host != NULL &&
+		     dv_http_call(dj, "directorMove",
+				  json_pack("{s:s, s:s}", "user", dj->uid,
+					    "host", host),
+				  0, &hr) == 0;
+		free(host);
+	}
+	details_add(dj->h, dj->job, OP_MOVE_USER, dv_http_entry(&hr, ok));
+	dv_http_result_free(&hr);
+	if (!ok)
+		step_failed(dj, DOVEADM_STEP_DIRECTOR_MOVE_USER, "move user");
+}
+
 static void run_steps(struct dv_job *dj)
 {
 	const struct doveadm_source_conf *c = dj->conf;
@@ -623,6 +708,8 @@ static void run_steps(struct dv_job *dj)
 	kick_step(dj);
 	if (!dj->failed)
 		director_flush_step(dj);
+	if (!dj->failed)
+		move_user_step(dj);
 	if (!dj->failed && phasecmd_get(dj, DV_CMD_PRE, &cmd) &&
 	    !run_defined(dj, &cmd, OP_PRE_COMMAND, "pre"))
 		step_failed(dj, DOVEADM_STEP_PRE_MIGRATION_COMMAND,

@@ -27,6 +27,12 @@ dr_http_standin good --replies "$DR_DIR/ok.json"
 good=http://127.0.0.1:$DR_HTTP_STANDIN_PORT
 dr_http_standin bad --replies "$DR_DIR/bad.json"
 bad=http://127.0.0.1:$DR_HTTP_STANDIN_PORT
+echo '{"directorStatus": {"response": [{"mail server ip": "192.0.2.7", "tag": "", "vhosts": "100", "state": "up", "state changed": "0", "users": "5"}, {"mail server ip": "127.0.0.1", "tag": "", "vhosts": "100", "state": "up", "state changed": "0", "users": "3"}]}, "directorMove": {"response": []}}' >"$DR_DIR/mv.json"
+echo '{"directorStatus": {"response": [{"mail server ip": "192.0.2.7", "tag": "", "vhosts": "100", "state": "up", "state changed": "0", "users": "5"}]}, "directorMove": {"response": []}}' >"$DR_DIR/mvno.json"
+dr_http_standin mv --replies "$DR_DIR/mv.json"
+mv=http://127.0.0.1:$DR_HTTP_STANDIN_PORT
+dr_http_standin mvno --replies "$DR_DIR/mvno.json"
+mvno=http://127.0.0.1:$DR_HTTP_STANDIN_PORT
 http() { echo "http: {type: director, url: $1, username: doveadm, password: 'st-Pw-9'}"; }
 
 dr_source DOK "$noretry" "$(http "$good")" \
@@ -39,6 +45,11 @@ dr_source DW65ACC "$noretry" "$(http "$bad")" \
 dr_source DFL "$noretry" "$(http "$bad")" "director: {flush-metacache: {sync: true}}"
 dr_source DFLF "$noretry" "$(http "$bad")" "director: {flush-metacache: {sync: true}}" \
 	"failure-flags: {pre: {director-flush-metacache: true}}"
+dr_source DMV "$noretry" "$(http "$mv")" "director: {move-user: true}"
+dr_source DMVNO "$noretry" "$(http "$mvno")" "director: {move-user: true}" \
+	"failure-flags: {pre: {director-move-user: true}}"
+dr_source DMVC "$noretry" "http: {type: cluster, url: $mv}" "director: {move-user: true}"
+for u in dmv dmvno dmvc; do dr_user "$u" "$u-Pw" 3 4; done
 for u in dok dw65 dwacc dfl dflf; do dr_user "$u" "$u-Pw" 4 2; done
 dr_config w1 "$noretry"
 dr_worker_start w1
@@ -81,6 +92,23 @@ is "$(dr_field "$d" 'j["status"]')" SUCCESS "metacacheFlush exit 75 without a fl
 like_ "$(dr_step "$d" 'director flush metacache' 's["errors"]')" "exitCode 75" "  the reason in the entry"
 is "$(dr_field "$e" 'j["status"]')" FAILURE "metacacheFlush exit 75 with director-flush-metacache: FAILURE"
 is "$(reqs bad dflf | cut -d' ' -f1 | tr '\n' ' ')" "metacacheFlush " "  one metacacheFlush request, no kick"
+# move-user (spec 3.8): directorStatus, this worker (127.0.0.1 is one of
+# its addresses) among the backends, directorMove of the target user
+m=$(dr_job dmv dmv-Pw --source DMV)
+n=$(dr_job dmvno dmvno-Pw --source DMVNO)
+o=$(dr_job dmvc dmvc-Pw --source DMVC)
+dr_wait "$m" "$n" "$o" --timeout $((60 * DR_SLOW))
+is "$(dr_field "$m" 'j["status"]')" SUCCESS "move-user: SUCCESS"
+is "$(python3 -c 'import json,sys; print("|".join(r["command"] + " " + json.dumps(r["params"], sort_keys=True) for r in map(json.loads, open(sys.argv[1]))))' "$DR_DIR/mv.requests")" \
+	'directorStatus {}|directorMove {"host": "127.0.0.1", "user": "dmv"}' \
+	"  directorStatus, then directorMove of the user to this worker's address"
+is "$(dr_step "$m" 'move user' 's["success"]')" true "  move user entry: success"
+is "$(dr_field "$n" 'j["status"]')" FAILURE "move-user, this worker not a backend, flagged: FAILURE"
+like_ "$(dr_step "$n" 'move user' 's["errors"]')" "not among the director's backends" "  the reason"
+is "$(cut -d'"' -f4 "$DR_DIR/mvno.requests" | tr '\n' ' ')" "directorStatus " "  no directorMove was sent"
+is "$(dr_field "$o" 'j["status"]')" FAILURE "move-user with http.type cluster: FAILURE"
+like_ "$(dr_field "$o" 'j["error"]')" "director.move-user" "  a configuration error naming the key"
+check "  and the worker said so at start" grep -q "DMVC.director.move-user.*needs http.type director" "$DR_DIR/w1.log"
 check "the stand-in password is in no log" dr_no_secret st-Pw-9 "$DR_DIR/w1.log" "$DR_CMDLOG"
 dr_stop_check w1
 echo "1..$DW_T"
