@@ -136,7 +136,8 @@ const struct mdb_prop mdb_props[] = {
 	{ DMF_MDB_CONTAINER, MDB_INJECT,
 	  "the doveadm worker's fetch-container lookup", NOT_FROM_ROW },
 	{ DMF_MDB_DIRECTOR_SOURCEHOST, MDB_INJECT,
-	  "the director lookup (not supported yet: empty)", NOT_FROM_ROW },
+	  "the doveadm worker's director lookup (use-sourcehost)",
+	  NOT_FROM_ROW },
 };
 
 const size_t mdb_n_props = sizeof(mdb_props) / sizeof(mdb_props[0]);

@@ -18,6 +18,7 @@
 #define OP_KICK_WAIT "kick user wait"
 #define OP_DIRECTOR_FLUSH "director flush metacache"
 #define OP_MOVE_USER "move user"
+#define OP_USE_SOURCEHOST "use sourcehost"
 #define OP_PRE_COMMAND "pre migration command"
 #define OP_COPY_INBOX "copy imapc inbox"
 #define OP_COUNT_PRE "count local mailbox pre sync"

@@ -55,13 +55,11 @@ static void warn_block(const struct dmf_host *h, const char *name,
 	bool kick = c->director.kick.sync || c->director.kick.cutover ||
 		    c->director.flush_metacache.sync ||
 		    c->director.flush_metacache.cutover ||
-		    c->director.move_user;
+		    c->director.move_user || c->director.use_sourcehost;
 	bool remote_http = c->count.remote &&
 			   c->count.remote_protocol == DOVEADM_REMOTE_HTTP &&
 			   c->count.remote_command == NULL;
 
-	if (c->director.use_sourcehost)
-		keys[n++] = "director.use-sourcehost";
 	if (c->move_duplicates)
 		keys[n++] = "move-duplicates";
 	for (size_t i = 0; i < n; i++)

@@ -42,6 +42,8 @@ struct dv_job {
 	char *container; /* fetch-container's value, or NULL */
 	bool container_in_job; /* set as the job's property (ABI 1.4) */
 	json_t *sh_commands; /* the sourcehost's commands (phasecmd.h) */
+	char *sh_name; /* the sourcehost director.use-sourcehost chose */
+	char *sh_host; /* its host (dj->imapc.host may point here) */
 	bool failed; /* the job fails (dsync or a flagged step) */
 	char *error; /* the first reason it fails */
 };

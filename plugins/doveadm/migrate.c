@@ -697,6 +697,132 @@ static void move_user_step(struct dv_job *dj)
 		step_failed(dj, DOVEADM_STEP_DIRECTOR_MOVE_USER, "move user");
 }
 
+/* --------------------------------------------- use sourcehost (3.7) --- */
+
+/* A random backend of directorStatus (only those tagged director-tag
+ * with use-only-tagged); allocated, or NULL. */
+static char *random_backend(const struct doveadm_source_conf *c,
+			    const json_t *status)
+{
+	const char *pick[64];
+	size_t n = 0, i;
+	json_t *item;
+
+	json_array_foreach(status, i, item)
+	{
+		const char *ip = json_string_value(
+			json_object_get(item, "mail server ip"));
+		const char *tag =
+			json_string_value(json_object_get(item, "tag"));
+
+		if (ip == NULL || *ip == '\0' || n == 64)
+			continue;
+		if (c->http.use_only_tagged &&
+		    strcmp(tag != NULL ? tag : "",
+			   c->http.director_tag != NULL ? c->http.director_tag :
+							  "") != 0)
+			continue;
+		pick[n++] = ip;
+	}
+	if (n == 0)
+		return NULL;
+	return strdup(pick[(size_t)random() % n]);
+}
+
+/* The user's backend from directorMap; else a random one, moved there. */
+static char *director_backend(struct dv_job *dj, struct dv_http_result *hr)
+{
+	const char *user = dv_http_source_user(dj);
+	const char *ip;
+	char *backend = NULL;
+
+	if (dv_http_call(dj, "directorMap", json_pack("{s:s}", "user", user), 0,
+			 hr) < 0)
+		return NULL;
+	ip = json_string_value(json_object_get(json_array_get(hr->payload, 0),
+					       "mail server ip"));
+	if (ip != NULL && *ip != '\0')
+		return strdup(ip);
+	dv_http_result_free(hr);
+	if (dv_http_call(dj, "directorStatus", NULL, 0, hr) < 0)
+		return NULL;
+	backend = random_backend(dj->conf, hr->payload);
+	dv_http_result_free(hr);
+	if (backend == NULL) {
+		hr->error = strdup("the director has no backend to move the "
+				   "user to");
+		return NULL;
+	}
+	if (dv_http_call(dj, "directorMove",
+			 json_pack("{s:s, s:s}", "user", user, "host", backend),
+			 0, hr) < 0) {
+		free(backend);
+		return NULL;
+	}
+	return backend;
+}
+
+/* Take the sourcehost definition named `backend`, when there is one: its
+ * host, port and ssl (unless imapc.* set them) and its commands. */
+static int adopt_sourcehost(struct dv_job *dj, const char *backend,
+			    char **error_r)
+{
+	const struct dmf_host *h = dj->h;
+	const struct doveadm_source_conf *c = dj->conf;
+	struct dmf_sourcehost *sh = NULL;
+	int r;
+
+	*error_r = NULL;
+	if (!DMF_HAS(struct dmf_host, h, db) || h->db == NULL ||
+	    h->db->sourcehost(backend, &sh) < 0)
+		return 0; /* none: the user's own sourcehost stays */
+	dj->sh_host = strdup(sh->host);
+	if (c->imapc.host == NULL && dj->sh_host != NULL)
+		dj->imapc.host = dj->sh_host;
+	if (c->imapc.port <= 0 && sh->port > 0) {
+		snprintf(dj->imapc.port_buf, sizeof(dj->imapc.port_buf), "%u",
+			 sh->port);
+		dj->imapc.port = dj->imapc.port_buf;
+	}
+	r = phasecmd_replace(dj, sh->commands, backend, error_r);
+	h->db->sourcehost_free(&sh);
+	return r;
+}
+
+static void use_sourcehost_step(struct dv_job *dj)
+{
+	struct dv_http_result hr = { .exit_code = -1 };
+	char *backend, *error = NULL;
+	bool ok;
+
+	if (!dj->conf->director.use_sourcehost)
+		return;
+	backend = director_backend(dj, &hr);
+	ok = backend != NULL;
+	if (ok && DMF_HAS(struct dmf_host_job, dj->h->job, set_property))
+		(void)dj->h->job->set_property(
+			dj->job, DMF_MDB_DIRECTOR_SOURCEHOST, backend, 0);
+	if (ok && adopt_sourcehost(dj, backend, &error) < 0) {
+		dv_job_fail(dj, "configuration error: %s",
+			    error != NULL ? error : "out of memory");
+		free(hr.error);
+		hr.error = error;
+		error = NULL;
+		ok = false;
+	}
+	if (ok)
+		dj->h->log->log(DMF_LOG_INFO, dj->job,
+				"use-sourcehost: the user's backend is %s",
+				backend);
+	details_add(dj->h, dj->job, OP_USE_SOURCEHOST, dv_http_entry(&hr, ok));
+	dv_http_result_free(&hr);
+	free(backend);
+	free(error);
+	if (!ok)
+		step_failed(dj, DOVEADM_STEP_DIRECTOR_USE_SOURCEHOST,
+			    "use sourcehost");
+}
+
 static void run_steps(struct dv_job *dj)
 {
 	const struct doveadm_source_conf *c = dj->conf;
@@ -710,6 +836,8 @@ static void run_steps(struct dv_job *dj)
 		director_flush_step(dj);
 	if (!dj->failed)
 		move_user_step(dj);
+	if (!dj->failed)
+		use_sourcehost_step(dj);
 	if (!dj->failed && phasecmd_get(dj, DV_CMD_PRE, &cmd) &&
 	    !run_defined(dj, &cmd, OP_PRE_COMMAND, "pre"))
 		step_failed(dj, DOVEADM_STEP_PRE_MIGRATION_COMMAND,
@@ -849,6 +977,8 @@ done:
 				       dj.error != NULL ? dj.error : "failed");
 	jobconf_remove(&dj.jobconf);
 	free(dj.include);
+	free(dj.sh_name);
+	free(dj.sh_host);
 	json_decref(dj.sh_commands);
 	free(dj.error);
 	free(dj.container);

@@ -13,14 +13,34 @@ static const char *const step_names[] = { "pre", "sync", "post", "failure" };
 
 static const char *sourcehost_name(const struct dv_job *dj)
 {
-	const char *n = dj->h->job->property(dj->job, "sourcehostname");
+	const char *n = dj->sh_name != NULL ?
+				dj->sh_name :
+				dj->h->job->property(dj->job, "sourcehostname");
 
 	return n != NULL && *n != '\0' ? n : "?";
 }
 
+static int load_text(struct dv_job *dj, const char *text, char **error_r);
+
 int phasecmd_load(struct dv_job *dj, char **error_r)
 {
-	const char *text = dj->h->job->property(dj->job, "sourcehostcommands");
+	return load_text(dj,
+			 dj->h->job->property(dj->job, "sourcehostcommands"),
+			 error_r);
+}
+
+int phasecmd_replace(struct dv_job *dj, const char *text, const char *name,
+		     char **error_r)
+{
+	free(dj->sh_name);
+	dj->sh_name = strdup(name);
+	json_decref(dj->sh_commands);
+	dj->sh_commands = NULL;
+	return load_text(dj, text, error_r);
+}
+
+static int load_text(struct dv_job *dj, const char *text, char **error_r)
+{
 	json_error_t je;
 	json_t *all;
 

@@ -35,6 +35,11 @@ struct dv_cmd {
  */
 int phasecmd_load(struct dv_job *dj, char **error_r);
 
+/* Replace dj->sh_commands by `text`, the commands of sourcehost `name`
+ * (director.use-sourcehost found another one); as phasecmd_load. */
+int phasecmd_replace(struct dv_job *dj, const char *text, const char *name,
+		     char **error_r);
+
 /* The definition of `step` in the job's phase; false when there is none
  * (the built-in behaviour applies). */
 bool phasecmd_get(const struct dv_job *dj, enum dv_cmd_step step,

@@ -21,6 +21,7 @@ like_() {
 	esac
 }
 noretry='retry: {max: 0, code-max: {}}'
+down=http://127.0.0.1:$(rig_free_port)
 echo '{"directorKick": {"response": []}, "oboxUserWait": {"response": []}, "metacacheFlush": {"response": []}}' >"$DR_DIR/ok.json"
 echo '{"directorKick": {"response": []}, "oboxUserWait": {"exitCode": 65}, "metacacheFlush": {"exitCode": 75}}' >"$DR_DIR/bad.json"
 dr_http_standin good --replies "$DR_DIR/ok.json"
@@ -33,6 +34,20 @@ dr_http_standin mv --replies "$DR_DIR/mv.json"
 mv=http://127.0.0.1:$DR_HTTP_STANDIN_PORT
 dr_http_standin mvno --replies "$DR_DIR/mvno.json"
 mvno=http://127.0.0.1:$DR_HTTP_STANDIN_PORT
+# use-sourcehost: the map names backend 10.9.9.9 (map), or nothing (nomap:
+# a random tagged backend of directorStatus, then directorMove)
+echo '{"directorMap": {"response": [{"user": "dus1", "hash": "1234", "mail server ip": "10.9.9.9", "expire time": "0"}]}}' >"$DR_DIR/map.json"
+echo '{"directorMap": {"response": [{"user": "dus2", "hash": "1234", "mail server ip": "", "expire time": ""}]}, "directorStatus": {"response": [{"mail server ip": "10.8.8.8", "tag": "", "vhosts": "100", "state": "up", "state changed": "0", "users": "1"}, {"mail server ip": "10.9.9.9", "tag": "t1", "vhosts": "100", "state": "up", "state changed": "0", "users": "1"}]}, "directorMove": {"response": []}}' >"$DR_DIR/nomap.json"
+dr_http_standin map --replies "$DR_DIR/map.json"
+map=http://127.0.0.1:$DR_HTTP_STANDIN_PORT
+dr_http_standin nomap --replies "$DR_DIR/nomap.json"
+nomap=http://127.0.0.1:$DR_HTTP_STANDIN_PORT
+mlog=$DR_DIR/marks.log
+# the backend's sourcehost definition: the real source, with a pre command
+# that shows %{mdb:directorSourcehost}; the users' own sourcehost is dead
+$DMFCTL sourcehost add 10.9.9.9 --host 127.0.0.1 --port "$SRC_IMAP_PORT" --ssl no --commands \
+	"{\"sync\": {\"pre\": {\"name\": \"/bin/sh\", \"arguments\": [\"-c\", \"echo \\\"pre \$1 \$2\\\" >> $mlog\", \"sh\", \"%{mdb:uid}\", \"%{mdb:directorSourcehost}\"]}}}" >/dev/null
+$DMFCTL sourcehost add dead --host 127.0.0.1 --port "$(rig_free_port)" --ssl no >/dev/null
 http() { echo "http: {type: director, url: $1, username: doveadm, password: 'st-Pw-9'}"; }
 
 dr_source DOK "$noretry" "$(http "$good")" \
@@ -49,6 +64,12 @@ dr_source DMV "$noretry" "$(http "$mv")" "director: {move-user: true}"
 dr_source DMVNO "$noretry" "$(http "$mvno")" "director: {move-user: true}" \
 	"failure-flags: {pre: {director-move-user: true}}"
 dr_source DMVC "$noretry" "http: {type: cluster, url: $mv}" "director: {move-user: true}"
+dr_source DUS "$noretry" "$(http "$map")" "director: {use-sourcehost: true}"
+dr_source DUST "$noretry" "http: {type: director, url: $nomap, director-tag: t1, use-only-tagged: true}" \
+	"director: {use-sourcehost: true}"
+dr_source DUSF "$noretry" "http: {type: director, url: $down}" "director: {use-sourcehost: true}" \
+	"failure-flags: {pre: {director-use-sourcehost: true}}"
+for u in dus1 dus2 dus3; do dr_user "$u" "$u-Pw" 3 5; done
 for u in dmv dmvno dmvc; do dr_user "$u" "$u-Pw" 3 4; done
 for u in dok dw65 dwacc dfl dflf; do dr_user "$u" "$u-Pw" 4 2; done
 dr_config w1 "$noretry"
@@ -109,6 +130,22 @@ is "$(cut -d'"' -f4 "$DR_DIR/mvno.requests" | tr '\n' ' ')" "directorStatus " " 
 is "$(dr_field "$o" 'j["status"]')" FAILURE "move-user with http.type cluster: FAILURE"
 like_ "$(dr_field "$o" 'j["error"]')" "director.move-user" "  a configuration error naming the key"
 check "  and the worker said so at start" grep -q "DMVC.director.move-user.*needs http.type director" "$DR_DIR/w1.log"
+# use-sourcehost (spec 3.7)
+p=$(dr_job dus1 dus1-Pw --source DUS --sourcehost dead)
+q=$(dr_job dus2 dus2-Pw --source DUST --sourcehost dead)
+r=$(dr_job dus3 dus3-Pw --source DUSF --sourcehost dead)
+dr_wait "$p" "$q" "$r" --timeout $((60 * DR_SLOW))
+is "$(dr_field "$p" 'j["status"]')" SUCCESS "use-sourcehost (mapped): SUCCESS through the backend's sourcehost"
+is "$(cut -d'"' -f4 "$DR_DIR/map.requests" | tr '\n' ' ')" "directorMap " "  one directorMap, no move"
+is "$(grep ' dus1 ' "$mlog")" "pre dus1 10.9.9.9" "  the backend's pre command ran, with %{mdb:directorSourcehost}"
+is "$(dr_count "$TGT_CONF" dus1)" "$(dr_count "$SRC_CONF" dus1)" "  migrated from the backend's host, not the dead one"
+is "$(dr_step "$p" 'use sourcehost' 's["success"]')" true "  use sourcehost entry: success"
+is "$(dr_field "$q" 'j["status"]')" SUCCESS "use-sourcehost (no backend yet): SUCCESS"
+is "$(python3 -c 'import json,sys; print("|".join(r["command"] + " " + json.dumps(r["params"], sort_keys=True) for r in map(json.loads, open(sys.argv[1]))))' "$DR_DIR/nomap.requests")" \
+	'directorMap {"user": "dus2"}|directorStatus {}|directorMove {"host": "10.9.9.9", "user": "dus2"}' \
+	"  directorMap, directorStatus, directorMove to the only backend tagged t1"
+is "$(dr_field "$r" 'j["status"]')" FAILURE "director down, flagged use-sourcehost: FAILURE"
+like_ "$(dr_step "$r" 'use sourcehost' 's["errors"]')" "Connection refused" "  the reason"
 check "the stand-in password is in no log" dr_no_secret st-Pw-9 "$DR_DIR/w1.log" "$DR_CMDLOG"
 dr_stop_check w1
 echo "1..$DW_T"

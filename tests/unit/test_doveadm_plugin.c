@@ -278,7 +278,6 @@ static void make_yaml(void)
 		 "      FLAGS:\n"
 		 "        director:\n"
 		 "          enabled: true\n"
-		 "          use-sourcehost: true\n"
 		 "        move-duplicates: true\n"
 		 "        count:\n"
 		 "          pre: false\n"
@@ -654,10 +653,8 @@ int main(void)
 	job_free(&job);
 
 	fflush(logf);
-	like(logbuf,
-	     "dmf.doveadm.source.FLAGS.director.use-sourcehost is not "
-	     "supported yet",
-	     "init warns about director.use-sourcehost");
+	ok(!has(logbuf, "director.enabled is not supported"),
+	   "director.enabled alone: no warning (no effect of its own)");
 	like(logbuf,
 	     "dmf.doveadm.source.FLAGS.move-duplicates is not "
 	     "supported yet",
