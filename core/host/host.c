@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "client/doveadm_http.h"
+#include "client/imap_move.h"
 #include "dmf/plugin.h"
 #include "host/host.h"
 #include "host/host_db.h"
@@ -363,6 +364,7 @@ int host_init(const struct config *cfg, const char *type, char **error_r)
 	host.crypto = host_crypto_table();
 	host.db = host_db_table();
 	host.http = dhttp_table();
+	host.imap = imap_move_table();
 	return 0;
 }
 
@@ -390,6 +392,7 @@ void host_deinit(void)
 	host.crypto = NULL;
 	host.db = NULL;
 	host.http = NULL;
+	host.imap = NULL;
 	host_db_set_pool(NULL);
 	free(host_type);
 	host_type = NULL;

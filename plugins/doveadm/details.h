@@ -23,6 +23,7 @@
 #define OP_COPY_INBOX "copy imapc inbox"
 #define OP_COUNT_PRE "count local mailbox pre sync"
 #define OP_DSYNC "dsync"
+#define OP_MOVE_DUPLICATES "move duplicates"
 #define OP_REMOVE_INBOX "remove imapc inbox"
 #define OP_COUNT_POST "count local mailbox post sync"
 #define OP_COUNT_REMOTE "count remote mailbox"

@@ -1,7 +1,7 @@
 /*
  * doveadm.c - the `doveadm` job worker (spec section 3): the descriptor,
  * init (plugin-wide settings, analyzer patterns, the config check of
- * confprobe.h, warnings for the features not supported yet), run (migrate.c) and fini.
+ * confprobe.h, warnings for HTTP API features without http.url), run (migrate.c) and fini.
  *
  *   dmf:
  *     doveadm:
@@ -50,8 +50,6 @@ static int get_str(const struct dmf_host *h, const struct dmf_conf *root,
 static void warn_block(const struct dmf_host *h, const char *name,
 		       const struct doveadm_source_conf *c)
 {
-	const char *keys[8];
-	size_t n = 0;
 	bool kick = c->director.kick.sync || c->director.kick.cutover ||
 		    c->director.flush_metacache.sync ||
 		    c->director.flush_metacache.cutover ||
@@ -60,13 +58,6 @@ static void warn_block(const struct dmf_host *h, const char *name,
 			   c->count.remote_protocol == DOVEADM_REMOTE_HTTP &&
 			   c->count.remote_command == NULL;
 
-	if (c->move_duplicates)
-		keys[n++] = "move-duplicates";
-	for (size_t i = 0; i < n; i++)
-		h->log->log(DMF_LOG_WARN, NULL,
-			    "dmf.doveadm.source.%s.%s is not supported yet "
-			    "and is ignored (docs/doveadm.md)",
-			    name, keys[i]);
 	if ((kick || remote_http) && !c->http.configured)
 		h->log->log(DMF_LOG_WARN, NULL,
 			    "dmf.doveadm.source.%s: %s needs http.url (the "
@@ -82,8 +73,8 @@ static void warn_block(const struct dmf_host *h, const char *name,
 			    name);
 }
 
-/* Parse every source block once: report errors early, warn about the
- * features not supported yet. */
+/* Parse every source block once: report errors early, warn about HTTP
+ * API features without http.url. */
 static void check_blocks(const struct dmf_host *h, const struct dmf_conf *root)
 {
 	const struct dmf_host_config *hc = h->config;

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "analyzer.h"
+#include "dmf/text.h"
 #include "cmddef.h"
 #include "container.h"
 #include "counts.h"
@@ -277,6 +278,98 @@ static const char *failure_reason(const struct analyzer *an, char *buf,
 	return buf;
 }
 
+/* ---------------------------------------------- move-duplicates (3.2) --- */
+
+/* Move the UIDs of `mailbox` first seen in this attempt into
+ * lost+found-<mailbox> below it, at the source; adds its entry. */
+static void move_mailbox_dups(struct dv_job *dj, const struct analyzer *an,
+			      const char *mailbox)
+{
+	const struct dmf_host *h = dj->h;
+	struct dmf_imap_target t = { .size = sizeof(t) };
+	struct dmf_strbuf set = { 0 };
+	const char *mb, *uid;
+	char *dest = NULL, *moved = NULL, *error = NULL, *display = NULL;
+	json_t *errors = json_array();
+	bool isnew;
+	int r;
+
+	for (size_t i = 0; analyzer_duplicate(an, i, &mb, &uid, &isnew); i++) {
+		if (!isnew || strcmp(mb, mailbox) != 0)
+			continue;
+		if (set.len > 0)
+			dmf_strbuf_adds(&set, ",");
+		dmf_strbuf_adds(&set, uid);
+	}
+	if (set.failed || set.len == 0 ||
+	    asprintf(&dest, "lost+found-%s", mailbox) < 0) {
+		dmf_strbuf_free(&set);
+		json_decref(errors);
+		return;
+	}
+	if (asprintf(&display,
+		     "IMAP %s:%s UID COPY %s %s/%s, then UID "
+		     "EXPUNGE",
+		     dj->imapc.host != NULL ? dj->imapc.host : "?",
+		     dj->imapc.port != NULL ? dj->imapc.port : "143", set.p,
+		     mailbox, dest) < 0)
+		display = NULL;
+	t.host = dj->imapc.host;
+	t.port = dj->imapc.port;
+	t.ssl = dj->imapc.ssl;
+	t.user = dj->imapc.user;
+	t.master_user = dj->imapc.master_user;
+	t.password = dj->imapc.password;
+	if (!DMF_HAS(struct dmf_host, h, imap) || h->imap == NULL) {
+		error = strdup("the daemon offers no IMAP client (ABI 1.4 "
+			       "needed)");
+		r = -ENOTSUP;
+	} else {
+		char *e = NULL;
+
+		r = h->imap->move_uids(dj->job, &t, mailbox, dest, set.p,
+				       &moved, &e);
+		error = e != NULL ? strdup(e) : NULL;
+		h->imap->free_string(&e);
+	}
+	if (r < 0 && error != NULL)
+		details_error_line(errors, error, strlen(error));
+	h->log->log(r == 0 ? DMF_LOG_INFO : DMF_LOG_WARN, dj->job,
+		    "move-duplicates: %s: %s", display != NULL ? display : "",
+		    r == 0	  ? "done" :
+		    error != NULL ? error :
+				    "failed");
+	details_add(h, dj->job, OP_MOVE_DUPLICATES,
+		    details_entry(r == 0, display, false, 0, errors));
+	if (moved != NULL)
+		h->imap->free_string(&moved);
+	dmf_strbuf_free(&set);
+	free(dest);
+	free(display);
+	free(error);
+}
+
+/* move-duplicates: each mailbox with new duplicate UIDs, before the
+ * retry.  A failure only shows in its entry (the retry then meets the
+ * same duplicates). */
+static void move_duplicates(struct dv_job *dj, const struct analyzer *an)
+{
+	const char *mb, *uid, *prev;
+	bool isnew, seen;
+
+	for (size_t i = 0; analyzer_duplicate(an, i, &mb, &uid, &isnew); i++) {
+		if (!isnew)
+			continue;
+		seen = false;
+		for (size_t j = 0; j < i; j++)
+			if (analyzer_duplicate(an, j, &prev, &uid, &isnew) &&
+			    isnew && strcmp(prev, mb) == 0)
+				seen = true;
+		if (!seen)
+			move_mailbox_dups(dj, an, mb);
+	}
+}
+
 static bool run_dsync(struct dv_job *dj)
 {
 	const struct dmf_host *h = dj->h;
@@ -295,7 +388,6 @@ static bool run_dsync(struct dv_job *dj)
 	char *config = NULL, *display = NULL, *error = NULL;
 	const char *mail_plugins = NULL;
 	bool mail_log = c->analyze_log && c->count.sync, ok = false;
-	bool warned_dups = false;
 	/* dsync's per-user lock: no second dsync writes beside this one */
 	unsigned lock_secs = (unsigned)((c->sync_lock_ms + 999) / 1000);
 	char reason[512];
@@ -419,12 +511,8 @@ static bool run_dsync(struct dv_job *dj)
 		doveadm_retry_decide(&c->retry, dj->phase,
 				     c->move_duplicates && c->analyze_log, &res,
 				     &st, &d);
-		if (d.move_duplicates && !warned_dups) {
-			h->log->log(DMF_LOG_WARN, dj->job,
-				    "duplicate UIDs found; move-duplicates is "
-				    "not supported yet");
-			warned_dups = true;
-		}
+		if (d.move_duplicates)
+			move_duplicates(dj, ds.an);
 		if (d.verdict == DOVEADM_DONE_OK) {
 			ok = true;
 			break;

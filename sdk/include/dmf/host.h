@@ -504,6 +504,41 @@ struct dmf_host_http {
 	void (*free_string)(char **s);
 };
 
+/* --------------------------------------------------------------- imap --- */
+
+/* The source IMAP server and login of one job (its imapc settings). */
+struct dmf_imap_target {
+	uint32_t size; /* sizeof(struct dmf_imap_target) */
+	const char *host;
+	const char *port; /* NULL: 143, or 993 with imaps */
+	const char *ssl; /* "no", "imaps" or "starttls"; NULL: "no" */
+	const char *user; /* the mailbox's user */
+	const char *master_user; /* log in as this master user for `user`
+				  * (SASL PLAIN authzid), or NULL */
+	const char *password; /* the master user's, else the user's */
+};
+
+/*
+ * An IMAP client for the source (ABI 1.4; core/client/, libcurl's IMAP).
+ * Credentials are never logged nor put into messages.
+ */
+struct dmf_host_imap {
+	uint32_t size;
+	/*
+	 * In `mailbox`, copy the messages of `uid_set` (e.g. "2,7") to the
+	 * mailbox `dest` below it (MAILBOX<separator>DEST, created when
+	 * missing; the separator is the server's), then flag them \Deleted
+	 * and UID EXPUNGE them.  *moved_to_r (allocated, may be NULL) gets
+	 * the full name of the destination.  0, or a negative errno with
+	 * *error_r one line (allocated).  Call from the job's thread.
+	 */
+	int (*move_uids)(struct dmf_job *job, const struct dmf_imap_target *t,
+			 const char *mailbox, const char *dest,
+			 const char *uid_set, char **moved_to_r,
+			 char **error_r);
+	void (*free_string)(char **s);
+};
+
 /* --------------------------------------------------------------- host --- */
 
 struct dmf_host {
@@ -522,6 +557,7 @@ struct dmf_host {
 	const struct dmf_host_db *db;
 	/* 1.4 */
 	const struct dmf_host_http *http;
+	const struct dmf_host_imap *imap;
 };
 
 /*

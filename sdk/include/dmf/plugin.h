@@ -35,7 +35,8 @@
  *      pointer too; dmf/text.h: header-only helpers, no ABI.)
  *   4  job->set_property(): a property for the rest of the job (the
  *      doveadm worker's %{mdb:container}).  http table (struct dmf_host
- *      member appended): the doveadm HTTP API client.
+ *      member appended): the doveadm HTTP API client.  imap table
+ *      (struct dmf_host member appended): move UIDs at the source.
  */
 #ifndef DMF_PLUGIN_H
 #define DMF_PLUGIN_H

@@ -17,6 +17,7 @@
 #   dr_step ID NAME [EXPR]        # details entry NAME (default: the entry)
 #   dr_standin                    # scripted stand-in doveadm as dmf.doveadm.path
 #   dr_proxy FROM TO [MAILBOX]    # start the UID-rewriting proxy; DR_PROXY_PORT
+#                                 # (DR_PROXY_HEAL=1: it stops once UID TO is expunged)
 #   dr_http_standin NAME [opts]   # stand-in doveadm HTTP API; DR_HTTP_STANDIN_PORT
 #   dr_count CONF USER            # "MESSAGES VSIZE" of all mailboxes
 #   dr_cleanup                    # (trap) stop everything, remove the dir
@@ -302,7 +303,7 @@ dr_proxy() {
 	local pf=$DR_DIR/proxy.$$.$RANDOM
 	python3 "$DR_LIB/imap_uid_proxy.py" --upstream-port "$SRC_IMAP_PORT" \
 		--from-uid "$1" --to-uid "$2" --mailbox "${3:-INBOX}" \
-		--delay-ms "${DR_PROXY_DELAY:-0}" \
+		--delay-ms "${DR_PROXY_DELAY:-0}" ${DR_PROXY_HEAL:+--heal} \
 		--port-file "$pf" >/dev/null 2>"$DR_DIR/proxy.err" &
 	DR_PROXY_PIDS+=($!)
 	for _ in $(seq 1 100); do
