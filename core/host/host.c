@@ -13,12 +13,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "client/doveadm_http.h"
+#include "client/imap_move.h"
 #include "dmf/plugin.h"
 #include "host/host.h"
 #include "host/host_db.h"
 #include "host/host_services.h"
 #include "lib/job.h"
 #include "lib/log.h"
+#include "lib/mdb.h"
 #include "lib/util.h"
 
 /* ---------------------------------------------------------------- log --- */
@@ -96,6 +99,17 @@ static int h_job_abort_fd(const struct dmf_job *job)
 	return job->abort_fd;
 }
 
+static int h_job_set_property(struct dmf_job *job, const char *name,
+			      const char *value, int secret)
+{
+	if (job == NULL || name == NULL || *name == '\0' || value == NULL ||
+	    strlen(name) > 64)
+		return -EINVAL;
+	if (!mdb_plugin_settable(name))
+		return -EPERM;
+	return job_set_property(job, name, value, secret != 0);
+}
+
 static const struct dmf_host_job host_job = {
 	.size = sizeof(struct dmf_host_job),
 	.id = h_job_id,
@@ -110,6 +124,8 @@ static const struct dmf_host_job host_job = {
 	.aborted = h_job_aborted,
 	.sleep_ms = job_sleep_ms,
 	.abort_fd = h_job_abort_fd,
+	/* 1.4 */
+	.set_property = h_job_set_property,
 };
 
 /* ----------------------------------------------------------- response --- */
@@ -188,12 +204,20 @@ int host_init(const struct config *cfg, const char *type, char **error_r)
 		host_secrets_deinit();
 		return ret;
 	}
+	ret = dhttp_init(cfg, error_r);
+	if (ret < 0) {
+		host_crypto_deinit();
+		host_exec_deinit();
+		return ret;
+	}
 	host_services_up = true;
 	host.exec = host_exec_table();
 	host.inject = host_inject_table();
 	host.crypto = host_crypto_table();
 	host.db = host_db_table();
 	host.metrics = host_metrics_table(type);
+	host.http = dhttp_table();
+	host.imap = imap_move_table();
 	return 0;
 }
 
@@ -218,6 +242,7 @@ const struct dmf_host *host_get(void)
 void host_deinit(void)
 {
 	if (host_services_up) {
+		dhttp_deinit();
 		host_crypto_deinit();
 		host_exec_deinit();
 		host_secrets_deinit();
@@ -228,6 +253,8 @@ void host_deinit(void)
 	host.crypto = NULL;
 	host.db = NULL;
 	host.metrics = NULL;
+	host.http = NULL;
+	host.imap = NULL;
 	host_db_set_pool(NULL);
 	host_config_deinit();
 }

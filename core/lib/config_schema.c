@@ -440,6 +440,8 @@ static const struct cfg_schema_entry schema[] = {
 	K(S "http.username", STRING, 0, NULL, NULL, "doveadm HTTP API user"),
 	K(S "http.password", STRING, SECRET, NULL, NULL,
 	  "doveadm HTTP API password"),
+	K(S "http.api-key", STRING, SECRET | OURS, NULL, NULL,
+	  "doveadm API key (doveadm_api_key), sent as X-Dovecot-API"),
 	K(S "http.director-tag", STRING, 0, NULL, NULL,
 	  "backend tag used with use-only-tagged"),
 	K(S "http.use-only-tagged", BOOL, 0, "false", NULL,

@@ -136,7 +136,8 @@ const struct mdb_prop mdb_props[] = {
 	{ DMF_MDB_CONTAINER, MDB_INJECT,
 	  "the doveadm worker's fetch-container lookup", NOT_FROM_ROW },
 	{ DMF_MDB_DIRECTOR_SOURCEHOST, MDB_INJECT,
-	  "the director lookup (not supported yet: empty)", NOT_FROM_ROW },
+	  "the doveadm worker's director lookup (use-sourcehost)",
+	  NOT_FROM_ROW },
 };
 
 const size_t mdb_n_props = sizeof(mdb_props) / sizeof(mdb_props[0]);
@@ -148,6 +149,14 @@ const struct mdb_prop *mdb_find(const char *name, size_t len)
 		    memcmp(mdb_props[i].name, name, len) == 0)
 			return &mdb_props[i];
 	return NULL;
+}
+
+bool mdb_plugin_settable(const char *name)
+{
+	const struct mdb_prop *mp = mdb_find(name, strlen(name));
+
+	return mp == NULL || (mp->derive == NULL && mp->row_field == 0 &&
+			      !(mp->flags & MDB_SECRET));
 }
 
 int mdb_set_props(struct dmf_job *job, const struct db_job_row *r)

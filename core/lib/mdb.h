@@ -55,6 +55,11 @@ extern const size_t mdb_n_props;
 /* The entry named by name[0..len), or NULL. */
 const struct mdb_prop *mdb_find(const char *name, size_t len);
 
+/* Whether a plugin may set property `name` (job->set_property, ABI 1.4):
+ * a name of this table that neither comes from the row nor is a secret
+ * (container, directorSourcehost), or a name that is not in it. */
+bool mdb_plugin_settable(const char *name);
+
 /*
  * Set on `job` every property the table derives from row `r` (all but
  * sourcepasswd, container and directorSourcehost).  0, -ENOMEM, or the

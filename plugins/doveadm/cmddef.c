@@ -114,7 +114,10 @@ static int expand_add(struct jb *b, const char *text, bool secret_option)
 	bool oom = false;
 	int r;
 
-	sub = with_container(text, b->dj->container, &oom);
+	/* a host of ABI 1.4 has the value as the job's property itself */
+	sub = b->dj->container_in_job ?
+		      NULL :
+		      with_container(text, b->dj->container, &oom);
 	if (oom)
 		return -ENOMEM;
 	r = h->inject->expand(b->dj->job, b->dj->conf->node,

@@ -3,8 +3,9 @@
  * doveadm worker: configured ones and JSON ones (a sourcehost's `status`
  * command, spec 3.11.4.4), walked here with the format of core/command.h
  * (name, flags, options, arguments, sub-command), each element expanded
- * by the host's inject->expand.  `%{mdb:container}` takes the value
- * fetch-container found (the job table cannot add properties).  Display elements hide
+ * by the host's inject->expand.  `%{mdb:container}` is the value
+ * fetch-container found: the job's own property on a host of ABI 1.4
+ * (job->set_property), replaced here on an older host.  Display elements hide
  * secret placeholders, known secrets and NAME=value pairs whose NAME
  * holds "password", "passwd", "secret" or "token".
  */

@@ -8,6 +8,7 @@
 
 #include "cmddef.h"
 #include "counts.h"
+#include "dvhttp.h"
 #include "details.h"
 #include "run.h"
 
@@ -93,7 +94,7 @@ static int remote_argv(struct dv_job *dj, struct dv_argv *a, char **extra_conf,
 {
 	const struct doveadm_source_conf *c = dj->conf;
 	const struct dmf_host *h = dj->h;
-	const char *shc = h->job->property(dj->job, "sourcehostcommands");
+	const json_t *st;
 	struct dv_argv built = { 0 };
 	int r;
 
@@ -105,20 +106,13 @@ static int remote_argv(struct dv_job *dj, struct dv_argv *a, char **extra_conf,
 		dv_argv_free(&built);
 		return r;
 	}
-	if (shc != NULL && *shc != '\0') {
-		json_error_t je;
-		json_t *all = json_loads(shc, 0, &je);
-		json_t *st = json_object_get(all, "status");
-		if (st != NULL && !json_is_null(st)) {
-			r = cmddef_build_json(dj, st, &built, error_r);
-			if (r == 0)
-				r = convert_remote(dj, &built, a, extra_conf,
-						   error_r);
-			dv_argv_free(&built);
-			json_decref(all);
-			return r;
-		}
-		json_decref(all);
+	st = json_object_get(dj->sh_commands, "status");
+	if (st != NULL && !json_is_null(st)) {
+		r = cmddef_build_json(dj, st, &built, error_r);
+		if (r == 0)
+			r = convert_remote(dj, &built, a, extra_conf, error_r);
+		dv_argv_free(&built);
+		return r;
 	}
 	switch (c->count.remote_protocol) {
 	case DOVEADM_REMOTE_IMAPC:
@@ -176,6 +170,81 @@ static int remote_argv(struct dv_job *dj, struct dv_argv *a, char **extra_conf,
 	}
 }
 
+static bool json_is_null_or_missing(const json_t *v)
+{
+	return v == NULL || json_is_null(v);
+}
+
+/* A number of a mailboxStatus reply: Dovecot sends them as strings. */
+static int reply_number(const json_t *v, unsigned long long *n_r)
+{
+	const char *s = json_string_value(v);
+	char *end;
+
+	if (json_is_integer(v) && json_integer_value(v) >= 0) {
+		*n_r = (unsigned long long)json_integer_value(v);
+		return 0;
+	}
+	if (s == NULL || *s < '0' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	*n_r = strtoull(s, &end, 10);
+	return errno == 0 && *end == '\0' ? 0 : -EINVAL;
+}
+
+/* count.remote-protocol http (spec 3.11.4.3): mailboxStatus of the source
+ * user with remote-http.mailbox-mask (and socket-path). */
+static int remote_http(struct dv_job *dj, unsigned long long *messages_r,
+		       unsigned long long *vsize_r)
+{
+	const struct doveadm_source_conf *c = dj->conf;
+	struct dv_http_result hr;
+	json_t *params, *masks = json_array(), *item;
+	unsigned long long m = 0, v = 0;
+	bool ok = false;
+	size_t i;
+
+	for (i = 0; c->count.remote_http_mailbox_mask != NULL &&
+		    c->count.remote_http_mailbox_mask[i] != NULL;
+	     i++)
+		json_array_append_new(
+			masks,
+			json_string(c->count.remote_http_mailbox_mask[i]));
+	params = json_pack("{s:s, s:[s,s], s:o}", "user",
+			   dv_http_source_user(dj), "field", "messages",
+			   "vsize", "mailboxMask", masks);
+	if (params != NULL && c->count.remote_http_socket_path != NULL)
+		json_object_set_new(
+			params, "socketPath",
+			json_string(c->count.remote_http_socket_path));
+	if (dv_http_call(dj, "mailboxStatus", params, 0, &hr) == 0) {
+		ok = json_is_array(hr.payload);
+		json_array_foreach(hr.payload, i, item)
+		{
+			unsigned long long im, iv;
+			if (reply_number(json_object_get(item, "messages"),
+					 &im) < 0 ||
+			    reply_number(json_object_get(item, "vsize"), &iv) <
+				    0) {
+				ok = false;
+				break;
+			}
+			m += im;
+			v += iv;
+		}
+		if (!ok)
+			hr.error = strdup("the mailboxStatus reply has no "
+					  "numeric messages/vsize");
+	}
+	details_add(dj->h, dj->job, OP_COUNT_REMOTE, dv_http_entry(&hr, ok));
+	dv_http_result_free(&hr);
+	if (!ok)
+		return -EINVAL;
+	*messages_r = m;
+	*vsize_r = v;
+	return 0;
+}
+
 int counts_run(struct dv_job *dj, enum counts_kind kind,
 	       unsigned long long *messages_r, unsigned long long *vsize_r)
 {
@@ -194,6 +263,13 @@ int counts_run(struct dv_job *dj, enum counts_kind kind,
 	bool ok = false;
 	int r;
 
+	if (kind == COUNTS_REMOTE && dj->conf->count.remote_command == NULL &&
+	    json_is_null_or_missing(
+		    json_object_get(dj->sh_commands, "status")) &&
+	    dj->conf->count.remote_protocol == DOVEADM_REMOTE_HTTP) {
+		json_decref(errors);
+		return remote_http(dj, messages_r, vsize_r);
+	}
 	if (kind == COUNTS_REMOTE) {
 		r = remote_argv(dj, &a, &extra_conf, &error);
 		if (r == -ENOTSUP) {

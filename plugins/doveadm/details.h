@@ -14,10 +14,16 @@
 #include "dmf/host.h"
 
 /* The spec's operation names. */
+#define OP_KICK_USER "kick user"
+#define OP_KICK_WAIT "kick user wait"
+#define OP_DIRECTOR_FLUSH "director flush metacache"
+#define OP_MOVE_USER "move user"
+#define OP_USE_SOURCEHOST "use sourcehost"
 #define OP_PRE_COMMAND "pre migration command"
 #define OP_COPY_INBOX "copy imapc inbox"
 #define OP_COUNT_PRE "count local mailbox pre sync"
 #define OP_DSYNC "dsync"
+#define OP_MOVE_DUPLICATES "move duplicates"
 #define OP_REMOVE_INBOX "remove imapc inbox"
 #define OP_COUNT_POST "count local mailbox post sync"
 #define OP_COUNT_REMOTE "count remote mailbox"

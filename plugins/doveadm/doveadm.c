@@ -1,7 +1,7 @@
 /*
  * doveadm.c - the `doveadm` job worker (spec section 3): the descriptor,
- * init (plugin-wide settings, analyzer patterns, warnings for the
- * features not supported yet), run (migrate.c) and fini.
+ * init (plugin-wide settings, analyzer patterns, the config check of
+ * confprobe.h, warnings for HTTP API features without http.url), run (migrate.c) and fini.
  *
  *   dmf:
  *     doveadm:
@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "analyzer.h"
+#include "confprobe.h"
 #include "dmf/plugin.h"
 #include "migrate.h"
 #include "secret.h"
@@ -49,33 +50,31 @@ static int get_str(const struct dmf_host *h, const struct dmf_conf *root,
 static void warn_block(const struct dmf_host *h, const char *name,
 		       const struct doveadm_source_conf *c)
 {
-	const char *keys[8];
-	size_t n = 0;
+	bool kick = c->director.kick.sync || c->director.kick.cutover ||
+		    c->director.flush_metacache.sync ||
+		    c->director.flush_metacache.cutover ||
+		    c->director.move_user || c->director.use_sourcehost;
+	bool remote_http = c->count.remote &&
+			   c->count.remote_protocol == DOVEADM_REMOTE_HTTP &&
+			   c->count.remote_command == NULL;
 
-	if (c->director.enabled)
-		keys[n++] = "director.enabled";
-	if (c->director.use_sourcehost || c->director.move_user ||
-	    c->director.kick.sync || c->director.kick.cutover ||
-	    c->director.flush_metacache.sync ||
-	    c->director.flush_metacache.cutover)
-		keys[n++] = "director.*";
-	if (c->http.configured)
-		keys[n++] = "http.url";
-	if (c->count.remote &&
-	    c->count.remote_protocol == DOVEADM_REMOTE_HTTP &&
-	    c->count.remote_command == NULL)
-		keys[n++] = "count.remote-protocol: http";
-	if (c->move_duplicates)
-		keys[n++] = "move-duplicates";
-	for (size_t i = 0; i < n; i++)
+	if ((kick || remote_http) && !c->http.configured)
 		h->log->log(DMF_LOG_WARN, NULL,
-			    "dmf.doveadm.source.%s.%s is not supported yet "
-			    "and is ignored (docs/doveadm.md)",
-			    name, keys[i]);
+			    "dmf.doveadm.source.%s: %s needs http.url (the "
+			    "step will fail)",
+			    name,
+			    kick ? "director.kick" :
+				   "count.remote-protocol: http");
+	else if ((kick || remote_http) &&
+		 (!DMF_HAS(struct dmf_host, h, http) || h->http == NULL))
+		h->log->log(DMF_LOG_WARN, NULL,
+			    "dmf.doveadm.source.%s: the daemon offers no "
+			    "doveadm HTTP client (ABI 1.4 needed)",
+			    name);
 }
 
-/* Parse every source block once: report errors early, warn about the
- * features not supported yet. */
+/* Parse every source block once: report errors early, warn about HTTP
+ * API features without http.url. */
 static void check_blocks(const struct dmf_host *h, const struct dmf_conf *root)
 {
 	const struct dmf_host_config *hc = h->config;
@@ -107,6 +106,7 @@ static void plugin_free(struct dv_plugin *pl)
 		return;
 	free(pl->doveadm_path);
 	free(pl->config_file);
+	free(pl->include);
 	free(pl->runtime_dir);
 	free(pl->mail_plugins);
 	pthread_mutex_destroy(&pl->lock);
@@ -158,6 +158,20 @@ static int dv_init(const struct dmf_host *host, void **ctx_r,
 		*error_r = "dmf.doveadm.runtime-dir must be an absolute path";
 		r = -EINVAL;
 	}
+	if (r == 0) {
+		char *why = NULL;
+
+		r = confprobe_check(pl, &why);
+		if (r < 0) {
+			/* init's message must outlive the call */
+			static char msg[1024];
+
+			snprintf(msg, sizeof(msg), "%s",
+				 why != NULL ? why : "out of memory");
+			free(why);
+			*error_r = msg;
+		}
+	}
 	if (r < 0) {
 		plugin_free(pl);
 		dv_secret_init(NULL);
@@ -177,10 +191,9 @@ static int dv_init(const struct dmf_host *host, void **ctx_r,
 			NULL, labels, &merr);
 	}
 	host->log->log(DMF_LOG_INFO, NULL,
-		       "doveadm worker: %s, config %s, per-job files in %s",
-		       pl->doveadm_path,
-		       pl->config_file != NULL ? pl->config_file :
-						 "(doveadm's default)",
+		       "doveadm worker: %s, config %s%s, per-job files in %s",
+		       pl->doveadm_path, pl->include,
+		       pl->config_file != NULL ? "" : " (the one it reads)",
 		       pl->runtime_dir);
 	*ctx_r = pl;
 	return 0;

@@ -643,9 +643,15 @@ static int parse_block(struct pctx *x, struct doveadm_source_conf *c)
 	TRY(get_str(x, "http.url", &c->http.url));
 	TRY(get_str(x, "http.username", &c->http.username));
 	TRY(get_str(x, "http.password", &c->http.password));
+	TRY(get_str(x, "http.api-key", &c->http.api_key));
 	TRY(get_str(x, "http.director-tag", &c->http.director_tag));
 	TRY(get_bool(x, "http.use-only-tagged", &c->http.use_only_tagged));
 	c->http.configured = c->http.url != NULL;
+	if (c->director.move_user && c->http.type == DOVEADM_HTTP_CLUSTER)
+		return path_error(x, node_at(x, "director.move-user"),
+				  "director.move-user",
+				  "needs http.type director (a cluster has "
+				  "no directorMove)");
 
 	TRY(get_str(x, "doveadm.host", &c->doveadm.host));
 	TRY(get_str(x, "doveadm.password", &c->doveadm.password));
@@ -749,6 +755,7 @@ void doveadm_conf_free(struct doveadm_source_conf **cp)
 	free(c->http.url);
 	free(c->http.username);
 	dv_free_secret(&c->http.password);
+	dv_free_secret(&c->http.api_key);
 	free(c->http.director_tag);
 	free(c->doveadm.host);
 	dv_free_secret(&c->doveadm.password);

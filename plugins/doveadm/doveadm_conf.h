@@ -128,6 +128,7 @@ struct doveadm_source_conf {
 		bool configured; /* url set */
 		enum doveadm_http_type type; /* director */
 		char *url, *username, *password, *director_tag;
+		char *api_key; /* http.api-key: X-Dovecot-API */
 		bool use_only_tagged;
 	} http;
 

@@ -8,6 +8,8 @@
 #include <pthread.h>
 #include <stdbool.h>
 
+#include <jansson.h>
+
 #include "dmf/host.h"
 #include "doveadm_conf.h"
 #include "dsync_cmd.h"
@@ -17,6 +19,8 @@ struct dv_plugin {
 	const struct dmf_host *host;
 	char *doveadm_path; /* path (/usr/bin/doveadm) */
 	char *config_file; /* config-file, NULL: doveadm's default */
+	char *include; /* what every per-job file includes: config-file,
+			* else the configuration path reads (confprobe.h) */
 	char *runtime_dir; /* runtime-dir */
 	/* the target's mail_plugins, read once (doveadm config -h) */
 	pthread_mutex_t lock;
@@ -25,9 +29,6 @@ struct dv_plugin {
 	/* dmf.doveadm.dsync.runs{outcome} (ABI 1.4), NULL without */
 	struct dmf_metric *dsync_runs;
 };
-
-/* The Dovecot config the per-job file includes. */
-#define DV_DEFAULT_DOVECOT_CONF "/etc/dovecot/dovecot.conf"
 
 struct dv_job {
 	struct dv_plugin *pl;
@@ -38,8 +39,13 @@ struct dv_job {
 	const char *uid; /* the target user */
 	struct imapc_params imapc; /* resolved imapc settings */
 	char *jobconf; /* the per-job config file, or NULL */
-	char *include; /* what the per-job file includes */
+	char *include; /* what the per-job file includes (pl->include, or
+			* the -c of a sync override) */
 	char *container; /* fetch-container's value, or NULL */
+	bool container_in_job; /* set as the job's property (ABI 1.4) */
+	json_t *sh_commands; /* the sourcehost's commands (phasecmd.h) */
+	char *sh_name; /* the sourcehost director.use-sourcehost chose */
+	char *sh_host; /* its host (dj->imapc.host may point here) */
 	bool failed; /* the job fails (dsync or a flagged step) */
 	char *error; /* the first reason it fails */
 };

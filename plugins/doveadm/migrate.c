@@ -1,7 +1,10 @@
 /* migrate.c - the order of operations of one job (migrate.h). */
 #include "dmf-build.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <ifaddrs.h>
+#include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,12 +12,15 @@
 #include <time.h>
 
 #include "analyzer.h"
+#include "dmf/text.h"
 #include "cmddef.h"
 #include "container.h"
 #include "counts.h"
 #include "details.h"
+#include "dvhttp.h"
 #include "inbox.h"
 #include "migrate.h"
+#include "phasecmd.h"
 #include "run.h"
 
 void dv_job_fail(struct dv_job *dj, const char *fmt, ...)
@@ -112,7 +118,7 @@ const char *migrate_mail_plugins(struct dv_job *dj)
 /* ------------------------------------------------ configured commands --- */
 
 /* Run a pre/post/failure command; adds its entry.  True on success. */
-static bool run_defined(struct dv_job *dj, const struct dmf_conf *def,
+static bool run_defined(struct dv_job *dj, const struct dv_cmd *def,
 			const char *op, const char *step)
 {
 	struct dv_argv a = { 0 };
@@ -121,7 +127,7 @@ static bool run_defined(struct dv_job *dj, const struct dmf_conf *def,
 	char *error = NULL, *display = NULL;
 	int r;
 
-	r = cmddef_build_conf(dj, def, &a, &error);
+	r = phasecmd_build(dj, def, &a, &error);
 	if (r == 0) {
 		display = dv_argv_display(&a);
 		r = dv_run(dj, &a, display, step, NULL, NULL, errors, &rr);
@@ -249,7 +255,7 @@ static void dsync_line(void *ctx, enum dmf_exec_stream stream, const char *line,
 }
 
 /* The override, converted; *moved and *config_r as dsync_convert(). */
-static int build_override(struct dv_job *dj, const struct dmf_conf *def,
+static int build_override(struct dv_job *dj, const struct dv_cmd *def,
 			  struct dv_argv *base, struct dsync_moved moved[4],
 			  size_t *n_moved, char **config_r, char **display_r,
 			  char **error_r)
@@ -259,7 +265,7 @@ static int build_override(struct dv_job *dj, const struct dmf_conf *def,
 	const char *e = NULL;
 	int r;
 
-	r = cmddef_build_conf(dj, def, &built, error_r);
+	r = phasecmd_build(dj, def, &built, error_r);
 	if (r < 0)
 		return r;
 	*display_r = dv_argv_display(&built);
@@ -267,10 +273,9 @@ static int build_override(struct dv_job *dj, const struct dmf_conf *def,
 			  n_moved, config_r, &e);
 	dv_argv_free(&built);
 	if (r < 0 && asprintf(error_r,
-			      "the migration command (command.%s."
-			      "sync) must be a doveadm sync or "
-			      "backup command: %s",
-			      doveadm_phase_name(dj->phase), e) < 0)
+			      "the migration command (%s) must be a "
+			      "doveadm sync or backup command: %s",
+			      def->where, e) < 0)
 		*error_r = NULL;
 	return r;
 }
@@ -313,11 +318,105 @@ static const char *failure_reason(const struct analyzer *an, char *buf,
 	return buf;
 }
 
+/* ---------------------------------------------- move-duplicates (3.2) --- */
+
+/* Move the UIDs of `mailbox` first seen in this attempt into
+ * lost+found-<mailbox> below it, at the source; adds its entry. */
+static void move_mailbox_dups(struct dv_job *dj, const struct analyzer *an,
+			      const char *mailbox)
+{
+	const struct dmf_host *h = dj->h;
+	struct dmf_imap_target t = { .size = sizeof(t) };
+	struct dmf_strbuf set = { 0 };
+	const char *mb, *uid;
+	char *dest = NULL, *moved = NULL, *error = NULL, *display = NULL;
+	json_t *errors = json_array();
+	bool isnew;
+	int r;
+
+	for (size_t i = 0; analyzer_duplicate(an, i, &mb, &uid, &isnew); i++) {
+		if (!isnew || strcmp(mb, mailbox) != 0)
+			continue;
+		if (set.len > 0)
+			dmf_strbuf_adds(&set, ",");
+		dmf_strbuf_adds(&set, uid);
+	}
+	if (set.failed || set.len == 0 ||
+	    asprintf(&dest, "lost+found-%s", mailbox) < 0) {
+		dmf_strbuf_free(&set);
+		json_decref(errors);
+		return;
+	}
+	if (asprintf(&display,
+		     "IMAP %s:%s UID COPY %s %s/%s, then UID "
+		     "EXPUNGE",
+		     dj->imapc.host != NULL ? dj->imapc.host : "?",
+		     dj->imapc.port != NULL ? dj->imapc.port : "143", set.p,
+		     mailbox, dest) < 0)
+		display = NULL;
+	t.host = dj->imapc.host;
+	t.port = dj->imapc.port;
+	t.ssl = dj->imapc.ssl;
+	t.user = dj->imapc.user;
+	t.master_user = dj->imapc.master_user;
+	t.password = dj->imapc.password;
+	if (!DMF_HAS(struct dmf_host, h, imap) || h->imap == NULL) {
+		error = strdup("the daemon offers no IMAP client (ABI 1.4 "
+			       "needed)");
+		r = -ENOTSUP;
+	} else {
+		char *e = NULL;
+
+		r = h->imap->move_uids(dj->job, &t, mailbox, dest, set.p,
+				       &moved, &e);
+		error = e != NULL ? strdup(e) : NULL;
+		h->imap->free_string(&e);
+	}
+	if (r < 0 && error != NULL)
+		details_error_line(errors, error, strlen(error));
+	h->log->log(r == 0 ? DMF_LOG_INFO : DMF_LOG_WARN, dj->job,
+		    "move-duplicates: %s: %s", display != NULL ? display : "",
+		    r == 0	  ? "done" :
+		    error != NULL ? error :
+				    "failed");
+	details_add(h, dj->job, OP_MOVE_DUPLICATES,
+		    details_entry(r == 0, display, false, 0, errors));
+	if (moved != NULL)
+		h->imap->free_string(&moved);
+	dmf_strbuf_free(&set);
+	free(dest);
+	free(display);
+	free(error);
+}
+
+/* move-duplicates: each mailbox with new duplicate UIDs, before the
+ * retry.  A failure only shows in its entry (the retry then meets the
+ * same duplicates). */
+static void move_duplicates(struct dv_job *dj, const struct analyzer *an)
+{
+	const char *mb, *uid, *prev;
+	bool isnew, seen;
+
+	for (size_t i = 0; analyzer_duplicate(an, i, &mb, &uid, &isnew); i++) {
+		if (!isnew)
+			continue;
+		seen = false;
+		for (size_t j = 0; j < i; j++)
+			if (analyzer_duplicate(an, j, &prev, &uid, &isnew) &&
+			    isnew && strcmp(prev, mb) == 0)
+				seen = true;
+		if (!seen)
+			move_mailbox_dups(dj, an, mb);
+	}
+}
+
 static bool run_dsync(struct dv_job *dj)
 {
 	const struct dmf_host *h = dj->h;
 	const struct doveadm_source_conf *c = dj->conf;
-	const struct dmf_conf *override = c->commands[dj->phase].sync;
+	struct dv_cmd ocmd;
+	const struct dv_cmd *override =
+		phasecmd_get(dj, DV_CMD_SYNC, &ocmd) ? &ocmd : NULL;
 	struct dsync_state ds = { 0 };
 	struct doveadm_retry_state st = { 0 };
 	struct doveadm_retry_decision d = { 0 };
@@ -329,7 +428,6 @@ static bool run_dsync(struct dv_job *dj)
 	char *config = NULL, *display = NULL, *error = NULL;
 	const char *mail_plugins = NULL;
 	bool mail_log = c->analyze_log && c->count.sync, ok = false;
-	bool warned_dups = false;
 	/* dsync's per-user lock: no second dsync writes beside this one */
 	unsigned lock_secs = (unsigned)((c->sync_lock_ms + 999) / 1000);
 	char reason[512];
@@ -465,12 +563,8 @@ static bool run_dsync(struct dv_job *dj)
 
 			h->metrics->counter_add(dj->pl->dsync_runs, outcome, 1);
 		}
-		if (d.move_duplicates && !warned_dups) {
-			h->log->log(DMF_LOG_WARN, dj->job,
-				    "duplicate UIDs found; move-duplicates is "
-				    "not supported yet");
-			warned_dups = true;
-		}
+		if (d.move_duplicates)
+			move_duplicates(dj, ds.an);
 		if (d.verdict == DOVEADM_DONE_OK) {
 			ok = true;
 			break;
@@ -574,15 +668,318 @@ static void post_counts(struct dv_job *dj)
 	}
 }
 
+/* ------------------------------------------------------ kick (3.6) --- */
+
+/* Whether a failed oboxUserWait is accepted (wait-accept-codes; -1: any
+ * failure). */
+static bool wait_accepted(const struct doveadm_source_conf *c, int exit_code)
+{
+	for (size_t i = 0; i < c->director.kick.n_wait_accept_codes; i++)
+		if (c->director.kick.wait_accept_codes[i] == -1 ||
+		    c->director.kick.wait_accept_codes[i] == exit_code)
+			return true;
+	return false;
+}
+
+/* director.kick.wait: oboxUserWait for the kicked sessions, bounded by
+ * kick.timeout (its exit 65: sessions remain). */
+static bool kick_wait(struct dv_job *dj, const char *user)
+{
+	const struct doveadm_source_conf *c = dj->conf;
+	long long secs = (c->director.kick.timeout_ms + 999) / 1000;
+	struct dv_http_result hr;
+	bool ok;
+	int r;
+
+	r = dv_http_call(dj, "oboxUserWait",
+			 json_pack("{s:s, s:I}", "user", user, "timeout",
+				   (json_int_t)secs),
+			 c->director.kick.timeout_ms + 10000, &hr);
+	ok = r == 0 || wait_accepted(c, r == -EREMOTEIO ? hr.exit_code : -1);
+	details_add(dj->h, dj->job, OP_KICK_WAIT, dv_http_entry(&hr, ok));
+	dv_http_result_free(&hr);
+	return ok;
+}
+
+/* director.kick: directorKick (director) or kick (cluster) of the source
+ * user, the very first step, then the wait.  Exit 68 (no session to
+ * kick) is success. */
+static void kick_step(struct dv_job *dj)
+{
+	const struct doveadm_source_conf *c = dj->conf;
+	struct dv_http_result hr;
+	const char *user = dv_http_source_user(dj);
+	json_t *params;
+	bool ok;
+	int r;
+
+	if (!(dj->phase == DOVEADM_PHASE_SYNC ? c->director.kick.sync :
+						c->director.kick.cutover))
+		return;
+	if (c->http.type == DOVEADM_HTTP_DIRECTOR)
+		params = json_pack("{s:s}", "user", user);
+	else
+		params = json_pack("{s:[s]}", "mask", user);
+	r = dv_http_call(
+		dj,
+		c->http.type == DOVEADM_HTTP_DIRECTOR ? "directorKick" : "kick",
+		params, 0, &hr);
+	ok = r == 0 || (r == -EREMOTEIO && hr.exit_code == 68);
+	details_add(dj->h, dj->job, OP_KICK_USER, dv_http_entry(&hr, ok));
+	dv_http_result_free(&hr);
+	if (ok && c->director.kick.wait)
+		ok = kick_wait(dj, user);
+	if (!ok)
+		step_failed(dj, DOVEADM_STEP_DIRECTOR_KICK_USER, "kick user");
+}
+
+/* director.flush-metacache (spec 3.5): metacacheFlush of the source user
+ * through the HTTP API, right after the kick. */
+static void director_flush_step(struct dv_job *dj)
+{
+	const struct doveadm_source_conf *c = dj->conf;
+	struct dv_http_result hr;
+	bool ok;
+
+	if (!(dj->phase == DOVEADM_PHASE_SYNC ?
+		      c->director.flush_metacache.sync :
+		      c->director.flush_metacache.cutover))
+		return;
+	ok = dv_http_call(dj, "metacacheFlush",
+			  json_pack("{s:s}", "user", dv_http_source_user(dj)),
+			  0, &hr) == 0;
+	details_add(dj->h, dj->job, OP_DIRECTOR_FLUSH, dv_http_entry(&hr, ok));
+	dv_http_result_free(&hr);
+	if (!ok)
+		step_failed(dj, DOVEADM_STEP_DIRECTOR_FLUSH_METACACHE,
+			    "director flush metacache");
+}
+
+/* ------------------------------------------------- move user (3.8) --- */
+
+/* Whether `ip` is one of this machine's addresses (getifaddrs). */
+static bool is_own_address(const char *ip)
+{
+	struct ifaddrs *ifs = NULL, *i;
+	bool found = false;
+
+	if (ip == NULL || getifaddrs(&ifs) < 0)
+		return false;
+	for (i = ifs; i != NULL && !found; i = i->ifa_next) {
+		char buf[INET6_ADDRSTRLEN];
+		const void *a;
+
+		if (i->ifa_addr == NULL)
+			continue;
+		if (i->ifa_addr->sa_family == AF_INET)
+			a = &((struct sockaddr_in *)(void *)i->ifa_addr)
+				     ->sin_addr;
+		else if (i->ifa_addr->sa_family == AF_INET6)
+			a = &((struct sockaddr_in6 *)(void *)i->ifa_addr)
+				     ->sin6_addr;
+		else
+			continue;
+		if (inet_ntop(i->ifa_addr->sa_family, a, buf, sizeof(buf)) !=
+			    NULL &&
+		    strcmp(buf, ip) == 0)
+			found = true;
+	}
+	freeifaddrs(ifs);
+	return found;
+}
+
+/* director.move-user: the backends of directorStatus ("mail server ip"),
+ * the one that is this worker, then directorMove of the target user
+ * there.  Refused when this worker is not among them. */
+static void move_user_step(struct dv_job *dj)
+{
+	struct dv_http_result hr;
+	const char *self = NULL;
+	json_t *item;
+	size_t i;
+	bool ok;
+
+	if (!dj->conf->director.move_user)
+		return;
+	ok = dv_http_call(dj, "directorStatus", NULL, 0, &hr) == 0;
+	if (ok) {
+		json_array_foreach(hr.payload, i, item)
+		{
+			const char *ip = json_string_value(
+				json_object_get(item, "mail server ip"));
+			if (is_own_address(ip)) {
+				self = ip;
+				break;
+			}
+		}
+		if (self == NULL) {
+			free(hr.error);
+			hr.error = strdup("this worker is not among the "
+					  "director's backends "
+					  "(directorStatus)");
+			ok = false;
+		}
+	}
+	if (ok) {
+		char *host = strdup(self);
+
+		dv_http_result_free(&hr);
+		ok = host != NULL &&
+		     dv_http_call(dj, "directorMove",
+				  json_pack("{s:s, s:s}", "user", dj->uid,
+					    "host", host),
+				  0, &hr) == 0;
+		free(host);
+	}
+	details_add(dj->h, dj->job, OP_MOVE_USER, dv_http_entry(&hr, ok));
+	dv_http_result_free(&hr);
+	if (!ok)
+		step_failed(dj, DOVEADM_STEP_DIRECTOR_MOVE_USER, "move user");
+}
+
+/* --------------------------------------------- use sourcehost (3.7) --- */
+
+/* A random backend of directorStatus (only those tagged director-tag
+ * with use-only-tagged); allocated, or NULL. */
+static char *random_backend(const struct doveadm_source_conf *c,
+			    const json_t *status)
+{
+	const char *pick[64];
+	size_t n = 0, i;
+	json_t *item;
+
+	json_array_foreach(status, i, item)
+	{
+		const char *ip = json_string_value(
+			json_object_get(item, "mail server ip"));
+		const char *tag =
+			json_string_value(json_object_get(item, "tag"));
+
+		if (ip == NULL || *ip == '\0' || n == 64)
+			continue;
+		if (c->http.use_only_tagged &&
+		    strcmp(tag != NULL ? tag : "",
+			   c->http.director_tag != NULL ? c->http.director_tag :
+							  "") != 0)
+			continue;
+		pick[n++] = ip;
+	}
+	if (n == 0)
+		return NULL;
+	return strdup(pick[(size_t)random() % n]);
+}
+
+/* The user's backend from directorMap; else a random one, moved there. */
+static char *director_backend(struct dv_job *dj, struct dv_http_result *hr)
+{
+	const char *user = dv_http_source_user(dj);
+	const char *ip;
+	char *backend = NULL;
+
+	if (dv_http_call(dj, "directorMap", json_pack("{s:s}", "user", user), 0,
+			 hr) < 0)
+		return NULL;
+	ip = json_string_value(json_object_get(json_array_get(hr->payload, 0),
+					       "mail server ip"));
+	if (ip != NULL && *ip != '\0')
+		return strdup(ip);
+	dv_http_result_free(hr);
+	if (dv_http_call(dj, "directorStatus", NULL, 0, hr) < 0)
+		return NULL;
+	backend = random_backend(dj->conf, hr->payload);
+	dv_http_result_free(hr);
+	if (backend == NULL) {
+		hr->error = strdup("the director has no backend to move the "
+				   "user to");
+		return NULL;
+	}
+	if (dv_http_call(dj, "directorMove",
+			 json_pack("{s:s, s:s}", "user", user, "host", backend),
+			 0, hr) < 0) {
+		free(backend);
+		return NULL;
+	}
+	return backend;
+}
+
+/* Take the sourcehost definition named `backend`, when there is one: its
+ * host, port and ssl (unless imapc.* set them) and its commands. */
+static int adopt_sourcehost(struct dv_job *dj, const char *backend,
+			    char **error_r)
+{
+	const struct dmf_host *h = dj->h;
+	const struct doveadm_source_conf *c = dj->conf;
+	struct dmf_sourcehost *sh = NULL;
+	int r;
+
+	*error_r = NULL;
+	if (!DMF_HAS(struct dmf_host, h, db) || h->db == NULL ||
+	    h->db->sourcehost(backend, &sh) < 0)
+		return 0; /* none: the user's own sourcehost stays */
+	dj->sh_host = strdup(sh->host);
+	if (c->imapc.host == NULL && dj->sh_host != NULL)
+		dj->imapc.host = dj->sh_host;
+	if (c->imapc.port <= 0 && sh->port > 0) {
+		snprintf(dj->imapc.port_buf, sizeof(dj->imapc.port_buf), "%u",
+			 sh->port);
+		dj->imapc.port = dj->imapc.port_buf;
+	}
+	r = phasecmd_replace(dj, sh->commands, backend, error_r);
+	h->db->sourcehost_free(&sh);
+	return r;
+}
+
+static void use_sourcehost_step(struct dv_job *dj)
+{
+	struct dv_http_result hr = { .exit_code = -1 };
+	char *backend, *error = NULL;
+	bool ok;
+
+	if (!dj->conf->director.use_sourcehost)
+		return;
+	backend = director_backend(dj, &hr);
+	ok = backend != NULL;
+	if (ok && DMF_HAS(struct dmf_host_job, dj->h->job, set_property))
+		(void)dj->h->job->set_property(
+			dj->job, DMF_MDB_DIRECTOR_SOURCEHOST, backend, 0);
+	if (ok && adopt_sourcehost(dj, backend, &error) < 0) {
+		dv_job_fail(dj, "configuration error: %s",
+			    error != NULL ? error : "out of memory");
+		free(hr.error);
+		hr.error = error;
+		error = NULL;
+		ok = false;
+	}
+	if (ok)
+		dj->h->log->log(DMF_LOG_INFO, dj->job,
+				"use-sourcehost: the user's backend is %s",
+				backend);
+	details_add(dj->h, dj->job, OP_USE_SOURCEHOST, dv_http_entry(&hr, ok));
+	dv_http_result_free(&hr);
+	free(backend);
+	free(error);
+	if (!ok)
+		step_failed(dj, DOVEADM_STEP_DIRECTOR_USE_SOURCEHOST,
+			    "use sourcehost");
+}
+
 static void run_steps(struct dv_job *dj)
 {
 	const struct doveadm_source_conf *c = dj->conf;
-	const struct doveadm_phase_commands *pc = &c->commands[dj->phase];
 	const struct dmf_host *h = dj->h;
+	struct dv_cmd cmd;
 	unsigned long long m, v;
 	bool copied = false, sync_ok = false;
 
-	if (pc->pre != NULL && !run_defined(dj, pc->pre, OP_PRE_COMMAND, "pre"))
+	kick_step(dj);
+	if (!dj->failed)
+		director_flush_step(dj);
+	if (!dj->failed)
+		move_user_step(dj);
+	if (!dj->failed)
+		use_sourcehost_step(dj);
+	if (!dj->failed && phasecmd_get(dj, DV_CMD_PRE, &cmd) &&
+	    !run_defined(dj, &cmd, OP_PRE_COMMAND, "pre"))
 		step_failed(dj, DOVEADM_STEP_PRE_MIGRATION_COMMAND,
 			    "pre migration command");
 	if (!dj->failed && c->copy_imapc_inbox) {
@@ -614,15 +1011,15 @@ static void run_steps(struct dv_job *dj)
 	if (sync_ok) {
 		post_counts(dj);
 		metacache_steps(dj, true);
-		if (!dj->failed && pc->post != NULL &&
-		    !run_defined(dj, pc->post, OP_POST_COMMAND, "post"))
+		if (!dj->failed && phasecmd_get(dj, DV_CMD_POST, &cmd) &&
+		    !run_defined(dj, &cmd, OP_POST_COMMAND, "post"))
 			step_failed(dj, DOVEADM_STEP_POST_MIGRATION_COMMAND,
 				    "post migration command");
 	} else {
 		metacache_steps(dj, false);
 	}
-	if (dj->failed && pc->failure != NULL)
-		run_defined(dj, pc->failure, OP_FAILURE_COMMAND, "failure");
+	if (dj->failed && phasecmd_get(dj, DV_CMD_FAILURE, &cmd))
+		run_defined(dj, &cmd, OP_FAILURE_COMMAND, "failure");
 }
 
 static void fetch_container(struct dv_job *dj)
@@ -633,11 +1030,26 @@ static void fetch_container(struct dv_job *dj)
 	if (!dj->conf->fetch_container || opts == NULL || *opts == '\0')
 		return;
 	r = container_lookup(dj->conf->container_file, opts, &dj->container);
-	if (r < 0)
+	if (r < 0) {
 		dj->h->log->log(DMF_LOG_WARN, dj->job,
 				"fetch-container: no userdb_container for "
 				"'%s' in %s (%s)",
 				opts, dj->conf->container_file, strerror(-r));
+		return;
+	}
+	/* ABI 1.4: the job's own property, so that every command of the job
+	 * sees %{mdb:container}; an older host leaves it to cmddef.c */
+	if (DMF_HAS(struct dmf_host_job, dj->h->job, set_property)) {
+		r = dj->h->job->set_property(dj->job, DMF_MDB_CONTAINER,
+					     dj->container, 0);
+		if (r == 0)
+			dj->container_in_job = true;
+		else
+			dj->h->log->log(DMF_LOG_WARN, dj->job,
+					"fetch-container: cannot set the job's "
+					"container property (%s)",
+					strerror(-r));
+	}
 }
 
 int migrate_run(struct dv_plugin *pl, struct dmf_job *job)
@@ -646,6 +1058,7 @@ int migrate_run(struct dv_plugin *pl, struct dmf_job *job)
 	struct doveadm_source_conf *conf = NULL;
 	struct dv_job dj = { .pl = pl, .h = h, .job = job };
 	struct imapc_job_values jv;
+	struct dv_cmd cmd;
 	char *error = NULL;
 	int r;
 
@@ -666,8 +1079,7 @@ int migrate_run(struct dv_plugin *pl, struct dmf_job *job)
 		dv_job_fail(&dj, "the job has no uid");
 		goto done;
 	}
-	dj.include = strdup(pl->config_file != NULL ? pl->config_file :
-						      DV_DEFAULT_DOVECOT_CONF);
+	dj.include = strdup(pl->include);
 	if (dj.include == NULL) {
 		dv_job_fail(&dj, "out of memory");
 		goto done;
@@ -681,7 +1093,13 @@ int migrate_run(struct dv_plugin *pl, struct dmf_job *job)
 		.sourcepasswd = h->job->property(job, "sourcepasswd"),
 	};
 	imapc_resolve(conf, &jv, &dj.imapc);
-	if (dj.imapc.host == NULL && conf->commands[dj.phase].sync == NULL) {
+	if (phasecmd_load(&dj, &error) < 0) {
+		dv_job_fail(&dj, "configuration error: %s",
+			    error != NULL ? error : "out of memory");
+		free(error);
+		goto done;
+	}
+	if (dj.imapc.host == NULL && !phasecmd_get(&dj, DV_CMD_SYNC, &cmd)) {
 		dv_job_fail(&dj, "configuration error: no source host (the "
 				 "job has no sourcehost and imapc.host is "
 				 "not set)");
@@ -699,6 +1117,9 @@ done:
 				       dj.error != NULL ? dj.error : "failed");
 	jobconf_remove(&dj.jobconf);
 	free(dj.include);
+	free(dj.sh_name);
+	free(dj.sh_host);
+	json_decref(dj.sh_commands);
 	free(dj.error);
 	free(dj.container);
 	doveadm_conf_free(&conf);

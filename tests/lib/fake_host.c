@@ -93,6 +93,10 @@ void fake_host_as_minor(struct fake_host *fh, unsigned minor)
 			fh->host.size = (uint32_t)offsetof(struct dmf_host, db);
 		fh->host.db = NULL;
 	}
+	if (minor < 4) {
+		FAKE_HOST_CUT(fh, job, struct dmf_host_job, set_property);
+		fh->job.set_property = NULL;
+	}
 	if (minor < 3) {
 		FAKE_HOST_CUT(fh, crypto, struct dmf_host_crypto, wipe);
 		fh->crypto.wipe = NULL;

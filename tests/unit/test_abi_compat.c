@@ -1,11 +1,13 @@
 /*
  * test_abi_compat.c - a plugin built against the ABI 1.2 headers
  * (tests/fixtures/abi12_plugin.c with tests/fixtures/abi-1.2/dmf) loads on
- * this 1.3 host and runs a job through exec: the host writes the 1.2
- * struct dmf_exec_result (no size member) and not one byte past it.
+ * this host (1.3 and later) and runs a job through exec: the host writes
+ * the 1.2 struct dmf_exec_result (no size member) and not one byte past
+ * it.  Then the 1.4 job->set_property() of the host's job table.
  */
 #include "dmf-build.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,7 +45,7 @@ int main(void)
 	if (p == NULL)
 		return done_testing();
 	is_int(p->desc->abi_minor, 2, "built for ABI 1.2");
-	is_int(DMF_ABI_MINOR, 4, "host is ABI 1.4");
+	ok(DMF_ABI_MINOR >= 3, "host is ABI 1.3 or later");
 	is_int(plugin_init(p, host_get(), &error), 0, "initialises");
 	job = job_new("12", "sync", "default", "default");
 	job_set_property(job, "uid", "user12", false);
@@ -62,8 +64,8 @@ int main(void)
 	       "output bytes at the 1.2 offset");
 	ok(json_is_true(json_object_get(d, "guardIntact")),
 	   "nothing written past the 1.2 struct");
-	is_int(json_integer_value(json_object_get(d, "hostMinor")), 4,
-	       "the plugin sees host minor 4");
+	is_int(json_integer_value(json_object_get(d, "hostMinor")),
+	       DMF_ABI_MINOR, "the plugin sees the host's minor");
 	is_int(json_integer_value(json_object_get(d, "cryptoSize")),
 	       (long long)sizeof(struct dmf_host_crypto),
 	       "the crypto table is the 1.4 one (longer than 1.2 knows)");
@@ -71,6 +73,53 @@ int main(void)
 	       "job property read");
 	host_job_finished(job);
 	job_free(&job);
+
+	/* 1.4: job->set_property, for the rest of the job */
+	{
+		const struct dmf_host *h = host_get();
+		const struct dmf_host_job *hj = h->job;
+		char *v = NULL, *disp = NULL;
+		const char *e = NULL;
+
+		job = job_new("13", "sync", "default", "default");
+		job_set_property(job, "uid", "user13", false);
+		ok(DMF_HAS(struct dmf_host_job, hj, set_property),
+		   "the job table has set_property (1.4)");
+		is_int(hj->set_property(job, DMF_MDB_CONTAINER, "c-9", 0), 0,
+		       "set container");
+		is_str(hj->property(job, DMF_MDB_CONTAINER), "c-9",
+		       "property() sees it");
+		is_int(h->inject->expand(job, NULL, "x-%{mdb:container}", &v,
+					 &disp, &e),
+		       0, "inject expands %%{mdb:container}: %s",
+		       e != NULL ? e : "ok");
+		is_str(v, "x-c-9", "  to the value set");
+		h->inject->free_string(&v);
+		h->inject->free_string(&disp);
+		is_int(hj->set_property(job, DMF_MDB_CONTAINER, "c-10", 0), 0,
+		       "replace it");
+		is_str(hj->property(job, DMF_MDB_CONTAINER), "c-10",
+		       "  the new value");
+		is_int(hj->set_property(job, DMF_MDB_DIRECTOR_SOURCEHOST, "be1",
+					0),
+		       0, "set directorSourcehost");
+		is_int(hj->set_property(job, DMF_MDB_UID, "other", 0), -EPERM,
+		       "a row property (uid) is refused");
+		is_str(hj->property(job, DMF_MDB_UID), "user13",
+		       "  uid unchanged");
+		is_int(hj->set_property(job, DMF_MDB_SOURCEPASSWD, "pw", 1),
+		       -EPERM, "sourcepasswd is refused");
+		is_int(hj->set_property(job, "myplugin.x", "1", 0), 0,
+		       "a name outside the mdb table is the plugin's");
+		is_int(hj->set_property(job, "", "1", 0), -EINVAL,
+		       "an empty name: -EINVAL");
+		is_int(hj->set_property(job, "y", NULL, 0), -EINVAL,
+		       "a NULL value: -EINVAL");
+		is_int(hj->set_property(job, "tok", "s3cret", 1), 0,
+		       "a secret one");
+		ok(hj->property_is_secret(job, "tok"), "  is secret");
+		job_free(&job);
+	}
 	plugin_unload(&p);
 	host_deinit();
 	config_free(&cfg);

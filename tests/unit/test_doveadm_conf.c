@@ -173,7 +173,7 @@ static const char full_yaml[] =
 	"            134: 1m\n"
 	"          debug-mode: true\n"
 	"        http:\n"
-	"          type: cluster\n"
+	"          type: director\n"
 	"          url: https://doveadmhttpapi/doveadm/v1\n"
 	"          username: admin\n"
 	"          password: verysecretpassword\n"
@@ -275,8 +275,8 @@ static void test_full(void)
 	is_int(doveadm_retry_sleep_for(&c->retry, 1), 2000,
 	       "other code sleeps retry.sleep");
 	ok(c->retry.debug_mode, "debug-mode");
-	ok(c->http.configured && c->http.type == DOVEADM_HTTP_CLUSTER,
-	   "http cluster");
+	ok(c->http.configured && c->http.type == DOVEADM_HTTP_DIRECTOR,
+	   "http director");
 	is_str(c->http.url, "https://doveadmhttpapi/doveadm/v1", "http.url");
 	is_str(c->http.username, "admin", "http.username");
 	is_str(c->http.password, "verysecretpassword", "http.password");
@@ -375,6 +375,9 @@ static const struct bad_case bad[] = {
 	{ "        count:\n          remote-protocol: pop3\n",
 	  "imapc, doveadm or http" },
 	{ "        http:\n          type: mesh\n", "director or cluster" },
+	{ "        http:\n          type: cluster\n        director:\n"
+	  "          move-user: true\n",
+	  "director.move-user': needs http.type director" },
 	{ "        imapc:\n          ssl: maybe\n", "no, imaps or starttls" },
 	{ "        imapc:\n          port: 70000\n", "imapc.port" },
 	{ "        failure-flags:\n          cutover:\n            nope: "

@@ -187,6 +187,19 @@ struct dmf_host_job {
 	/* A file descriptor that becomes readable when the job is aborted, for
 	 * poll(); owned by the daemon, never close or read it. */
 	int (*abort_fd)(const struct dmf_job *job);
+	/* 1.4 */
+	/*
+	 * Set (or replace) the property `name` for the rest of the job: every
+	 * later property(), %{mdb:NAME} expansion (inject) and command of the
+	 * job sees it.  Only names the job row does not supply may be set
+	 * (DMF_MDB_CONTAINER, DMF_MDB_DIRECTOR_SOURCEHOST, or a name that is
+	 * no DMF_MDB_* one): a row property gives -EPERM.  `secret` non-zero
+	 * hides the value like a password.  Replacing a property frees the
+	 * value an earlier property() of that name returned.  0, -EINVAL (bad
+	 * name or value), -EPERM or -ENOMEM.  Call from the job's thread.
+	 */
+	int (*set_property)(struct dmf_job *job, const char *name,
+			    const char *value, int secret);
 };
 
 /* --------------------------------------------------------- response --- */
@@ -507,6 +520,83 @@ struct dmf_host_metrics {
 			 long long expunged, long long bytes);
 };
 
+/* --------------------------------------------------------------- http --- */
+
+/* Where one doveadm HTTP API call goes (a source block's `http`). */
+struct dmf_http_target {
+	uint32_t size; /* sizeof(struct dmf_http_target) */
+	const char *url; /* http(s)://host:port[/doveadm/v1]; no path:
+			  * /doveadm/v1 is added */
+	const char *username; /* Basic auth user; NULL: "doveadm" */
+	const char *password; /* Basic auth password, or NULL */
+	const char *api_key; /* sent as `Authorization: X-Dovecot-API
+			      * <base64>`; wins over the password */
+	long long timeout_ms; /* the whole call; 0: the configured
+			       * connect-timeout + read-timeout */
+};
+
+/*
+ * The doveadm HTTP API client (ABI 1.4; core/client/, configured by
+ * micronaut.http.services.doveadm: TLS trust store, timeouts).  Connections
+ * are kept and reused across calls and jobs.  Credentials are never
+ * logged nor put into messages.
+ */
+struct dmf_host_http {
+	uint32_t size;
+	/*
+	 * POST `[[command, params, "dmf"]]` (params: a JSON object's text,
+	 * NULL: {}) to the target.  0: Dovecot answered doveadmResponse;
+	 * *result_r is the payload (JSON text, allocated; free_string()).
+	 * -EREMOTEIO: Dovecot answered ["error", {"type": "exitCode",
+	 * "exitCode": N}]: *exit_code_r = N.  Any other negative errno: the
+	 * call failed (-ECONNREFUSED, -ETIMEDOUT, -EACCES for HTTP 401/403,
+	 * -EPROTO for another HTTP status or a malformed reply, -EBADMSG for
+	 * a TLS certificate that does not verify, -ECANCELED when the job was
+	 * aborted).  Except on 0, *error_r is one line (allocated) saying
+	 * why.  `job` may be NULL; call from its thread.
+	 */
+	int (*doveadm)(struct dmf_job *job,
+		       const struct dmf_http_target *target,
+		       const char *command, const char *params, char **result_r,
+		       int *exit_code_r, char **error_r);
+	void (*free_string)(char **s);
+};
+
+/* --------------------------------------------------------------- imap --- */
+
+/* The source IMAP server and login of one job (its imapc settings). */
+struct dmf_imap_target {
+	uint32_t size; /* sizeof(struct dmf_imap_target) */
+	const char *host;
+	const char *port; /* NULL: 143, or 993 with imaps */
+	const char *ssl; /* "no", "imaps" or "starttls"; NULL: "no" */
+	const char *user; /* the mailbox's user */
+	const char *master_user; /* log in as this master user for `user`
+				  * (SASL PLAIN authzid), or NULL */
+	const char *password; /* the master user's, else the user's */
+};
+
+/*
+ * An IMAP client for the source (ABI 1.4; core/client/, libcurl's IMAP).
+ * Credentials are never logged nor put into messages.
+ */
+struct dmf_host_imap {
+	uint32_t size;
+	/*
+	 * In `mailbox`, copy the messages of `uid_set` (e.g. "2,7") to the
+	 * mailbox `dest` below it (MAILBOX<separator>DEST, created when
+	 * missing; the separator is the server's), then flag them \Deleted
+	 * and UID EXPUNGE them.  *moved_to_r (allocated, may be NULL) gets
+	 * the full name of the destination.  0, or a negative errno with
+	 * *error_r one line (allocated).  Call from the job's thread.
+	 */
+	int (*move_uids)(struct dmf_job *job, const struct dmf_imap_target *t,
+			 const char *mailbox, const char *dest,
+			 const char *uid_set, char **moved_to_r,
+			 char **error_r);
+	void (*free_string)(char **s);
+};
+
 /* --------------------------------------------------------------- host --- */
 
 struct dmf_host {
@@ -525,6 +615,8 @@ struct dmf_host {
 	const struct dmf_host_db *db;
 	/* 1.4 */
 	const struct dmf_host_metrics *metrics;
+	const struct dmf_host_http *http;
+	const struct dmf_host_imap *imap;
 };
 
 /*

@@ -35,6 +35,10 @@
  *      pointer too; dmf/text.h: header-only helpers, no ABI.)
  *   4  metrics table (struct dmf_host member appended): plugin counters
  *      and gauges, and progress() for a running job's totals.
+ *      job->set_property(): a property for the rest of the job (the
+ *      doveadm worker's %{mdb:container}).  http table (struct dmf_host
+ *      member appended): the doveadm HTTP API client.  imap table
+ *      (struct dmf_host member appended): move UIDs at the source.
  */
 #ifndef DMF_PLUGIN_H
 #define DMF_PLUGIN_H

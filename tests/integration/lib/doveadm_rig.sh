@@ -17,6 +17,8 @@
 #   dr_step ID NAME [EXPR]        # details entry NAME (default: the entry)
 #   dr_standin                    # scripted stand-in doveadm as dmf.doveadm.path
 #   dr_proxy FROM TO [MAILBOX]    # start the UID-rewriting proxy; DR_PROXY_PORT
+#                                 # (DR_PROXY_HEAL=1: it stops once UID TO is expunged)
+#   dr_http_standin NAME [opts]   # stand-in doveadm HTTP API; DR_HTTP_STANDIN_PORT
 #   dr_count CONF USER            # "MESSAGES VSIZE" of all mailboxes
 #   dr_cleanup                    # (trap) stop everything, remove the dir
 #
@@ -153,8 +155,10 @@ dr_source() {
 
 # dr_config ID [YAML lines under dmf.doveadm.source.default, indent 8]
 # DR_DOVEADM: dmf.doveadm.path (default /usr/bin/doveadm); DR_JOBS_MAX (2);
+# DR_CONFIG_FILE: dmf.doveadm.config-file (default $TGT_CONF; empty: unset);
 # DR_WORKER_YAML: more lines under dmf.worker (indent 4);
-# DR_DOVEADM_YAML: more lines under dmf.doveadm (indent 4).
+# DR_DOVEADM_YAML: more lines under dmf.doveadm (indent 4);
+# DR_MICRONAUT_YAML: more lines under micronaut (indent 2).
 dr_config() {
 	local id=$1 line
 	shift
@@ -166,6 +170,9 @@ micronaut:
     port: $DR_HTTP_PORT
   ssl:
     enabled: false
+EOT
+		printf '%s\n' "${DR_MICRONAUT_YAML[@]}" | sed '/^$/d; s/^/  /'
+		cat <<EOT
 datasources:
   default:
     url: jdbc:mariadb://127.0.0.1:$MDB_PORT/$MDB_DB
@@ -202,9 +209,10 @@ EOT
 		cat <<EOT
   doveadm:
     path: ${DR_DOVEADM:-/usr/bin/doveadm}
-    config-file: $TGT_CONF
     runtime-dir: $DR_DIR/run-doveadm
 EOT
+		[ "${DR_CONFIG_FILE-$TGT_CONF}" = "" ] ||
+			echo "    config-file: ${DR_CONFIG_FILE-$TGT_CONF}"
 		printf '%s\n' "${DR_DOVEADM_YAML[@]}" | sed '/^$/d; s/^/    /'
 		cat <<EOT
     source:
@@ -217,6 +225,7 @@ EOT
 }
 DR_WORKER_YAML=()
 DR_DOVEADM_YAML=()
+DR_MICRONAUT_YAML=()
 
 dr_worker_start() { dw_worker_start "$@"; }
 
@@ -294,7 +303,7 @@ dr_proxy() {
 	local pf=$DR_DIR/proxy.$$.$RANDOM
 	python3 "$DR_LIB/imap_uid_proxy.py" --upstream-port "$SRC_IMAP_PORT" \
 		--from-uid "$1" --to-uid "$2" --mailbox "${3:-INBOX}" \
-		--delay-ms "${DR_PROXY_DELAY:-0}" \
+		--delay-ms "${DR_PROXY_DELAY:-0}" ${DR_PROXY_HEAL:+--heal} \
 		--port-file "$pf" >/dev/null 2>"$DR_DIR/proxy.err" &
 	DR_PROXY_PIDS+=($!)
 	for _ in $(seq 1 100); do
@@ -302,6 +311,23 @@ dr_proxy() {
 		sleep 0.05
 	done
 	DR_PROXY_PORT=$(cat "$pf")
+}
+
+# dr_http_standin NAME [http_standin.py options...]: start a stand-in
+# doveadm HTTP API (lib/http_standin.py) logging to $DR_DIR/NAME.requests;
+# sets DR_HTTP_STANDIN_PORT.
+dr_http_standin() {
+	local name=$1 pf
+	shift
+	pf=$DR_DIR/$name.port
+	python3 "$DR_LIB/http_standin.py" --log "$DR_DIR/$name.requests" \
+		--port-file "$pf" "$@" 2>"$DR_DIR/$name.err" &
+	DR_PROXY_PIDS+=($!)
+	for _ in $(seq 1 100); do
+		[ -s "$pf" ] && break
+		sleep 0.05
+	done
+	DR_HTTP_STANDIN_PORT=$(cat "$pf")
 }
 
 # dr_stop_check ID: stop worker ID with SIGTERM; TAP: it exits 0 and its

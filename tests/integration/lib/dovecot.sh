@@ -151,6 +151,9 @@ service imap-login {
   }
 }
 CONF
+		# RIG_SRC_EXTRA: more settings for the source (e.g. the
+		# doveadm HTTP listener)
+		[ -z "${RIG_SRC_EXTRA:-}" ] || printf '%s\n' "$RIG_SRC_EXTRA"
 	} >"$SRC_CONF"
 	# the master passdb must come first so `user*master` is tried as master
 	# login; Dovecot handles master passdbs separately from the others, so

@@ -4,7 +4,7 @@ it held two messages with the same UID.
 
     imap_uid_proxy.py --upstream-port P [--from-uid A --to-uid B]
                       [--mailbox INBOX] [--listen-port 0] [--port-file F]
-                      [--delay-ms N]
+                      [--delay-ms N] [--heal]
 
 Listens on 127.0.0.1 (a free port unless --listen-port), forwards every
 connection to 127.0.0.1:P, and in the server's untagged FETCH replies for
@@ -16,6 +16,11 @@ Expunged message reappeared in session (uid=B < next_uid=...)`
 message bodies are never rewritten.  The chosen port is printed on stdout
 (and written to --port-file) once the proxy listens.  Python 3 stdlib only;
 stop it by its PID.
+
+--heal stops the rewriting for good (every session) once a client sent
+`UID EXPUNGE B` in --mailbox through the proxy: the repair of
+move-duplicates (copy UID B away, expunge it) removed the duplicate, so the
+source no longer shows two messages with UID B.
 
 --delay-ms N holds every FETCH reply that carries a literal (a message
 body) N ms before passing it on: a slow source, so that a migration lasts
@@ -33,6 +38,7 @@ LITERAL = re.compile(rb"\{(\d+)\+?\}\r\n$")
 SELECT = re.compile(rb"^\S+ (?:SELECT|EXAMINE) (\"(?:[^\"\\]|\\.)*\"|\S+)",
                     re.IGNORECASE)
 FETCH = re.compile(rb"^\* \d+ FETCH \(")
+HEALED = threading.Event()
 
 
 class Lines:
@@ -88,6 +94,8 @@ class Session:
             t.join()
 
     def rewrite(self, line):
+        if HEALED.is_set():
+            return line
         if self.selected != self.args.mailbox or not FETCH.match(line):
             return line
         return self.uid_re.sub(self.uid_to, line)
@@ -108,6 +116,7 @@ class Session:
                 fetch = False
                 if upward:
                     self.note_select(line)
+                    self.note_expunge(line)
                 else:
                     fetch = bool(FETCH.match(line))
                     line = self.rewrite(line)
@@ -132,9 +141,15 @@ class Session:
                 except OSError:
                     pass
 
+    def note_expunge(self, line):
+        if (self.args.heal and self.selected == self.args.mailbox and
+                re.match(rb"^\S+ UID EXPUNGE %d\r\n$" % self.args.to_uid,
+                         line, re.IGNORECASE)):
+            HEALED.set()
+
     def rewrite_tail(self, line):
         # the rest of a FETCH line after a literal ( UID n FLAGS ...)
-        if self.selected != self.args.mailbox:
+        if HEALED.is_set() or self.selected != self.args.mailbox:
             return line
         return self.uid_re.sub(self.uid_to, line)
 
@@ -147,6 +162,7 @@ def main():
     ap.add_argument("--from-uid", type=int, default=-1)
     ap.add_argument("--to-uid", type=int, default=-1)
     ap.add_argument("--delay-ms", type=int, default=0)
+    ap.add_argument("--heal", action="store_true")
     ap.add_argument("--port-file")
     args = ap.parse_args()
     srv = socket.socket()
