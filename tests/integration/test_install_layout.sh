@@ -1,0 +1,45 @@
+#!/bin/bash
+# test_install_layout.sh - make install DESTDIR= puts every file under
+# DESTDIR in this build's layout, the installed daemon's compiled-in
+# configuration path follows it, make uninstall leaves only directories;
+# ./configure --with-layout=ox chooses the original product's paths.
+set -uo pipefail
+. "$top_srcdir/tests/lib/tap.sh"
+tmp=$(mktemp -d /tmp/dmf-layout.XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+b=$abs_top_builddir
+lay() { make -s -C "$1" print-layout | sed -n "s/^$2=//p"; }
+make -s -C "$b" install DESTDIR="$tmp/root" > "$tmp/install.log" 2>&1
+ok $? "make install DESTDIR="
+prefix=$(lay "$b" prefix)
+outside=$(find "$tmp/root" -mindepth 1 -maxdepth 1 | sed "s|^$tmp/root||" | grep -v "^/${prefix#/}" | grep -vE '^/(etc|var|run|lib|usr)$')
+is "$outside" "" "nothing installed outside the configured directories"
+conf=$(lay "$b" dmfconfdir)/dmf-worker.yml
+[ -f "$tmp/root$conf" ]; ok $? "configuration installed as $conf"
+plugindir=$(lay "$b" plugindir)
+[ -f "$tmp/root$plugindir/simulator.so" ]; ok $? "plugins installed in $plugindir"
+help=$("$tmp/root$(lay "$b" sbindir)/dmf-worker" --help 2>&1)
+like "$help" "default $conf" "the installed daemon's default configuration is $conf"
+[ -d "$tmp/root$(lay "$b" certsdir)" ] && [ -d "$tmp/root$(lay "$b" logdir)" ]
+ok $? "certificate and log directories made"
+make -s -C "$b" uninstall DESTDIR="$tmp/root" > "$tmp/uninstall.log" 2>&1
+ok $? "make uninstall"
+left=$(find "$tmp/root" ! -type d)
+is "$left" "" "make uninstall leaves only directories"
+
+# the ox layout: configure only (the paths, not a second build)
+mkdir "$tmp/ox"
+(cd "$tmp/ox" && "$abs_top_srcdir/configure" -q --with-layout=ox > "$tmp/ox.log" 2>&1)
+ok $? "configure --with-layout=ox"
+is "$(lay "$tmp/ox" dmfconfdir)" /opt/open-xchange/dmf/worker/etc "ox: configuration in /opt/open-xchange/dmf/worker/etc"
+is "$(lay "$tmp/ox" sbindir)" /opt/open-xchange/sbin "ox: dmf-worker-gen-certs in /opt/open-xchange/sbin"
+is "$(lay "$tmp/ox" certsdir)" /opt/open-xchange/dmf/certs "ox: certificates in /opt/open-xchange/dmf/certs"
+is "$(lay "$tmp/ox" plugindir)" /opt/open-xchange/dmf/worker/lib/plugins "ox: plugins in /opt/open-xchange/dmf/worker/lib/plugins"
+is "$(lay "$tmp/ox" logdir)" /var/log/dmf "ox: command logs in /var/log/dmf"
+unit=$(make -s -C "$tmp/ox" conf/dmf-worker.service > /dev/null 2>&1 && cat "$tmp/ox/conf/dmf-worker.service")
+like "$unit" "-c /opt/open-xchange/dmf/worker/etc/dmf-worker.yml" "ox: the unit runs the daemon on the ox configuration"
+(cd "$tmp" && "$abs_top_srcdir/configure" -q --with-layout=bogus > "$tmp/bogus.log" 2>&1)
+[ $? -ne 0 ] && grep -q "unknown layout 'bogus'" "$tmp/bogus.log"
+ok $? "configure --with-layout=bogus is refused by name"
+echo "1..$tap_n"
+[ "$tap_failed" -eq 0 ]
