@@ -11,8 +11,19 @@ b=$abs_top_builddir
 lay() { make -s -C "$1" print-layout | sed -n "s/^$2=//p"; }
 make -s -C "$b" install DESTDIR="$tmp/root" > "$tmp/install.log" 2>&1
 ok $? "make install DESTDIR="
-prefix=$(lay "$b" prefix)
-outside=$(find "$tmp/root" -mindepth 1 -maxdepth 1 | sed "s|^$tmp/root||" | grep -v "^/${prefix#/}" | grep -vE '^/(etc|var|run|lib|usr)$')
+# every file and directory below one of the configured directories (or on
+# the way to one)
+dirs=$(for v in prefix sbindir bindir dmfconfdir plugindir certsdir logdir systemdsystemunitdir pkgdatadir mandir includedir libdir; do lay "$b" $v; done | grep . | sort -u)
+outside=
+while IFS= read -r f; do
+	f=${f#"$tmp/root"}
+	inside=0
+	for d in $dirs; do
+		case "$f/" in "$d"/* | "$d/") inside=1; break ;; esac
+		case "$d/" in "$f"/*) inside=1; break ;; esac
+	done
+	[ $inside -eq 1 ] || outside="$outside $f"
+done < <(find "$tmp/root" -mindepth 1)
 is "$outside" "" "nothing installed outside the configured directories"
 conf=$(lay "$b" dmfconfdir)/dmf-worker.yml
 [ -f "$tmp/root$conf" ]; ok $? "configuration installed as $conf"
