@@ -25,5 +25,19 @@ for prog in core/worker/dmf-worker core/dmfctl/dmfctl; do
 	[ -n "$opts" ] && ok 0 "$name --help lists options" || ok 1 "$name --help lists options"
 	is "$missing" "" "$name(8) documents every option of $name --help"
 done
+# dmf-plugin(7) names every table of struct dmf_host and every function
+# of each table (sdk/include/dmf/host.h)
+h=$top_srcdir/sdk/include/dmf/host.h
+page=$top_srcdir/man/dmf-plugin.7
+tables=$(sed -n '/^struct dmf_host {/,/^};/p' "$h" | sed -n 's/.*const struct dmf_host_\([a-z_0-9]*\) \*\([a-z_0-9]*\);.*/\2/p')
+[ -n "$tables" ]; ok $? "host.h: the tables of struct dmf_host found"
+missing=
+for t in $tables; do
+	grep -qx ".B $t" "$page" || missing="$missing $t"
+	for f in $(sed -n "/^struct dmf_host_$t {/,/^};/p" "$h" | grep -oE '\(\*[a-z_0-9]+\)' | tr -d '(*)'); do
+		grep -qF "\\fB$f\\fP" "$page" || missing="$missing $t.$f"
+	done
+done
+is "$missing" "" "dmf-plugin(7) documents every host table and function"
 echo "1..$tap_n"
 [ "$tap_failed" -eq 0 ]
