@@ -20,7 +20,7 @@
 #include "dmfctl/dmfctl.h"
 #include "lib/log.h"
 
-#define DEFAULT_CONFIG SYSCONFDIR "/dmf-worker/dmf-worker.yml"
+#define DEFAULT_CONFIG DMF_CONFDIR "/dmf-worker.yml"
 
 extern char **environ;
 

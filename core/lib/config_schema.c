@@ -889,8 +889,29 @@ static void md_cell(FILE *out, const char *s)
 	}
 }
 
+void config_schema_env_name(const char *pattern, char *buf, size_t size)
+{
+	size_t len = 0;
+
+	if (size == 0)
+		return;
+	for (const char *p = pattern; *p != '\0' && len + 7 < size; p++) {
+		if (*p == '*') {
+			memcpy(buf + len, "<NAME>", 6);
+			len += 6;
+		} else if (*p == '.' || *p == '-') {
+			buf[len++] = '_';
+		} else {
+			buf[len++] = (char)toupper((unsigned char)*p);
+		}
+	}
+	buf[len] = '\0';
+}
+
 void config_schema_print_markdown(FILE *out)
 {
+	char env[600];
+
 	fputs("| Key | Type | Default | Environment variable | Description |\n"
 	      "|---|---|---|---|---|\n",
 	      out);
@@ -904,16 +925,8 @@ void config_schema_print_markdown(FILE *out)
 			md_cell(out, e->def);
 			fputc('`', out);
 		}
-		fputs(" | `", out);
-		for (const char *p = e->pattern; *p != '\0'; p++) {
-			if (*p == '*')
-				fputs("<NAME>", out);
-			else if (*p == '.' || *p == '-')
-				fputc('_', out);
-			else
-				fputc(toupper((unsigned char)*p), out);
-		}
-		fputs("` | ", out);
+		config_schema_env_name(e->pattern, env, sizeof(env));
+		fprintf(out, " | `%s` | ", env);
 		if (e->type == CFG_T_ALIAS)
 			fprintf(out, "alias of `%s`: ", e->def);
 		md_cell(out, e->desc);
@@ -931,5 +944,63 @@ void config_schema_print_markdown(FILE *out)
 		if (e->flags & CFG_UNUSED)
 			fputs(" *(accepted, no effect)*", out);
 		fputs(" |\n", out);
+	}
+}
+
+/* Text for man(7): backslashes and minus signs escaped, no control line. */
+static void man_text(FILE *out, const char *s)
+{
+	if (*s == '.' || *s == '\'')
+		fputs("\\&", out);
+	for (; *s != '\0'; s++) {
+		if (*s == '\\')
+			fputs("\\e", out);
+		else if (*s == '-')
+			fputs("\\-", out);
+		else
+			fputc(*s, out);
+	}
+}
+
+void config_schema_print_man(FILE *out)
+{
+	char env[600];
+
+	for (size_t i = 0; i < N_SCHEMA; i++) {
+		const struct cfg_schema_entry *e = &schema[i];
+
+		fputs(".TP\n.B ", out);
+		man_text(out, e->pattern);
+		fputc('\n', out);
+		fputs(config_schema_type_name(e->type), out);
+		if (e->type != CFG_T_ALIAS && e->def != NULL) {
+			fputs("; default \\fB", out);
+			man_text(out, e->def);
+			fputs("\\fR", out);
+		}
+		config_schema_env_name(e->pattern, env, sizeof(env));
+		fputs("; environment \\fB", out);
+		man_text(out, env);
+		fputs("\\fR\n.br\n", out);
+		if (e->type == CFG_T_ALIAS) {
+			fputs("alias of \\fB", out);
+			man_text(out, e->def);
+			fputs("\\fR: ", out);
+		}
+		man_text(out, e->desc);
+		if (e->choices != NULL) {
+			fputs("; one of \\fB", out);
+			man_text(out, e->choices);
+			fputs("\\fR", out);
+		}
+		if (e->flags & CFG_SECRET)
+			fputs(" (secret)", out);
+		if (e->flags & CFG_OURS)
+			fputs(" (our extension)", out);
+		if (e->flags & CFG_LEGACY)
+			fputs(" (legacy)", out);
+		if (e->flags & CFG_UNUSED)
+			fputs(" (accepted, no effect)", out);
+		fputc('\n', out);
 	}
 }

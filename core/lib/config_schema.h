@@ -114,6 +114,14 @@ bool config_schema_suggest(const char *const *segs, size_t n, char *buf,
  * key, type, default, environment variable, description. */
 void config_schema_print_markdown(FILE *out);
 
+/* The environment variable of `pattern` (`*` written <NAME>) into buf. */
+void config_schema_env_name(const char *pattern, char *buf, size_t size);
+
+/* The table as man(7) text (the KEYS section of dmf-worker.yml(5)): per
+ * key `.TP`, `.B key`, a line with type, default and environment variable,
+ * and the description. */
+void config_schema_print_man(FILE *out);
+
 /* Damerau-Levenshtein (optimal string alignment) distance. */
 size_t config_schema_distance(const char *a, const char *b);
 

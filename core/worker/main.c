@@ -39,7 +39,7 @@
 
 extern char **environ;
 
-#define DEFAULT_CONFIG SYSCONFDIR "/dmf-worker/dmf-worker.yml"
+#define DEFAULT_CONFIG DMF_CONFDIR "/dmf-worker.yml"
 
 struct settings {
 	const char *type;
