@@ -11,7 +11,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 secs=${1:-10}
 bld=$top/_build-fuzz
 jobs=$(nproc 2>/dev/null || echo 2)
-targets="config inject command analyzer pkcs12 unwrap job_row"
+targets="config inject command analyzer pkcs12 unwrap job_row http_auth http_bodies"
 cd "$top"
 [ -x configure ] || ./autogen.sh > /tmp/dmf-autogen.log 2>&1 || { cat /tmp/dmf-autogen.log; exit 1; }
 mkdir -p "$bld" && cd "$bld" || exit 1

@@ -400,10 +400,8 @@ static int map_curl_error(CURLcode cc, const char *errbuf, long os_errno,
 	}
 }
 
-/* The reply `[["doveadmResponse", PAYLOAD, tag]]` or `[["error", {...},
- * tag]]`. */
-static int parse_reply(const char *body, size_t len, const char *host,
-		       char **result_r, int *exit_code_r, char **error_r)
+int dhttp_parse_reply(const char *body, size_t len, const char *host,
+		      char **result_r, int *exit_code_r, char **error_r)
 {
 	json_error_t je;
 	json_t *all = json_loadb(body, len, 0, &je);
@@ -567,8 +565,8 @@ int dhttp_doveadm(struct dmf_job *job, const struct dmf_http_target *t,
 				     command);
 		r = -EPROTO;
 	} else {
-		r = parse_reply(reply.p != NULL ? reply.p : "", reply.len, host,
-				result_r, exit_code_r, error_r);
+		r = dhttp_parse_reply(reply.p != NULL ? reply.p : "", reply.len,
+				      host, result_r, exit_code_r, error_r);
 	}
 	log_job(DMF_LOG_DEBUG, job,
 		"doveadm http: %s to %s: %s (HTTP %ld, %s connection)", command,

@@ -33,6 +33,14 @@ int dhttp_doveadm(struct dmf_job *job, const struct dmf_http_target *t,
 		  const char *command, const char *params, char **result_r,
 		  int *exit_code_r, char **error_r);
 
+/* A reply body: `[["doveadmResponse", PAYLOAD, tag]]` gives 0 and
+ * *result_r (PAYLOAD's JSON text, allocated); `[["error", {"type":
+ * "exitCode", "exitCode": N}, tag]]` gives -EREMOTEIO and *exit_code_r =
+ * N; anything else -EPROTO.  Except on 0, *error_r (allocated) names
+ * `host`. */
+int dhttp_parse_reply(const char *body, size_t len, const char *host,
+		      char **result_r, int *exit_code_r, char **error_r);
+
 /* Calls made and TCP connections opened since init (for tests/logs). */
 void dhttp_stats(unsigned long *calls_r, unsigned long *connects_r);
 

@@ -203,9 +203,9 @@ void admin_backend_show(const struct http_request *req,
 	db_rows_free(&rows);
 }
 
-static const char *parse_patch(json_t *root, const char **name_r,
-			       const char **command_r, long long *max_r,
-			       int *initial_r)
+const char *admin_parse_patch(json_t *root, const char **name_r,
+			      const char **command_r, long long *max_r,
+			      int *initial_r)
 {
 	json_t *v;
 	const char *key;
@@ -285,7 +285,7 @@ void admin_backends_patch(const struct http_request *req,
 		http_response_error(resp, req, 400, msg);
 		return;
 	}
-	bad = parse_patch(root, &name, &command, &max, &initial);
+	bad = admin_parse_patch(root, &name, &command, &max, &initial);
 	if (bad != NULL) {
 		http_response_error(resp, req, 400, bad);
 		json_decref(root);

@@ -17,6 +17,8 @@
 #ifndef DMF_HTTP_ADMIN_H
 #define DMF_HTTP_ADMIN_H
 
+#include <jansson.h>
+
 #include "http/http_endpoint.h"
 #include "lib/config.h"
 
@@ -31,5 +33,12 @@ void admin_api_destroy(struct admin_api **api);
 http_handler_fn admin_backends_list; /* params: target */
 http_handler_fn admin_backend_show; /* params: target, name */
 http_handler_fn admin_backends_patch; /* params: target */
+
+/* The PATCH body: NULL when it is valid (the pointers into root), else
+ * the message of the 400 answer.  Unset fields stay as the caller set
+ * them. */
+const char *admin_parse_patch(json_t *root, const char **name_r,
+			      const char **command_r, long long *max_r,
+			      int *initial_r);
 
 #endif
