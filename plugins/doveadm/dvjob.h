@@ -22,7 +22,15 @@ struct dv_plugin {
 	pthread_mutex_t lock;
 	bool mail_plugins_known;
 	char *mail_plugins;
+	/* durability: job (durable.c): the target's mail_location, read
+	 * once, and the sources whose fallback was logged (under lock) */
+	bool mail_location_known;
+	char *mail_location;
+	struct dv_noted *noted;
 };
+
+/* The number of paths durable.c looks at: mail, index, control. */
+#define DV_DURABLE_PATHS 3
 
 /* The Dovecot config the per-job file includes. */
 #define DV_DEFAULT_DOVECOT_CONF "/etc/dovecot/dovecot.conf"
@@ -38,6 +46,11 @@ struct dv_job {
 	char *jobconf; /* the per-job config file, or NULL */
 	char *include; /* what the per-job file includes */
 	char *container; /* fetch-container's value, or NULL */
+	/* durability: job applies: -o mail_fsync=never, then syncfs() of
+	 * the filesystems of durable_paths (durable.c) */
+	bool fsync_never;
+	char *durable_paths[DV_DURABLE_PATHS];
+	size_t n_durable;
 	bool failed; /* the job fails (dsync or a flagged step) */
 	char *error; /* the first reason it fails */
 };

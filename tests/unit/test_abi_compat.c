@@ -43,7 +43,7 @@ int main(void)
 	if (p == NULL)
 		return done_testing();
 	is_int(p->desc->abi_minor, 2, "built for ABI 1.2");
-	is_int(DMF_ABI_MINOR, 3, "host is ABI 1.3");
+	is_int(DMF_ABI_MINOR, 4, "host is ABI 1.4");
 	is_int(plugin_init(p, host_get(), &error), 0, "initialises");
 	job = job_new("12", "sync", "default", "default");
 	job_set_property(job, "uid", "user12", false);

@@ -33,6 +33,9 @@
  *      names of the job properties.  _Static_asserts freeze the offsets
  *      of the first four descriptor members.  (DMF_HAS() tests the table
  *      pointer too; dmf/text.h: header-only helpers, no ABI.)
+ *   4  exec->sync_filesystems(): stat/statfs and syncfs() of the
+ *      filesystems holding a list of paths, with per-path results
+ *      (struct dmf_fs_sync_result, DMF_FS_STAT_ONLY).
  */
 #ifndef DMF_PLUGIN_H
 #define DMF_PLUGIN_H
@@ -49,7 +52,7 @@ extern "C" {
 /* "DMFP" in ASCII: the first four bytes of every descriptor. */
 #define DMF_PLUGIN_MAGIC 0x444d4650u
 #define DMF_ABI_MAJOR 1
-#define DMF_ABI_MINOR 3
+#define DMF_ABI_MINOR 4
 
 /*
  * The plugin descriptor.  The first four members are frozen forever, across
