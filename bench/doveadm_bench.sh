@@ -83,9 +83,11 @@ direct_user() {
 	{
 		doveadm -c "$TGT_CONF" -f tab mailbox status -u "$u" "messages vsize" 'INBOX/*' INBOX '*'
 		# what durability: job does around the migration command
-		for t in mailbox index control; do
-			doveadm -c "$TGT_CONF" mailbox path -u "$u" -t "$t" INBOX
-		done >"$DR_DIR/direct.$u.paths"
+		{
+			doveadm -c "$TGT_CONF" mailbox path -u "$u" INBOX
+			doveadm -c "$TGT_CONF" mailbox path -u "$u" -t index INBOX
+			doveadm -c "$TGT_CONF" mailbox path -u "$u" -t control INBOX
+		} >"$DR_DIR/direct.$u.paths"
 		doveadm -c "$jc" -o mail_fsync=never \
 			-o "imapc_features=rfc822.size fetch-headers" \
 			-o mail_prefetch_count=20 \
