@@ -121,10 +121,11 @@ for q in $QUEUES; do
 	CL[$q]=$CLAIM
 	base_config disp simulator "jobs: { max: 16 }" >"$DW_DIR/disp.yml"
 	t0=$(now)
+	want=$((q < DISPATCH ? q : DISPATCH))
 	dw_worker_start disp
 	for _ in $(seq 1 3000); do
 		n=$(mdb_sql "SELECT COUNT(*) FROM jobs WHERE status = 'SUCCESS'")
-		[ "$n" -ge "$DISPATCH" ] && break
+		[ "$n" -ge "$want" ] && break
 		sleep 0.1
 	done
 	t1=$(now)
