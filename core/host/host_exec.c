@@ -16,6 +16,7 @@
 #include "exec/exec.h"
 #include "host/host_services.h"
 #include "exec/inject.h"
+#include "fs/fs_sync.h"
 #include "lib/job.h"
 #include "lib/log.h"
 #include "lib/secret.h"
@@ -364,9 +365,41 @@ static int h_run(struct dmf_job *job, const char *const *argv,
 	return ret;
 }
 
+/* The used paths of one sync_filesystems() call: valid until the next call
+ * from the same thread. */
+static _Thread_local char fs_paths_buf[16384];
+
+static int h_sync_filesystems(struct dmf_job *job, const char *const *paths,
+			      size_t n, unsigned flags,
+			      struct dmf_fs_sync_result *results_r,
+			      const char **error_r)
+{
+	int ret;
+
+	ret = fs_sync_paths(paths, n, flags, results_r, fs_paths_buf,
+			    sizeof(fs_paths_buf), error_r);
+	if (ret == -EINVAL)
+		return ret;
+	for (size_t i = 0; i < n; i++) {
+		const struct dmf_fs_sync_result *r = &results_r[i];
+
+		if (r->error != 0)
+			log_job(DMF_LOG_DEBUG, job, "%s %s: %s", r->failed_call,
+				r->used_path, strerror(-r->error));
+		else if (r->synced)
+			log_job(DMF_LOG_DEBUG, job,
+				"syncfs %s (%s, dev %llu): %lld ms",
+				r->used_path, r->fs_name, r->dev,
+				r->duration_ms);
+	}
+	return ret;
+}
+
 static const struct dmf_host_exec exec_table = {
 	.size = sizeof(struct dmf_host_exec),
 	.run = h_run,
+	/* 1.4 */
+	.sync_filesystems = h_sync_filesystems,
 };
 
 const struct dmf_host_exec *host_exec_table(void)

@@ -385,6 +385,9 @@ static const struct cfg_schema_entry schema[] = {
 	K(S "sync-settings", STRV, OURS,
 	  "imapc_features=rfc822.size fetch-headers,mail_prefetch_count=20",
 	  NULL, "doveadm -o settings of the default migration command"),
+	K(S "durability", STRING, OURS, "job", "job|dovecot",
+	  "job: mail_fsync=never, then syncfs() of the user's filesystems "
+	  "before the post steps; dovecot: the target's mail_fsync"),
 	K(S "sync-lock", DURATION, OURS, "60s", NULL,
 	  "dsync's per-user lock (-l): a second dsync of the user waits this "
 	  "long, then fails; 0 = none"),

@@ -21,6 +21,7 @@
 #include "analyzer.h"
 #include "confprobe.h"
 #include "dmf/plugin.h"
+#include "durable.h"
 #include "migrate.h"
 #include "secret.h"
 
@@ -109,6 +110,7 @@ static void plugin_free(struct dv_plugin *pl)
 	free(pl->include);
 	free(pl->runtime_dir);
 	free(pl->mail_plugins);
+	durable_plugin_free(pl);
 	pthread_mutex_destroy(&pl->lock);
 	free(pl);
 }

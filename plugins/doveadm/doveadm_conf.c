@@ -373,6 +373,23 @@ static int parse_protocol(struct pctx *x, enum doveadm_remote_protocol *p)
 	return 0;
 }
 
+static int parse_durability(struct pctx *x, enum doveadm_durability *d)
+{
+	const char *e = NULL, *s, *path = "durability";
+	if (x->hc->get_string(x->b, path, NULL, &s, &e) < 0)
+		return getter_error(x, e);
+	if (s == NULL || *s == '\0')
+		return 0;
+	if (strcasecmp(s, "job") == 0)
+		*d = DOVEADM_DURABLE_JOB;
+	else if (strcasecmp(s, "dovecot") == 0)
+		*d = DOVEADM_DURABLE_DOVECOT;
+	else
+		return path_error(x, node_at(x, path), path,
+				  "must be job or dovecot");
+	return 0;
+}
+
 static int parse_http_type(struct pctx *x, enum doveadm_http_type *t)
 {
 	const char *e = NULL, *s;
@@ -598,6 +615,7 @@ static int parse_block(struct pctx *x, struct doveadm_source_conf *c)
 	}
 
 	TRY(get_ms(x, "sync-lock", &c->sync_lock_ms));
+	TRY(parse_durability(x, &c->durability));
 
 	TRY(get_bool(x, "director.enabled", &c->director.enabled));
 	TRY(get_bool(x, "director.use-sourcehost",

@@ -27,6 +27,11 @@
 enum doveadm_phase { DOVEADM_PHASE_SYNC = 0, DOVEADM_PHASE_CUTOVER = 1 };
 #define DOVEADM_N_PHASES 2
 
+enum doveadm_durability {
+	DOVEADM_DURABLE_JOB = 0, /* syncfs() at the end of the job */
+	DOVEADM_DURABLE_DOVECOT = 1, /* the target's own mail_fsync */
+};
+
 enum doveadm_remote_protocol {
 	DOVEADM_REMOTE_IMAPC = 0,
 	DOVEADM_REMOTE_DOVEADM,
@@ -158,6 +163,10 @@ struct doveadm_source_conf {
 	long long sync_lock_ms; /* dsync -l (rounded up to seconds), 60s;
 				 * 0 = no lock */
 	char *imapc_inbox_owner;
+	/* durability (extension, docs/doveadm.md): `job` (default) runs the
+	 * migration command with mail_fsync=never and syncfs()es the user's
+	 * filesystems after it; `dovecot` keeps the target's mail_fsync. */
+	enum doveadm_durability durability;
 	/* The block node itself (NULL: built-ins only), for inject. */
 	const struct dmf_conf *node;
 };

@@ -28,7 +28,18 @@ struct dv_plugin {
 	char *mail_plugins;
 	/* dmf.doveadm.dsync.runs{outcome} (ABI 1.4), NULL without */
 	struct dmf_metric *dsync_runs;
+	/* durability: job (durable.c): the target's mail_location, read
+	 * once, and the sources whose fallback was logged (under lock) */
+	bool mail_location_known;
+	char *mail_location;
+	struct dv_noted *noted;
 };
+
+/* The number of paths durable.c looks at: mail, index, control. */
+#define DV_DURABLE_PATHS 3
+
+/* The Dovecot config the per-job file includes. */
+#define DV_DEFAULT_DOVECOT_CONF "/etc/dovecot/dovecot.conf"
 
 struct dv_job {
 	struct dv_plugin *pl;
@@ -46,6 +57,11 @@ struct dv_job {
 	json_t *sh_commands; /* the sourcehost's commands (phasecmd.h) */
 	char *sh_name; /* the sourcehost director.use-sourcehost chose */
 	char *sh_host; /* its host (dj->imapc.host may point here) */
+	/* durability: job applies: -o mail_fsync=never, then syncfs() of
+	 * the filesystems of durable_paths (durable.c) */
+	bool fsync_never;
+	char *durable_paths[DV_DURABLE_PATHS];
+	size_t n_durable;
 	bool failed; /* the job fails (dsync or a flagged step) */
 	char *error; /* the first reason it fails */
 };

@@ -12,56 +12,6 @@
 #include "inbox.h"
 #include "run.h"
 
-struct first_line {
-	char *text;
-};
-
-static void keep_first(void *ctx, enum dmf_exec_stream stream, const char *line,
-		       size_t len)
-{
-	struct first_line *f = ctx;
-
-	if (stream != DMF_EXEC_STDOUT || f->text != NULL || len == 0)
-		return;
-	f->text = strndup(line, len);
-}
-
-/* Run `doveadm [-c CONF] ARGS...` and take the first stdout line. */
-static int doveadm_value(struct dv_job *dj, const char *const *args,
-			 const char *step, json_t *errors, char **value_r)
-{
-	struct dv_argv a = { 0 };
-	struct first_line f = { 0 };
-	struct dv_run_result rr;
-	char *display;
-	int r;
-
-	dv_argv_add(&a, dj->pl->doveadm_path, "doveadm");
-	if (dj->pl->config_file != NULL) {
-		dv_argv_add(&a, "-c", NULL);
-		dv_argv_add(&a, dj->pl->config_file, NULL);
-	}
-	for (size_t i = 0; args[i] != NULL; i++)
-		dv_argv_add(&a, args[i], NULL);
-	display = dv_argv_display(&a);
-	r = dv_run(dj, &a, display, step, keep_first, &f, errors, &rr);
-	if (r == 0 && (!rr.success || f.text == NULL || f.text[0] != '/')) {
-		char msg[600];
-		snprintf(msg, sizeof(msg), "%s: %s", display ? display : step,
-			 !rr.success ? rr.msg : "no absolute path printed");
-		details_error_line(errors, msg, strlen(msg));
-		r = -EIO;
-	}
-	free(display);
-	dv_argv_free(&a);
-	if (r < 0) {
-		free(f.text);
-		return r < 0 ? r : -EIO;
-	}
-	*value_r = f.text;
-	return 0;
-}
-
 static int run_tool(struct dv_job *dj, const char *const *args,
 		    const char *step, json_t *errors)
 {
@@ -111,10 +61,11 @@ int inbox_copy(struct dv_job *dj)
 	     *dest = NULL;
 	int r;
 
-	r = doveadm_value(dj, home_args, "copy-imapc-inbox", errors, &home);
+	r = dv_doveadm_value(dj, home_args, "copy-imapc-inbox", true, errors,
+			     &home);
 	if (r == 0)
-		r = doveadm_value(dj, path_args, "copy-imapc-inbox", errors,
-				  &inbox);
+		r = dv_doveadm_value(dj, path_args, "copy-imapc-inbox", true,
+				     errors, &inbox);
 	if (r == 0 && (dir = imapc_dir(home)) == NULL) {
 		details_error_line(errors, "unusable home path",
 				   strlen("unusable home path"));
@@ -166,7 +117,8 @@ int inbox_remove(struct dv_job *dj)
 	char *home = NULL, *dir = NULL;
 	int r;
 
-	r = doveadm_value(dj, home_args, "remove-imapc-path", errors, &home);
+	r = dv_doveadm_value(dj, home_args, "remove-imapc-path", true, errors,
+			     &home);
 	if (r == 0 && (dir = imapc_dir(home)) == NULL) {
 		details_error_line(errors, "unusable home path",
 				   strlen("unusable home path"));

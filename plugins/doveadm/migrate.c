@@ -17,6 +17,7 @@
 #include "container.h"
 #include "counts.h"
 #include "details.h"
+#include "durable.h"
 #include "dvhttp.h"
 #include "inbox.h"
 #include "migrate.h"
@@ -482,6 +483,12 @@ static bool run_dsync(struct dv_job *dj)
 		struct doveadm_attempt_result res = { 0 };
 		const char *extra[8];
 		size_t ne = doveadm_retry_extra_args(&st, extra);
+
+		if (dj->fsync_never) { /* durability: job (durable.c) */
+			extra[ne++] = "-o";
+			extra[ne++] = "mail_fsync=never";
+			extra[ne] = NULL;
+		}
 
 		if (ds.an != NULL)
 			analyzer_begin_attempt(ds.an);
@@ -998,8 +1005,13 @@ static void run_steps(struct dv_job *dj)
 			step_failed(dj, DOVEADM_STEP_COUNT_LOCAL_PRE,
 				    "local count before the sync");
 	}
-	if (!dj->failed)
+	if (!dj->failed) {
+		durable_prepare(dj);
 		sync_ok = run_dsync(dj);
+	}
+	/* durable before anything reads the target or the result is written */
+	if (sync_ok && !h->job->aborted(dj->job))
+		sync_ok = durable_finish(dj);
 	if (c->remove_imapc_path && (copied || c->copy_imapc_inbox) &&
 	    !h->job->aborted(dj->job)) {
 		if (inbox_remove(dj) < 0)
@@ -1116,6 +1128,7 @@ done:
 		h->response->set_error(job, "%s",
 				       dj.error != NULL ? dj.error : "failed");
 	jobconf_remove(&dj.jobconf);
+	durable_clear(&dj);
 	free(dj.include);
 	free(dj.sh_name);
 	free(dj.sh_host);

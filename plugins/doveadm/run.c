@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "details.h"
@@ -83,5 +84,56 @@ int dv_run(struct dv_job *dj, struct dv_argv *a, const char *display,
 	h->log->log(r->success ? DMF_LOG_INFO : DMF_LOG_WARN, dj->job,
 		    "%s: %s (%lld ms)", step, r->success ? "ok" : r->msg,
 		    r->duration_ms);
+	return 0;
+}
+
+struct first_line {
+	char *text;
+};
+
+static void keep_first(void *ctx, enum dmf_exec_stream stream, const char *line,
+		       size_t len)
+{
+	struct first_line *f = ctx;
+
+	if (stream != DMF_EXEC_STDOUT || f->text != NULL || len == 0)
+		return;
+	f->text = strndup(line, len);
+}
+
+int dv_doveadm_value(struct dv_job *dj, const char *const *args,
+		     const char *step, bool absolute, json_t *errors,
+		     char **value_r)
+{
+	struct dv_argv a = { 0 };
+	struct first_line f = { 0 };
+	struct dv_run_result rr;
+	char *display;
+	int r;
+
+	dv_argv_add(&a, dj->pl->doveadm_path, "doveadm");
+	if (dj->pl->config_file != NULL) {
+		dv_argv_add(&a, "-c", NULL);
+		dv_argv_add(&a, dj->pl->config_file, NULL);
+	}
+	for (size_t i = 0; args[i] != NULL; i++)
+		dv_argv_add(&a, args[i], NULL);
+	display = dv_argv_display(&a);
+	r = dv_run(dj, &a, display, step, keep_first, &f, errors, &rr);
+	if (r == 0 && (!rr.success ||
+		       (absolute && (f.text == NULL || f.text[0] != '/')))) {
+		char msg[600];
+		snprintf(msg, sizeof(msg), "%s: %s", display ? display : step,
+			 !rr.success ? rr.msg : "no absolute path printed");
+		details_error_line(errors, msg, strlen(msg));
+		r = -EIO;
+	}
+	free(display);
+	dv_argv_free(&a);
+	if (r < 0) {
+		free(f.text);
+		return r < 0 ? r : -EIO;
+	}
+	*value_r = f.text;
 	return 0;
 }

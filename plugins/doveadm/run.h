@@ -35,4 +35,14 @@ int dv_run(struct dv_job *dj, struct dv_argv *a, const char *display,
 	   const char *step, dmf_exec_line_fn fn, void *ctx, json_t *errors,
 	   struct dv_run_result *r);
 
+/*
+ * Run `doveadm [-c CONF] ARGS...` (args NULL-terminated) and take the first
+ * non-empty line it prints: *value_r (free it; NULL when it printed
+ * nothing).  With `absolute` the line must be an absolute path.  Failures
+ * add a line to `errors` and return -EIO (-ENOMEM).
+ */
+int dv_doveadm_value(struct dv_job *dj, const char *const *args,
+		     const char *step, bool absolute, json_t *errors,
+		     char **value_r);
+
 #endif /* DMF_DOVEADM_RUN_H */

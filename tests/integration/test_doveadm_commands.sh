@@ -107,7 +107,7 @@ is "$(st cmd1)" SUCCESS "pre+post: SUCCESS"
 is "$(grep ' cmd1$' "$mlog" | tr '\n' '|')" "pre-sync CMDS cmd1|post-sync CMDS cmd1|" \
 	"pre ran before post, with %{mdb:source} and %{mdb:uid} injected"
 is "$(dr_field "${job[cmd1]}" 'steps()')" \
-	'["pre migration command", "count local mailbox pre sync", "dsync", "count local mailbox post sync", "count remote mailbox", "post migration command"]' \
+	'["pre migration command", "count local mailbox pre sync", "dsync", "make target durable", "count local mailbox post sync", "count remote mailbox", "post migration command"]' \
 	"details follow the order of operations (spec 3.15)"
 is "$(entry cmd1 'pre migration command')" "True 0" "details: pre migration command, exit 0"
 like_ "$(dr_step "${job[cmd1]}" 'pre migration command' 's["command"]')" "pre-sync CMDS cmd1" \

@@ -66,7 +66,7 @@ done
 is "$(dr_boxes "$TGT_CONF" alice)" "$(dr_boxes "$SRC_CONF" alice)" \
 	"alice: every folder (nested, spaced, non-ASCII) has the same count on both sides"
 is "$(dr_field "$a" 'steps()')" \
-	'["count local mailbox pre sync", "dsync", "count local mailbox post sync", "count remote mailbox"]' \
+	'["count local mailbox pre sync", "dsync", "make target durable", "count local mailbox post sync", "count remote mailbox"]' \
 	"details list the steps in the spec's order"
 is "$(dr_step "$a" dsync '[s["success"], s["exitCode"], s["attempts"], s["errors"]]')" \
 	"[true, 0, 1, []]" "dsync: success, exit 0, 1 attempt, no errors"

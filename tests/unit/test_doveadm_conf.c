@@ -108,6 +108,7 @@ static void test_builtin(void)
 	check_defaults(c, "built-in");
 	is_str(c->imapc_inbox_owner, "vmail:vmail",
 	       "imapc-inbox-owner default");
+	is_int(c->durability, DOVEADM_DURABLE_JOB, "durability default: job");
 	ok(c->sync_settings != NULL && c->sync_settings[0] != NULL &&
 		   strcmp(c->sync_settings[0],
 			  "imapc_features=rfc822.size fetch-headers") == 0 &&
@@ -374,6 +375,7 @@ static const struct bad_case bad[] = {
 	  "duration" },
 	{ "        count:\n          remote-protocol: pop3\n",
 	  "imapc, doveadm or http" },
+	{ "        durability: fsync\n", "must be job or dovecot" },
 	{ "        http:\n          type: mesh\n", "director or cluster" },
 	{ "        http:\n          type: cluster\n        director:\n"
 	  "          move-user: true\n",

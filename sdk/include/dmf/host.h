@@ -308,6 +308,36 @@ struct dmf_exec_result {
 };
 
 /*
+ * ABI 1.4: the outcome of exec->sync_filesystems() for one path.
+ */
+struct dmf_fs_sync_result {
+	/* 0, or the negative errno of the first call that failed for this
+	 * path (stat, statfs, open or syncfs); `failed_call` names it. */
+	int error;
+	const char *failed_call; /* "stat", "statfs", "open", "syncfs" */
+	/* The path that was looked at: the given one, or its nearest
+	 * existing parent when it does not exist (yet).  Owned by the host,
+	 * valid until the next call from the same thread. */
+	const char *used_path;
+	unsigned long long dev; /* st_dev of used_path */
+	unsigned long long fs_type; /* statfs() f_type of used_path */
+	/* The filesystem's name ("ext2/ext3/ext4", "xfs", "nfs", "fuse",
+	 * ...; "unknown" for a type the host does not know); static. */
+	const char *fs_name;
+	/* Non-zero when syncfs() on this filesystem is a durability
+	 * guarantee: a known local disk filesystem, not NFS, FUSE, CIFS/SMB,
+	 * 9p, Ceph or another network or userspace filesystem. */
+	int trusted;
+	/* Non-zero for the path whose syncfs() ran for its filesystem (the
+	 * first path of each distinct st_dev; later ones share its outcome). */
+	int synced;
+	long long duration_ms; /* time of the syncfs() (0 when not run) */
+};
+
+/* exec->sync_filesystems(): only stat and statfs, no syncfs(). */
+#define DMF_FS_STAT_ONLY 0x1u
+
+/*
  * Running commands.  Plugins never fork themselves.
  */
 struct dmf_host_exec {
@@ -333,6 +363,28 @@ struct dmf_host_exec {
 	int (*run)(struct dmf_job *job, const char *const *argv,
 		   const struct dmf_exec_options *options,
 		   struct dmf_exec_result *result_r, const char **error_r);
+	/* 1.4 */
+	/*
+	 * Make the filesystems holding `paths` durable: for each of the `n`
+	 * absolute paths (a path that does not exist stands for its nearest
+	 * existing parent) stat() and statfs() it, then syncfs() each
+	 * distinct filesystem (st_dev) once, in the order of the paths.  With
+	 * DMF_FS_STAT_ONLY in `flags` nothing is synced (a check of where
+	 * the paths live).  results_r[i] gets the outcome for paths[i].
+	 * Returns 0 when every path was looked at and every syncfs() done
+	 * succeeded, -EIO when one path failed (see its result), -EINVAL on
+	 * a relative path or n == 0 (with *error_r).  Call from the thread
+	 * running `job`.
+	 *
+	 * Test hooks (environment of the daemon, for tests only):
+	 * DMF_TEST_FS_TYPE=0xHEX replaces the f_type statfs() reports for
+	 * every path; DMF_TEST_SYNCFS_ERROR=NAME|NUMBER (an errno such as
+	 * EIO) makes every syncfs() fail with it after it ran.
+	 */
+	int (*sync_filesystems)(struct dmf_job *job, const char *const *paths,
+				size_t n, unsigned flags,
+				struct dmf_fs_sync_result *results_r,
+				const char **error_r);
 };
 
 /* The struct dmf_exec_result of ABI 1.0 to 1.2 (no size): what a host of

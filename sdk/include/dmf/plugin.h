@@ -39,6 +39,9 @@
  *      doveadm worker's %{mdb:container}).  http table (struct dmf_host
  *      member appended): the doveadm HTTP API client.  imap table
  *      (struct dmf_host member appended): move UIDs at the source.
+ *      exec->sync_filesystems(): stat/statfs and syncfs() of the
+ *      filesystems holding a list of paths, with per-path results
+ *      (struct dmf_fs_sync_result, DMF_FS_STAT_ONLY).
  */
 #ifndef DMF_PLUGIN_H
 #define DMF_PLUGIN_H
