@@ -242,7 +242,7 @@ bool durable_finish(struct dv_job *dj)
 {
 	const struct dmf_host *h = dj->h;
 	struct dmf_fs_sync_result res[DV_DURABLE_PATHS];
-	json_t *body, *fss = json_array(), *errors = json_array();
+	json_t *body, *fss, *errors;
 	const char *e = NULL;
 	char why[900] = "";
 	long long t0 = now_ms();
@@ -251,6 +251,8 @@ bool durable_finish(struct dv_job *dj)
 
 	if (!dj->fsync_never)
 		return true;
+	fss = json_array();
+	errors = json_array();
 	r = h->exec->sync_filesystems(dj->job,
 				      (const char *const *)dj->durable_paths,
 				      dj->n_durable, 0, res, &e);
