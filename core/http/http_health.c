@@ -149,20 +149,6 @@ static char *mask_url(const char *url)
 	return out;
 }
 
-static int bad(const struct config *cfg, const char *key, const char *what,
-	       char **error_r)
-{
-	const struct cfg_node *node = cfg_get(cfg->root, key);
-	char where[512];
-
-	*error_r = xasprintf("%s: key '%s': %s",
-			     node != NULL ?
-				     cfg_origin(node, where, sizeof(where)) :
-				     (cfg->path != NULL ? cfg->path : "-"),
-			     key, what);
-	return -EINVAL;
-}
-
 static int read_config(const struct config *cfg, struct health *h,
 		       char **error_r)
 {
@@ -193,12 +179,13 @@ static int read_config(const struct config *cfg, struct health *h,
 	else if (strcasecmp(vis, "NEVER") == 0)
 		h->visible = VIS_NEVER;
 	else
-		return bad(cfg, "endpoints.health.details-visible",
-			   "expected ANONYMOUS, AUTHENTICATED or NEVER",
-			   error_r);
+		return cfg_key_error(
+			cfg, "endpoints.health.details-visible",
+			"expected ANONYMOUS, AUTHENTICATED or NEVER", error_r);
 	if (h->threshold < 0)
-		return bad(cfg, "endpoints.health.disk-space.threshold",
-			   "must not be negative", error_r);
+		return cfg_key_error(cfg,
+				     "endpoints.health.disk-space.threshold",
+				     "must not be negative", error_r);
 	h->name = xstrdup(name != NULL ? name : "worker");
 	h->disk_path = xstrdup(path != NULL && *path != '\0' ? path : "/");
 	if (h->jdbc_on && url != NULL && *url != '\0') {

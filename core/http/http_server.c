@@ -81,23 +81,6 @@ struct req_state {
 
 /* ------------------------------------------------------------ config --- */
 
-static int conf_error(const struct config *cfg, const char *key,
-		      const char *what, char **error_r)
-{
-	const struct cfg_node *node = cfg_get(cfg->root, key);
-	char where[512];
-
-	if (node == NULL)
-		*error_r = xasprintf("%s: key '%s': %s",
-				     cfg->path != NULL ? cfg->path : "-", key,
-				     what);
-	else
-		*error_r = xasprintf("%s: key '%s': %s",
-				     cfg_origin(node, where, sizeof(where)),
-				     key, what);
-	return -EINVAL;
-}
-
 /* endpoints.<name>.<what> if set, else endpoints.all.<what>, else def */
 static int ep_flag(const struct config *cfg, const char *name, const char *what,
 		   bool def, bool *value_r, char **error_r)
@@ -183,7 +166,7 @@ static int get_uint(const struct config *cfg, const char *key, long long def,
 		char what[96];
 
 		snprintf(what, sizeof(what), "must be %lld to %lld", lo, hi);
-		return conf_error(cfg, key, what, error_r);
+		return cfg_key_error(cfg, key, what, error_r);
 	}
 	*value_r = (unsigned)v;
 	return 0;
@@ -243,8 +226,8 @@ static int read_config(const struct config *cfg, struct http_server *s,
 		return ret;
 	s->max_body = max_req;
 	if (idle_ms < 1000 || idle_ms > 24LL * 3600 * 1000)
-		return conf_error(cfg, "micronaut.server.idle-timeout",
-				  "must be 1 second to 24 hours", error_r);
+		return cfg_key_error(cfg, "micronaut.server.idle-timeout",
+				     "must be 1 second to 24 hours", error_r);
 	s->idle_s = (unsigned)(idle_ms / 1000);
 	s->max_header = 65536;
 	if (host != NULL && *host != '\0')
@@ -258,9 +241,9 @@ static int read_config(const struct config *cfg, struct http_server *s,
 	if (!s->tls)
 		return 0;
 	if (ks_type != NULL && strcasecmp(ks_type, "PKCS12") != 0)
-		return conf_error(cfg, "micronaut.ssl.key-store.type",
-				  "only PKCS12 keystores are supported",
-				  error_r);
+		return cfg_key_error(cfg, "micronaut.ssl.key-store.type",
+				     "only PKCS12 keystores are supported",
+				     error_r);
 	if (!load_keystore)
 		return 0;
 	{
@@ -268,8 +251,8 @@ static int read_config(const struct config *cfg, struct http_server *s,
 
 		ret = http_keystore_load(ks, ks_pass, &s->pem, &e);
 		if (ret < 0) {
-			conf_error(cfg, "micronaut.ssl.key-store.path", e,
-				   error_r);
+			cfg_key_error(cfg, "micronaut.ssl.key-store.path", e,
+				      error_r);
 			free(e);
 			return -EINVAL;
 		}

@@ -354,6 +354,23 @@ const char *cfg_origin(const struct cfg_node *node, char *buf, size_t size)
 	return buf;
 }
 
+int cfg_key_error(const struct config *cfg, const char *key, const char *what,
+		  char **error_r)
+{
+	const struct cfg_node *node = cfg_get(cfg->root, key);
+	char where[512];
+
+	if (node == NULL)
+		*error_r = xasprintf("%s: key '%s' (built-in default): %s",
+				     cfg->path != NULL ? cfg->path : "-", key,
+				     what);
+	else
+		*error_r = xasprintf("%s: key '%s': %s",
+				     cfg_origin(node, where, sizeof(where)),
+				     key, what);
+	return -EINVAL;
+}
+
 /* Key segments from the root to node (list items are skipped). */
 static size_t node_segs(const struct cfg_node *node, const char **segs,
 			size_t max)

@@ -97,6 +97,11 @@ const struct cfg_node *cfg_child(const struct cfg_node *node, const char *key);
 const char *cfg_path(const struct cfg_node *node, char *buf, size_t size);
 /* "file:line:column" (or "environment NAME") of a node, into buf. */
 const char *cfg_origin(const struct cfg_node *node, char *buf, size_t size);
+/* A bad value of `key`: *error_r = "FILE:LINE:COL: key 'KEY': WHAT"
+ * (allocated), or "FILE: key 'KEY' (built-in default): WHAT" when the
+ * file does not set it.  Returns -EINVAL. */
+int cfg_key_error(const struct config *cfg, const char *key, const char *what,
+		  char **error_r);
 /* True when the node's key is secret (schema flag, or a secret name as
  * lib/secret.h defines it: *password*, *passwd*, *secret*, *token*,
  * *credential*, *key), or it lies below such a key. */

@@ -79,23 +79,6 @@ static void version(void)
 	       DMF_GIT_COMMIT, DMF_ABI_MAJOR, DMF_ABI_MINOR);
 }
 
-static int bad_value(const struct config *cfg, const char *key,
-		     const char *what, char **error_r)
-{
-	const struct cfg_node *node = cfg_get(cfg->root, key);
-	char where[512];
-
-	if (node == NULL)
-		*error_r = xasprintf("%s: key '%s' (built-in default): %s",
-				     cfg->path != NULL ? cfg->path : "-", key,
-				     what);
-	else
-		*error_r = xasprintf("%s: key '%s': %s",
-				     cfg_origin(node, where, sizeof(where)),
-				     key, what);
-	return -EINVAL;
-}
-
 /* Read and check the settings main() itself needs. */
 static int read_settings(const struct config *cfg, struct settings *s,
 			 char **error_r)
@@ -125,31 +108,31 @@ static int read_settings(const struct config *cfg, struct settings *s,
 		return -EINVAL;
 	}
 	if (!plugin_type_valid(s->type))
-		return bad_value(cfg, "dmf.worker.type",
-				 "must match ^[a-z0-9_]{1,32}$", error_r);
+		return cfg_key_error(cfg, "dmf.worker.type",
+				     "must match ^[a-z0-9_]{1,32}$", error_r);
 	if (poller_find(s->poller_type) == NULL)
-		return bad_value(cfg, "dmf.worker.poller.type",
-				 "unknown poller type (database or simulator)",
-				 error_r);
+		return cfg_key_error(
+			cfg, "dmf.worker.poller.type",
+			"unknown poller type (database or simulator)", error_r);
 	if (state_find(s->state_type) == NULL)
-		return bad_value(cfg, "dmf.worker.state.type",
-				 "unknown state type (database or config)",
-				 error_r);
+		return cfg_key_error(cfg, "dmf.worker.state.type",
+				     "unknown state type (database or config)",
+				     error_r);
 	if (executor_parse_type(exec_type, &s->executor_type) < 0)
-		return bad_value(cfg,
-				 "micronaut.executors.worker-executor.type",
-				 "expected fixed or cached", error_r);
+		return cfg_key_error(cfg,
+				     "micronaut.executors.worker-executor.type",
+				     "expected fixed or cached", error_r);
 	if (threads < 1 || threads > 100000)
-		return bad_value(
+		return cfg_key_error(
 			cfg,
 			"micronaut.executors.worker-executor.number-of-threads",
 			"must be 1 to 100000", error_r);
 	if (s->jobs_max < 1 || s->jobs_max > 100000)
-		return bad_value(cfg, "dmf.worker.jobs.max",
-				 "must be 1 to 100000", error_r);
+		return cfg_key_error(cfg, "dmf.worker.jobs.max",
+				     "must be 1 to 100000", error_r);
 	if (term_ms < 0 || term_ms > 24LL * 3600 * 1000)
-		return bad_value(cfg, "dmf.worker.termination.timeout",
-				 "must be 0 to 24 hours", error_r);
+		return cfg_key_error(cfg, "dmf.worker.termination.timeout",
+				     "must be 0 to 24 hours", error_r);
 	s->executor_threads = (unsigned)threads;
 	s->termination_ms = (unsigned)term_ms;
 	return 0;
