@@ -283,6 +283,9 @@ static void drain(struct dispatcher *d, struct worker_state *ws)
 			running_abort_all(d);
 			aborted = true;
 		}
+		/* the drain's status first, then its stop-timeout extension */
+		sd_notify_status("stopping: waiting for %zu running job(s)%s",
+				 n, aborted ? " to abort" : "");
 		if (now >= next_note) {
 			log_info("stopping: waiting for %zu running job(s)%s",
 				 n, aborted ? " to abort" : "");
@@ -290,8 +293,6 @@ static void drain(struct dispatcher *d, struct worker_state *ws)
 				sd_notify_extend_timeout(DRAIN_EXTEND_MS);
 			next_note = now + DRAIN_NOTE_MS;
 		}
-		sd_notify_status("stopping: waiting for %zu running job(s)%s",
-				 n, aborted ? " to abort" : "");
 		/* wake at the termination deadline, not up to 1 s after it */
 		wait_ms = !aborted && deadline > now && deadline - now < 1000 ?
 				  (int)(deadline - now) :
