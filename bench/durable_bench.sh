@@ -107,6 +107,8 @@ done
 id=$(mdb_sql "SELECT MAX(id) FROM jobs WHERE source = 'POD_1'")
 echo "   $(dr_step "$id" 'make target durable' 's')"
 echo "   dsync command: $(dr_step "$id" dsync 's["command"]')"
+echo "   steps of job $id (durationMs): $(dr_field "$id" '" ".join("%s=%s" % (k, v.get("durationMs")) for e in j.get("details") or [] if isinstance(e, dict) for k, v in e.items() if isinstance(v, dict))')"
+echo "   job $id: started $(mdb_sql "SELECT started FROM jobs WHERE id = $id"), duration_ms $(mdb_sql "SELECT duration_ms FROM jobs WHERE id = $id")"
 for k in dd dt dn wj wd; do
 	# shellcheck disable=SC2086
 	printf '== %-16s median %5.2f s, best %5.2f s  (%s)\n' \

@@ -89,6 +89,21 @@ static int convert_remote(struct dv_job *dj, struct dv_argv *built,
 	return r;
 }
 
+/* The sync-settings: the remote count reads the source over the same imapc
+ * as the migration command, and without imapc_features=rfc822.size and
+ * mail_prefetch_count imapc fetches each message's size one at a time: the
+ * remote count of 5,000 messages took 0.84 s instead of 0.08 s
+ * (bench/durable_bench.sh). */
+static void add_sync_settings(const struct doveadm_source_conf *c,
+			      struct dv_argv *a)
+{
+	for (size_t i = 0; c->sync_settings != NULL && c->sync_settings[i];
+	     i++) {
+		dv_argv_add(a, "-o", NULL);
+		dv_argv_add(a, c->sync_settings[i], NULL);
+	}
+}
+
 static int remote_argv(struct dv_job *dj, struct dv_argv *a, char **extra_conf,
 		       char **error_r)
 {
@@ -125,6 +140,7 @@ static int remote_argv(struct dv_job *dj, struct dv_argv *a, char **extra_conf,
 		dv_argv_add(a, "-f", NULL);
 		dv_argv_add(a, "tab", NULL);
 		imapc_show_settings(&dj->imapc, a);
+		add_sync_settings(c, a);
 		dv_argv_add(a, "-o", NULL);
 		dv_argv_add(a, "mail=imapc:", NULL);
 		add_status_args(a, dj->uid);
