@@ -433,8 +433,10 @@ int main(void)
 	is_int(job->counts[DMF_COUNT_SYNC_SAVED], 2, "sync saved 2");
 	is_int(job->counts[DMF_COUNT_SYNC_EXPUNGED], 1, "sync expunged 1");
 	like(dstr(job, "count remote mailbox", "command"),
-	     "-o imapc_password=<hidden> -o mail=imapc: mailbox status -u u1",
-	     "remote count over imapc, password hidden");
+	     "-o imapc_password=<hidden> -o 'imapc_features=rfc822.size "
+	     "fetch-headers' -o mail_prefetch_count=20 -o mail=imapc: mailbox "
+	     "status -u u1",
+	     "remote count over imapc with the sync-settings, password hidden");
 	calls = read_file("calls.log");
 	like(calls, "PRE u1-c-77", "pre command ran with %%{mdb:container}");
 	is_str(job_get_property(job, DMF_MDB_CONTAINER), "c-77",
