@@ -88,7 +88,7 @@ static double service_true(unsigned runs)
 	uint64_t t0 = now_monotonic_ms();
 
 	for (unsigned i = 0; i < runs; i++) {
-		struct dmf_exec_result r;
+		struct dmf_exec_result r = { .size = sizeof(r) };
 		char *err = NULL;
 
 		if (exec_run(&req, &r, &err) < 0 || r.exit_code != 0) {
@@ -121,7 +121,7 @@ static double table_true(unsigned runs)
 	}
 	t0 = now_monotonic_ms();
 	for (unsigned i = 0; i < runs; i++) {
-		struct dmf_exec_result r;
+		struct dmf_exec_result r = { .size = sizeof(r) };
 		const char *e = NULL;
 
 		if (ex->run(job, argv, &o, &r, &e) < 0 || r.exit_code != 0) {
@@ -153,7 +153,7 @@ static double capture_service(unsigned mib)
 	struct exec_request req = { .argv = argv,
 				    .abort_fd = -1,
 				    .on_line = count_line };
-	struct dmf_exec_result r;
+	struct dmf_exec_result r = { .size = sizeof(r) };
 	char *err = NULL;
 	uint64_t t0 = now_monotonic_ms(), ms;
 

@@ -28,7 +28,14 @@ struct cmdlog {
 	char *path;
 	char *error;
 	bool error_reported;
+	/* output waiting for cmdlog_flush(): one write() per round of output
+	 * instead of two per line (CMDLOG_BUFFER bytes, allocated on first
+	 * use) */
+	char *buf;
+	size_t buf_len;
 };
+
+#define CMDLOG_BUFFER 8192
 
 int cmdlog_settings_load(const struct cfg_node *root,
 			 struct cmdlog_settings *settings_r, char **error_r)
@@ -255,6 +262,34 @@ static void write_all(struct cmdlog *log, const char *data, size_t len)
 	}
 }
 
+void cmdlog_flush(struct cmdlog *log)
+{
+	if (log == NULL || log->buf_len == 0)
+		return;
+	write_all(log, log->buf, log->buf_len);
+	log->buf_len = 0;
+}
+
+/* Queue `len` bytes for the file: kept in the buffer, which is written
+ * out when full (text longer than the buffer goes out directly). */
+static void put(struct cmdlog *log, const char *data, size_t len)
+{
+	if (log->fd < 0)
+		return;
+	if (log->buf == NULL && (log->buf = malloc(CMDLOG_BUFFER)) == NULL) {
+		write_all(log, data, len);
+		return;
+	}
+	if (log->buf_len + len > CMDLOG_BUFFER)
+		cmdlog_flush(log);
+	if (len > CMDLOG_BUFFER) {
+		write_all(log, data, len);
+		return;
+	}
+	memcpy(log->buf + log->buf_len, data, len);
+	log->buf_len += len;
+}
+
 void cmdlog_begin(struct cmdlog *log, const char *step, const char *display)
 {
 	char stamp[64], *line;
@@ -275,9 +310,10 @@ void cmdlog_begin(struct cmdlog *log, const char *step, const char *display)
 	line = xasprintf("=== %s %s: %s\n", stamp, step != NULL ? step : "run",
 			 display);
 	if (line != NULL) {
-		write_all(log, line, strlen(line));
+		put(log, line, strlen(line));
 		free(line);
 	}
+	cmdlog_flush(log); /* the header shows what runs, even when quiet */
 }
 
 void cmdlog_line(struct cmdlog *log, enum dmf_exec_stream stream,
@@ -291,10 +327,8 @@ void cmdlog_line(struct cmdlog *log, enum dmf_exec_stream stream,
 			(int)len, line);
 		return;
 	}
-	if (log->fd < 0)
-		return;
-	write_all(log, line, len);
-	write_all(log, "\n", 1);
+	put(log, line, len);
+	put(log, "\n", 1);
 }
 
 void cmdlog_end(struct cmdlog *log, const struct dmf_exec_result *r)
@@ -315,11 +349,10 @@ void cmdlog_end(struct cmdlog *log, const struct dmf_exec_result *r)
 		log_job(DMF_LOG_INFO, log->job, "command ended: %s", line);
 		return;
 	}
-	if (log->fd < 0)
-		return;
-	write_all(log, "=== ", 4);
-	write_all(log, line, strlen(line));
-	write_all(log, "\n", 1);
+	put(log, "=== ", 4);
+	put(log, line, strlen(line));
+	put(log, "\n", 1);
+	cmdlog_flush(log);
 }
 
 const char *cmdlog_error(const struct cmdlog *log)
@@ -348,6 +381,7 @@ void cmdlog_close(struct cmdlog **logp, bool success)
 		return;
 	log = *logp;
 	*logp = NULL;
+	cmdlog_flush(log);
 	if (log->fd >= 0)
 		close(log->fd);
 	if (log->type == CMDLOG_FILE && success && log->delete_on_success &&
@@ -355,5 +389,6 @@ void cmdlog_close(struct cmdlog **logp, bool success)
 		unlink(log->path);
 	free(log->path);
 	free(log->error);
+	free(log->buf);
 	free(log);
 }

@@ -56,9 +56,14 @@ struct cmdlog *cmdlog_open(const struct cmdlog_settings *settings,
 			   const struct dmf_job *job);
 /* Start of one command: a header line with the time, step and display. */
 void cmdlog_begin(struct cmdlog *log, const char *step, const char *display);
-/* One output line (already redacted). */
+/* One output line (already redacted).  Lines are buffered (8 KiB) and
+ * written by cmdlog_flush(), cmdlog_end() or a full buffer. */
 void cmdlog_line(struct cmdlog *log, enum dmf_exec_stream stream,
 		 const char *line, size_t len);
+/* Write out what is buffered: called whenever the command's output read
+ * so far has been passed on (exec's on_drained), so the file is current
+ * while the command is quiet. */
+void cmdlog_flush(struct cmdlog *log);
 /* End of one command: a footer line with how it ended. */
 void cmdlog_end(struct cmdlog *log, const struct dmf_exec_result *result);
 /* The first error met ("cannot create /x/y.log: Permission denied"), or

@@ -471,6 +471,8 @@ int exec_run(const struct exec_request *req, struct dmf_exec_result *result_r,
 		if (i_err >= 0 && pfd[i_err].revents != 0 &&
 		    !drain(req, &err, chunk, EXEC_LINE_MAX, &res.output_bytes))
 			close_fd(&err.fd);
+		if (res.output_bytes > before && req->on_drained != NULL)
+			req->on_drained(req->ctx);
 		if (res.output_bytes > before &&
 		    res.output_bytes - before < EXEC_COALESCE_BELOW)
 			coalesce_until = now_monotonic_ms() + EXEC_COALESCE_MS;

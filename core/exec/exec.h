@@ -43,6 +43,9 @@ struct exec_request {
 	void (*on_line)(void *ctx, enum dmf_exec_stream stream,
 			const char *line, size_t len);
 	void *ctx;
+	/* called (with ctx) after a round of reads whose lines all went to
+	 * on_line, i.e. when the pipes are empty for now (may be NULL) */
+	void (*on_drained)(void *ctx);
 	/* called once the child and its process group exist (pgid = the
 	 * child's pid), before it runs the command; a negative errno stops it
 	 * (exec_run then fails with that error).  May be NULL. */

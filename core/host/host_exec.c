@@ -180,6 +180,15 @@ static void on_line(void *vctx, enum dmf_exec_stream stream, const char *line,
 	free(clean);
 }
 
+/* Everything read so far went to on_line: bring the command log up to
+ * date (it is buffered). */
+static void on_drained(void *vctx)
+{
+	struct run_ctx *c = vctx;
+
+	cmdlog_flush(c->log);
+}
+
 /* The command's process group exists: tell the job's poller (which
  * records it where a restarted worker finds it). */
 static int on_spawn(void *vctx, pid_t pgid)
@@ -330,6 +339,7 @@ static int h_run(struct dmf_job *job, const char *const *argv,
 	req.timeout_ms = o.timeout_ms;
 	req.abort_fd = job != NULL ? job->abort_fd : -1;
 	req.on_line = on_line;
+	req.on_drained = on_drained;
 	req.ctx = &ctx;
 	req.on_spawn = on_spawn;
 	req.spawn_ctx = &ctx;
@@ -349,6 +359,7 @@ static int h_run(struct dmf_job *job, const char *const *argv,
 		if (ctx.log != NULL) {
 			cmdlog_line(ctx.log, DMF_EXEC_STDERR, error_buf,
 				    strlen(error_buf));
+			cmdlog_flush(ctx.log);
 		}
 	} else {
 		cmdlog_end(ctx.log, &res);

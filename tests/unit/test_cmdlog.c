@@ -24,8 +24,8 @@ static char *slurp(const char *path)
 
 	if (f == NULL)
 		return NULL;
-	buf = calloc(1, 65536);
-	n = fread(buf, 1, 65535, f);
+	buf = calloc(1, 262144);
+	n = fread(buf, 1, 262143, f);
 	buf[n] = '\0';
 	fclose(f);
 	return buf;
@@ -127,10 +127,11 @@ static void test_names(void)
 
 static void test_files(void)
 {
-	char dir[] = "/tmp/dmf-cmdlog-XXXXXX", *path, *text;
+	char dir[] = "/tmp/dmf-cmdlog-XXXXXX", *path, *path2, *text;
 	struct cmdlog_settings s = { .type = CMDLOG_FILE,
 				     .format = "%(user)-%(job).log" };
 	struct dmf_job *job = job_new("17", "sync", "POD_1", "t");
+	struct dmf_job *job2 = job_new("18", "sync", "POD_1", "t");
 	struct dmf_exec_result r = { .exit_code = 3, .duration_ms = 5 };
 	struct cmdlog *log;
 	struct stat st;
@@ -158,6 +159,7 @@ static void test_files(void)
 	cmdlog_close(&log, false);
 	ok(log == NULL, "close clears");
 	ok(stat(path, &st) == 0, "kept after failure");
+
 
 	s.delete_on_success = true;
 	log = cmdlog_open(&s, job);
@@ -201,9 +203,53 @@ static void test_files(void)
 	log = cmdlog_open(&s, job);
 	ok(cmdlog_error(log) == NULL, "/dev/full opens");
 	cmdlog_line(log, DMF_EXEC_STDOUT, "x", 1);
+	ok(cmdlog_error(log) == NULL, "a line waits in the buffer");
+	cmdlog_flush(log);
 	like(cmdlog_error(log), "No space left", "full disk reported");
 	cmdlog_close(&log, false);
 
+	s.location = dir;
+	s.format = "%(user)-%(job).log";
+	job_set_property(job2, "uid", "u1", false);
+	path2 = xasprintf("%s/u1-18.log", dir);
+	/* buffered (another job, another file): the header at once, lines at a flush or a full buffer,
+	 * everything in order */
+	log = cmdlog_open(&s, job2);
+	cmdlog_begin(log, "sync", "cmd");
+	ok(stat(path2, &st) == 0 && st.st_size > 0, "header written at once");
+	{
+		off_t header = st.st_size;
+		char line[100];
+
+		cmdlog_line(log, DMF_EXEC_STDOUT, "first", 5);
+		ok(stat(path2, &st) == 0 && st.st_size == header,
+		   "a line waits for the flush");
+		cmdlog_flush(log);
+		ok(stat(path2, &st) == 0 && st.st_size == header + 6,
+		   "flush writes it");
+		memset(line, 'x', sizeof(line));
+		for (int i = 0; i < 1000; i++) {
+			snprintf(line, sizeof(line), "%04d", i);
+			line[4] = 'x';
+			cmdlog_line(log, DMF_EXEC_STDOUT, line, sizeof(line));
+		}
+		ok(stat(path2, &st) == 0 && st.st_size > header + 6 + 90000 &&
+			   st.st_size < header + 6 + 101000,
+		   "a full buffer is written without a flush");
+		cmdlog_end(log, &r);
+		ok(stat(path2, &st) == 0 &&
+			   st.st_size > header + 6 + 101000,
+		   "end writes the rest and the footer");
+		text = slurp(path2);
+		like(text, "\nfirst\n0000x", "lines in order");
+		like(text, "0999xxx", "the last line");
+		like(text, "xxx\n=== exit status 3", "footer after the lines");
+		free(text);
+	}
+	cmdlog_close(&log, false);
+	unlink(path2);
+	free(path2);
+	job_free(&job2);
 	free(path);
 	job_free(&job);
 	rmdir(dir);

@@ -24,7 +24,8 @@
 #
 # Variables: DR_DIR (= DW_DIR), DMFCTL, SRC_IMAP_PORT, SRC_CONF, TGT_CONF,
 # DR_KEY (storage key name), DR_CMDLOG (command log directory),
-# DR_DIR/run-doveadm (the worker's runtime-dir: per-job doveadm configs).
+# DR_DIR/run-doveadm (the worker's runtime-dir: per-job doveadm configs;
+# DR_RUNTIME_DIR puts it elsewhere, e.g. on a tmpfs as /run is).
 
 : "${abs_top_srcdir:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)}"
 : "${abs_top_builddir:=$abs_top_srcdir}"
@@ -209,7 +210,7 @@ EOT
 		cat <<EOT
   doveadm:
     path: ${DR_DOVEADM:-/usr/bin/doveadm}
-    runtime-dir: $DR_DIR/run-doveadm
+    runtime-dir: ${DR_RUNTIME_DIR:-$DR_DIR/run-doveadm}
 EOT
 		[ "${DR_CONFIG_FILE-$TGT_CONF}" = "" ] ||
 			echo "    config-file: ${DR_CONFIG_FILE-$TGT_CONF}"
