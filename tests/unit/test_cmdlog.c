@@ -160,7 +160,6 @@ static void test_files(void)
 	ok(log == NULL, "close clears");
 	ok(stat(path, &st) == 0, "kept after failure");
 
-
 	s.delete_on_success = true;
 	log = cmdlog_open(&s, job);
 	cmdlog_line(log, DMF_EXEC_STDOUT, "again", 5);
@@ -237,8 +236,7 @@ static void test_files(void)
 			   st.st_size < header + 6 + 101000,
 		   "a full buffer is written without a flush");
 		cmdlog_end(log, &r);
-		ok(stat(path2, &st) == 0 &&
-			   st.st_size > header + 6 + 101000,
+		ok(stat(path2, &st) == 0 && st.st_size > header + 6 + 101000,
 		   "end writes the rest and the footer");
 		text = slurp(path2);
 		like(text, "\nfirst\n0000x", "lines in order");
