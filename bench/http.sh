@@ -1,8 +1,11 @@
 #!/bin/bash
 # http.sh - the worker's HTTP server under load: requests per second and
-# p99 latency of /health over plain HTTP and over HTTPS (a keystore from
-# dmf-worker-gen-certs), with wrk (keep-alive, 2 threads, 50 connections),
-# while a worker runs simulated jobs against a private MariaDB.
+# p99 latency of /health and /prometheus over plain HTTP and over HTTPS (a
+# keystore from dmf-worker-gen-certs), with wrk (keep-alive, 2 threads, 50
+# connections), while two workers (one serving plain HTTP, one HTTPS) each
+# run 50 simulated jobs at a time against a private MariaDB; then the jobs
+# finished per second with and without the scrape load (the scrape must not
+# slow the jobs measurably).
 # Prerequisites: mariadbd, openssl, wrk (apt-get install wrk).
 # Usage: bench/http.sh [BUILDDIR]   (default: the current directory)
 # Prints figures, not a pass/fail; takes about 40 s.
@@ -30,6 +33,8 @@ micronaut:
 endpoints:
   health:
     sensitive: false
+  prometheus:
+    sensitive: false
 EOT
 ht_config tls "jobs: { max: 50 }" <<EOT
 micronaut:
@@ -41,6 +46,8 @@ micronaut:
       password: bench
 endpoints:
   health:
+    sensitive: false
+  prometheus:
     sensitive: false
 EOT
 dw_enqueue 200000 50000
@@ -57,13 +64,24 @@ run() {
 	non2xx=$(echo "$out" | awk '/Non-2xx/ {print $NF}')
 	printf '%-28s %10s req/s   p99 %8s   non-2xx %s\n' "$label" "$rps" "$p99" "${non2xx:-0}"
 }
-before=$(mdb_sql "SELECT COUNT(*) FROM jobs WHERE status = 'SUCCESS'")
+done_jobs() { mdb_sql "SELECT COUNT(*) FROM jobs WHERE status = 'SUCCESS'"; }
 echo "wrk: 2 threads, 50 connections, keep-alive, ${SECS} s each; 2 workers x 50 simulated jobs running"
+before=$(done_jobs)
+t0=$(date +%s.%N)
 run "/health plain HTTP" "http://127.0.0.1:$PH/health"
+run "/prometheus plain HTTP" "http://127.0.0.1:$PH/prometheus"
 run "/health HTTPS" "https://127.0.0.1:$PS/health"
-after=$(mdb_sql "SELECT COUNT(*) FROM jobs WHERE status = 'SUCCESS'")
-echo "jobs finished during the load: $((after - before)) in $((2 * SECS)) s"
-start=$(mdb_sql "SELECT COUNT(*) FROM jobs WHERE status = 'SUCCESS'")
-sleep $((2 * SECS))
-end=$(mdb_sql "SELECT COUNT(*) FROM jobs WHERE status = 'SUCCESS'")
-echo "jobs finished without load:   $((end - start)) in $((2 * SECS)) s"
+run "/prometheus HTTPS" "https://127.0.0.1:$PS/prometheus"
+t1=$(date +%s.%N)
+after=$(done_jobs)
+loaded=$(awk -v n=$((after - before)) -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", n / (b - a) }')
+t0=$(date +%s.%N)
+start=$(done_jobs)
+sleep $((4 * SECS))
+end=$(done_jobs)
+t1=$(date +%s.%N)
+quiet=$(awk -v n=$((end - start)) -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", n / (b - a) }')
+echo "jobs finished per second under the scrape load: $loaded ($((after - before)) jobs)"
+echo "jobs finished per second without load:         $quiet ($((end - start)) jobs)"
+awk -v l="$loaded" -v q="$quiet" 'BEGIN { printf "dispatch rate under load / without: %.3f\n", (q > 0 ? l / q : 0) }'
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
