@@ -209,10 +209,18 @@ static void h_free_string(char **s)
 	*s = NULL;
 }
 
+static char *h_mailbox_utf8(const char *name)
+{
+	char *out = NULL;
+
+	return name != NULL && mutf7_decode(name, &out) == 0 ? out : NULL;
+}
+
 static const struct dmf_host_imap imap_table = {
 	.size = sizeof(struct dmf_host_imap),
 	.move_uids = imap_move_uids,
 	.free_string = h_free_string,
+	.mailbox_utf8 = h_mailbox_utf8,
 };
 
 const struct dmf_host_imap *imap_move_table(void)

@@ -321,6 +321,19 @@ static const char *failure_reason(const struct analyzer *an, char *buf,
 
 /* ---------------------------------------------- move-duplicates (3.2) --- */
 
+/* The analyzer's decoder of imapc's (modified UTF-7) mailbox names, through
+ * the host (ABI 1.5); malloc()ed for the analyzer. */
+static char *box_utf8(const char *name, void *ctx)
+{
+	const struct dmf_host *h = ctx;
+	char *u = h->imap->mailbox_utf8(name);
+	char *out = u != NULL ? strdup(u) : NULL;
+
+	if (u != NULL)
+		h->imap->free_string(&u);
+	return out;
+}
+
 /* Move the UIDs of `mailbox` first seen in this attempt into
  * lost+found-<mailbox> below it, at the source; adds its entry.  false
  * when the move failed, with *why_r (allocated, may stay NULL) saying
@@ -465,6 +478,10 @@ static bool run_dsync(struct dv_job *dj)
 		}
 		if (dj->imapc.password != NULL)
 			analyzer_add_secret(ds.an, dj->imapc.password);
+		if (DMF_HAS(struct dmf_host, h, imap) &&
+		    DMF_HAS(struct dmf_host_imap, h->imap, mailbox_utf8))
+			analyzer_set_mailbox_decoder(ds.an, box_utf8,
+						     (void *)h);
 	}
 	if (mail_log)
 		mail_plugins = migrate_mail_plugins(dj);
