@@ -22,21 +22,12 @@ like_() {
 retry='retry: {max: 1, sleep: 100, code-max: {75: 1}, code-sleep: {75: 100}}'
 dr_source MOVE "$retry" "move-duplicates: true"
 
-# proxy_for USER NAME: a sourcehost NAME behind a proxy that gives the
-# user's last INBOX message the UID 2
-proxy_for() {
-	local next
-	next=$(doveadm -c "$SRC_CONF" -f tab mailbox status -u "$1" uidnext INBOX | tail -n 1 | awk -F "\t" "{ print \$NF }")
-	dr_proxy $((next - 1)) 2 INBOX
-	$DMFCTL sourcehost add "$2" --host 127.0.0.1 --port "$DR_PROXY_PORT" --ssl no >/dev/null
-	echo "# $2: proxy on port $DR_PROXY_PORT rewrites INBOX UID $((next - 1)) to 2"
-}
 dr_user dupa dupa-Pw 30 7
 dr_user dupb dupb-Pw 30 7
-proxy_for dupa dup1
+dr_proxy_inbox dupa dup1
 # dup2's proxy heals once the worker expunged UID 2 through it (the
 # duplicate is then gone at the source), so the retry can succeed
-DR_PROXY_HEAL=1 proxy_for dupb dup2
+DR_PROXY_HEAL=1 dr_proxy_inbox dupb dup2
 # non-ASCII folders: USER FOLDER, 3 mails saved into FOLDER (UIDs 1-3);
 # the proxy (it decodes the modified UTF-7 names the clients select)
 # gives UID 3 of FOLDER the UID 2

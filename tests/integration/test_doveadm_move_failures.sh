@@ -33,25 +33,16 @@ dr_source MOVE "$retry" "$counts" "move-duplicates: true"
 dr_source MOVEF "$retry" "$counts" "move-duplicates: true" \
 	"failure-flags: {pre: {move-duplicates: true}}"
 
-# proxy_for USER NAME: a sourcehost NAME behind a proxy that gives the
-# user's last INBOX message the UID 2 (DR_PROXY_THEN: what it does next)
-proxy_for() {
-	local next
-	next=$(doveadm -c "$SRC_CONF" -f tab mailbox status -u "$1" uidnext INBOX | tail -n 1 | awk -F "\t" "{ print \$NF }")
-	dr_proxy $((next - 1)) 2 INBOX
-	$DMFCTL sourcehost add "$2" --host 127.0.0.1 --port "$DR_PROXY_PORT" --ssl no >/dev/null
-	echo "# $2: proxy on port $DR_PROXY_PORT rewrites INBOX UID $((next - 1)) to 2, then ${DR_PROXY_THEN:-passes}"
-}
 inbox() { doveadm -c "$SRC_CONF" -f tab mailbox status -u "$1" messages INBOX | tail -n 1 | cut -f 2; }
 
 dr_user fine fine-Pw 5 3
 for u in mvr mvl mvs mvf; do dr_user $u $u-Pw 12 5; done
 export DR_PROXY_THEN_FROM=3
-DR_PROXY_THEN=refuse proxy_for mvr refused
-DR_PROXY_THEN=badlogin DR_PROXY_THEN_COUNT=1 proxy_for mvl badlogin
+DR_PROXY_THEN=refuse dr_proxy_inbox mvr refused
+DR_PROXY_THEN=badlogin DR_PROXY_THEN_COUNT=1 dr_proxy_inbox mvl badlogin
 bl_err=$DR_PROXY_ERR
-DR_PROXY_THEN=stall DR_PROXY_THEN_COUNT=1 proxy_for mvs stalled
-DR_PROXY_THEN=refuse proxy_for mvf refusedf
+DR_PROXY_THEN=stall DR_PROXY_THEN_COUNT=1 dr_proxy_inbox mvs stalled
+DR_PROXY_THEN=refuse dr_proxy_inbox mvf refusedf
 for u in mvr mvl mvs mvf; do eval "in_$u=\$(inbox $u)"; done
 dr_config w1 "$retry"
 dr_worker_start w1
