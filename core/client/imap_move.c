@@ -10,6 +10,7 @@
 
 #include "client/imap_move.h"
 #include "dmf/text.h"
+#include "lib/mutf7.h"
 #include "lib/util.h"
 
 /* The replies of a custom request (a LIST line; at most 1 MB kept). */
@@ -42,7 +43,8 @@ static char *quoted(const char *s)
 	return out;
 }
 
-/* The URL of the server, or of `mailbox` on it (allocated). */
+/* The URL of the server, or of `mailbox` (its wire name, modified UTF-7)
+ * on it (allocated): libcurl SELECTs it before a custom request. */
 static char *url_of(CURL *c, const struct dmf_imap_target *t,
 		    const char *mailbox)
 {
@@ -100,7 +102,8 @@ int imap_move_uids(struct dmf_job *job, const struct dmf_imap_target *t,
 		   char **moved_to_r, char **error_r)
 {
 	struct dmf_strbuf list = { 0 }, junk = { 0 };
-	char *full = NULL, *qfull = NULL, *cmd = NULL;
+	char *full = NULL, *qfull = NULL, *cmd = NULL, *wbox = NULL;
+	char *wfull = NULL;
 	CURL *c;
 	int r;
 
@@ -115,9 +118,20 @@ int imap_move_uids(struct dmf_job *job, const struct dmf_imap_target *t,
 		*error_r = xstrdup("incomplete IMAP move request");
 		return -EINVAL;
 	}
+	/* names travel as modified UTF-7 (RFC 3501 5.1.3): "Entwürfe" is
+	 * "Entw&APw-rfe" on the wire */
+	r = mutf7_encode(mailbox, &wbox);
+	if (r < 0) {
+		*error_r =
+			xstrdup(r == -EILSEQ ? "the mailbox name is not UTF-8" :
+					       "out of memory");
+		return r;
+	}
 	c = curl_easy_init();
-	if (c == NULL)
+	if (c == NULL) {
+		free(wbox);
 		return -ENOMEM;
+	}
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 10000L);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 60000L);
@@ -136,8 +150,11 @@ int imap_move_uids(struct dmf_job *job, const struct dmf_imap_target *t,
 	r = request(c, t, NULL, "LIST \"\" \"\"", &list, error_r);
 	if (r == 0) {
 		full = xasprintf("%s%c%s", mailbox, separator(list.p), dest);
-		qfull = full != NULL ? quoted(full) : NULL;
-		if (qfull == NULL)
+		r = full != NULL ? mutf7_encode(full, &wfull) : -ENOMEM;
+		if (r == -EILSEQ)
+			*error_r = xstrdup("the folder name is not UTF-8");
+		qfull = r == 0 ? quoted(wfull) : NULL;
+		if (r == 0 && qfull == NULL)
 			r = -ENOMEM;
 	}
 	if (r == 0) {
@@ -153,20 +170,20 @@ int imap_move_uids(struct dmf_job *job, const struct dmf_imap_target *t,
 	}
 	if (r == 0) {
 		cmd = xasprintf("UID COPY %s %s", uid_set, qfull);
-		r = cmd != NULL ? request(c, t, mailbox, cmd, &junk, error_r) :
+		r = cmd != NULL ? request(c, t, wbox, cmd, &junk, error_r) :
 				  -ENOMEM;
 		free(cmd);
 	}
 	if (r == 0) {
 		cmd = xasprintf("UID STORE %s +FLAGS.SILENT (\\Deleted)",
 				uid_set);
-		r = cmd != NULL ? request(c, t, mailbox, cmd, &junk, error_r) :
+		r = cmd != NULL ? request(c, t, wbox, cmd, &junk, error_r) :
 				  -ENOMEM;
 		free(cmd);
 	}
 	if (r == 0) {
 		cmd = xasprintf("UID EXPUNGE %s", uid_set);
-		r = cmd != NULL ? request(c, t, mailbox, cmd, &junk, error_r) :
+		r = cmd != NULL ? request(c, t, wbox, cmd, &junk, error_r) :
 				  -ENOMEM;
 		free(cmd);
 	}
@@ -178,6 +195,8 @@ int imap_move_uids(struct dmf_job *job, const struct dmf_imap_target *t,
 	if (r < 0 && *error_r == NULL)
 		*error_r = xstrdup("out of memory");
 	free(full);
+	free(wfull);
+	free(wbox);
 	free(qfull);
 	dmf_strbuf_free(&list);
 	dmf_strbuf_free(&junk);
@@ -190,10 +209,18 @@ static void h_free_string(char **s)
 	*s = NULL;
 }
 
+static char *h_mailbox_utf8(const char *name)
+{
+	char *out = NULL;
+
+	return name != NULL && mutf7_decode(name, &out) == 0 ? out : NULL;
+}
+
 static const struct dmf_host_imap imap_table = {
 	.size = sizeof(struct dmf_host_imap),
 	.move_uids = imap_move_uids,
 	.free_string = h_free_string,
+	.mailbox_utf8 = h_mailbox_utf8,
 };
 
 const struct dmf_host_imap *imap_move_table(void)

@@ -67,7 +67,11 @@
 		K(S "failure-flags." ph ".flush-metacache", BOOL, 0, "false",  \
 		  NULL, "fail the job when the metacache flush fails"),        \
 		K(S "failure-flags." ph ".clean-metacache", BOOL, 0, "false",  \
-		  NULL, "fail the job when the metacache clean fails")
+		  NULL, "fail the job when the metacache clean fails"),        \
+		K(S "failure-flags." ph ".move-duplicates", BOOL, OURS,        \
+		  "false", NULL,                                               \
+		  "fail the job when moving duplicate UIDs at the source "     \
+		  "fails")
 
 /* The command blocks of one phase (doveadm and command job workers). */
 #define COMMANDS(base, ph)                                               \

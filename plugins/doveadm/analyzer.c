@@ -137,6 +137,9 @@ struct analyzer {
 	char **secrets;
 	size_t n_secrets;
 
+	char *(*box_utf8)(const char *name, void *ctx);
+	void *box_utf8_ctx;
+
 	unsigned long saved_total, expunged_total;
 	unsigned long long saved_bytes; /* size= (else vsize=) of saves */
 
@@ -433,7 +436,13 @@ static void handle_duplicate(struct analyzer *a, const char *msg, size_t len)
 	    !group(a, 1, msg, &box, &box_len) ||
 	    !group(a, 2, msg, &uid, &uid_len))
 		return;
-	ssize_t bi = box_get(a, box, box_len);
+	/* imapc names the server's mailbox: modified UTF-7 */
+	char *wire = a->box_utf8 != NULL ? strndup(box, box_len) : NULL;
+	char *utf8 = wire != NULL ? a->box_utf8(wire, a->box_utf8_ctx) : NULL;
+	ssize_t bi = utf8 != NULL ? box_get(a, utf8, strlen(utf8)) :
+				    box_get(a, box, box_len);
+	free(utf8);
+	free(wire);
 	if (bi < 0) {
 		a->oom = true;
 		return;
@@ -640,6 +649,14 @@ void analyzer_feed_line(struct analyzer *a, const char *line, size_t len)
 }
 
 /* ----------------------------------------------------------- accessors --- */
+
+void analyzer_set_mailbox_decoder(struct analyzer *a,
+				  char *(*utf8)(const char *name, void *ctx),
+				  void *ctx)
+{
+	a->box_utf8 = utf8;
+	a->box_utf8_ctx = ctx;
+}
 
 bool analyzer_storage_timeout(const struct analyzer *a)
 {

@@ -98,6 +98,18 @@ void analyzer_free(struct analyzer **a);
  */
 int analyzer_add_secret(struct analyzer *a, const char *secret);
 
+/*
+ * How to read the mailbox names of Dovecot's imapc lines ("Mailbox 'B'
+ * state corrupted"), which are the IMAP server's, in modified UTF-7:
+ * `utf8` returns the UTF-8 form of `name` (malloc()ed; the analyzer
+ * free()s it), or NULL to keep the name as it is.  Without a decoder
+ * (the default) names are kept as they are.  mail_log's box= names are
+ * UTF-8 already and never decoded.
+ */
+void analyzer_set_mailbox_decoder(struct analyzer *a,
+				  char *(*utf8)(const char *name, void *ctx),
+				  void *ctx);
+
 /* Start a new attempt: clears the per-attempt findings. */
 void analyzer_begin_attempt(struct analyzer *a);
 

@@ -28,6 +28,7 @@ static const char *const step_names[DOVEADM_N_STEPS] = {
 	[DOVEADM_STEP_COUNT_REMOTE] = "count-remote",
 	[DOVEADM_STEP_FLUSH_METACACHE] = "flush-metacache",
 	[DOVEADM_STEP_CLEAN_METACACHE] = "clean-metacache",
+	[DOVEADM_STEP_MOVE_DUPLICATES] = "move-duplicates",
 };
 
 const char *doveadm_step_name(enum doveadm_step step)

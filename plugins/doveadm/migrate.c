@@ -321,10 +321,25 @@ static const char *failure_reason(const struct analyzer *an, char *buf,
 
 /* ---------------------------------------------- move-duplicates (3.2) --- */
 
+/* The analyzer's decoder of imapc's (modified UTF-7) mailbox names, through
+ * the host (ABI 1.5); malloc()ed for the analyzer. */
+static char *box_utf8(const char *name, void *ctx)
+{
+	const struct dmf_host *h = ctx;
+	char *u = h->imap->mailbox_utf8(name);
+	char *out = u != NULL ? strdup(u) : NULL;
+
+	if (u != NULL)
+		h->imap->free_string(&u);
+	return out;
+}
+
 /* Move the UIDs of `mailbox` first seen in this attempt into
- * lost+found-<mailbox> below it, at the source; adds its entry. */
-static void move_mailbox_dups(struct dv_job *dj, const struct analyzer *an,
-			      const char *mailbox)
+ * lost+found-<mailbox> below it, at the source; adds its entry.  false
+ * when the move failed, with *why_r (allocated, may stay NULL) saying
+ * why, for the job's error when failure-flags make it a job failure. */
+static bool move_mailbox_dups(struct dv_job *dj, const struct analyzer *an,
+			      const char *mailbox, char **why_r)
 {
 	const struct dmf_host *h = dj->h;
 	struct dmf_imap_target t = { .size = sizeof(t) };
@@ -342,11 +357,14 @@ static void move_mailbox_dups(struct dv_job *dj, const struct analyzer *an,
 			dmf_strbuf_adds(&set, ",");
 		dmf_strbuf_adds(&set, uid);
 	}
-	if (set.failed || set.len == 0 ||
-	    asprintf(&dest, "lost+found-%s", mailbox) < 0) {
+	if (set.len == 0 && !set.failed) {
+		json_decref(errors);
+		return true;
+	}
+	if (set.failed || asprintf(&dest, "lost+found-%s", mailbox) < 0) {
 		dmf_strbuf_free(&set);
 		json_decref(errors);
-		return;
+		return false; /* out of memory */
 	}
 	if (asprintf(&display,
 		     "IMAP %s:%s UID COPY %s %s/%s, then UID "
@@ -384,19 +402,27 @@ static void move_mailbox_dups(struct dv_job *dj, const struct analyzer *an,
 		    details_entry(r == 0, display, false, 0, errors));
 	if (moved != NULL)
 		h->imap->free_string(&moved);
+	if (r < 0 && *why_r == NULL &&
+	    asprintf(why_r, "move duplicates in %s (%s)", mailbox,
+		     error != NULL ? error : "failed") < 0)
+		*why_r = NULL;
 	dmf_strbuf_free(&set);
 	free(dest);
 	free(display);
 	free(error);
+	return r == 0;
 }
 
 /* move-duplicates: each mailbox with new duplicate UIDs, before the
- * retry.  A failure only shows in its entry (the retry then meets the
- * same duplicates). */
-static void move_duplicates(struct dv_job *dj, const struct analyzer *an)
+ * retry.  A failure shows in its entry (the retry then meets the same
+ * duplicates); it fails the job only with
+ * failure-flags.<phase>.move-duplicates (an extension): then true is
+ * returned and the job has failed. */
+static bool move_duplicates(struct dv_job *dj, const struct analyzer *an)
 {
 	const char *mb, *uid, *prev;
-	bool isnew, seen;
+	bool isnew, seen, ok = true;
+	char *why = NULL;
 
 	for (size_t i = 0; analyzer_duplicate(an, i, &mb, &uid, &isnew); i++) {
 		if (!isnew)
@@ -406,9 +432,14 @@ static void move_duplicates(struct dv_job *dj, const struct analyzer *an)
 			if (analyzer_duplicate(an, j, &prev, &uid, &isnew) &&
 			    isnew && strcmp(prev, mb) == 0)
 				seen = true;
-		if (!seen)
-			move_mailbox_dups(dj, an, mb);
+		if (!seen && !move_mailbox_dups(dj, an, mb, &why))
+			ok = false;
 	}
+	if (!ok)
+		step_failed(dj, DOVEADM_STEP_MOVE_DUPLICATES,
+			    why != NULL ? why : "move duplicates");
+	free(why);
+	return !ok && flagged(dj, DOVEADM_STEP_MOVE_DUPLICATES);
 }
 
 static bool run_dsync(struct dv_job *dj)
@@ -447,6 +478,10 @@ static bool run_dsync(struct dv_job *dj)
 		}
 		if (dj->imapc.password != NULL)
 			analyzer_add_secret(ds.an, dj->imapc.password);
+		if (DMF_HAS(struct dmf_host, h, imap) &&
+		    DMF_HAS(struct dmf_host_imap, h->imap, mailbox_utf8))
+			analyzer_set_mailbox_decoder(ds.an, box_utf8,
+						     (void *)h);
 	}
 	if (mail_log)
 		mail_plugins = migrate_mail_plugins(dj);
@@ -570,8 +605,8 @@ static bool run_dsync(struct dv_job *dj)
 
 			h->metrics->counter_add(dj->pl->dsync_runs, outcome, 1);
 		}
-		if (d.move_duplicates)
-			move_duplicates(dj, ds.an);
+		if (d.move_duplicates && move_duplicates(dj, ds.an))
+			break; /* flagged: no retry; the failure branch */
 		if (d.verdict == DOVEADM_DONE_OK) {
 			ok = true;
 			break;

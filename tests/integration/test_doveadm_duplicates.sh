@@ -6,6 +6,9 @@
 # Expunged message reappeared in session (uid=N < next_uid=M)" and exits
 # 75.  The job must report the UID in dsync.invalid; with move-duplicates
 # the worker moves that UID at the source into lost+found-INBOX.
+# The last part repairs duplicates in folders with non-ASCII names
+# ("Entwürfe", "日本語"): the repair must name them in modified UTF-7
+# (RFC 3501 5.1.3) on the wire, as the real source Dovecot expects.
 . "${abs_top_srcdir:-$(dirname "$0")/../..}/tests/integration/lib/doveadm_rig.sh"
 dr_skip_unless_ready
 dr_init dvdup
@@ -19,21 +22,25 @@ like_() {
 retry='retry: {max: 1, sleep: 100, code-max: {75: 1}, code-sleep: {75: 100}}'
 dr_source MOVE "$retry" "move-duplicates: true"
 
-# proxy_for USER NAME: a sourcehost NAME behind a proxy that gives the
-# user's last INBOX message the UID 2
-proxy_for() {
-	local next
-	next=$(doveadm -c "$SRC_CONF" -f tab mailbox status -u "$1" uidnext INBOX | tail -n 1 | awk -F "\t" "{ print \$NF }")
-	dr_proxy $((next - 1)) 2 INBOX
-	$DMFCTL sourcehost add "$2" --host 127.0.0.1 --port "$DR_PROXY_PORT" --ssl no >/dev/null
-	echo "# $2: proxy on port $DR_PROXY_PORT rewrites INBOX UID $((next - 1)) to 2"
-}
 dr_user dupa dupa-Pw 30 7
 dr_user dupb dupb-Pw 30 7
-proxy_for dupa dup1
+dr_proxy_inbox dupa dup1
 # dup2's proxy heals once the worker expunged UID 2 through it (the
 # duplicate is then gone at the source), so the retry can succeed
-DR_PROXY_HEAL=1 proxy_for dupb dup2
+DR_PROXY_HEAL=1 dr_proxy_inbox dupb dup2
+# non-ASCII folders: USER FOLDER, 3 mails saved into FOLDER (UIDs 1-3);
+# the proxy (it decodes the modified UTF-7 names the clients select)
+# gives UID 3 of FOLDER the UID 2
+msg() { printf 'From: a@example.org\r\nSubject: m%s\r\nMessage-ID: <%s.%s@x>\r\n\r\nbody %s\r\n' "$1" "$1" "$2" "$1"; }
+utf_user() {
+	dr_user "$1" "$1-Pw" 4 3
+	rig_src_doveadm mailbox create -u "$1" "$2"
+	for i in 1 2 3; do msg "$i" "$1" | rig_src_doveadm save -u "$1" -m "$2"; done
+	DR_PROXY_HEAL=1 dr_proxy 3 2 "$2"
+	$DMFCTL sourcehost add "$1" --host 127.0.0.1 --port "$DR_PROXY_PORT" --ssl no >/dev/null
+}
+utf_user dupu "Entwürfe"
+utf_user dupj "日本語"
 dr_config w1 "$retry"
 dr_worker_start w1
 
@@ -79,5 +86,28 @@ c=$(dr_job dupb dupb-Pw --source MOVE)
 dr_wait "$c" --timeout $((60 * DR_SLOW))
 is "$(dr_field "$c" 'j["status"]')" SUCCESS "after the move, a direct sync succeeds"
 is "$(dr_count "$TGT_CONF" dupb)" "$(dr_count "$SRC_CONF" dupb)" "  and the counts match"
+
+# utf_check USER FOLDER WIRE: the repair of FOLDER (modified UTF-7: WIRE)
+utf_check() {
+	local u=$1 f=$2 w=$3 j lf
+	j=$(dr_job "$u" "$u-Pw" --sourcehost "$u" --source MOVE)
+	dr_wait "$j" --timeout $((60 * DR_SLOW))
+	is "$(dr_step "$j" dsync 'json.dumps(s.get("invalid"), ensure_ascii=False)')" "{\"$f\": [\"2\"]}" \
+		"$f: dsync.invalid lists UID 2 under the UTF-8 name"
+	is "$(dr_step "$j" 'move duplicates' 's["success"]')" true "  the move duplicates entry succeeds"
+	like_ "$(dr_step "$j" 'move duplicates' 's["command"]')" "UID COPY 2 $f/lost+found-$f" "  what it did"
+	lf=$(rig_src_doveadm mailbox list -u "$u" | grep 'lost+found')
+	is "$lf" "$f/lost+found-$f" "  the source has $f/lost+found-$f (doveadm mailbox list)"
+	is "$(rig_src_doveadm mailbox list -7 -u "$u" | grep 'lost+found')" "$w/lost+found-$w" \
+		"  stored under the modified UTF-7 name $w/lost+found-$w (mailbox list -7)"
+	is "$(rig_src_doveadm -f tab fetch -u "$u" 'hdr.message-id' mailbox "$lf" all | tail -n +2 | tr -d ' <>')" \
+		"2.$u@x" "  holding the message that had UID 2"
+	is "$(rig_src_doveadm -f tab fetch -u "$u" uid mailbox "$f" all | tail -n +2 | tr '\n' ' ')" "1 3 " \
+		"  the original is expunged from $f (UIDs 1 3 left)"
+	is "$(dr_field "$j" 'j["status"]')" SUCCESS "  the retry after the move succeeds"
+	is "$(dr_count "$TGT_CONF" "$u")" "$(dr_count "$SRC_CONF" "$u")" "  and the target has what the source has"
+}
+utf_check dupu "Entwürfe" "Entw&APw-rfe"
+utf_check dupj "日本語" "&ZeVnLIqe-"
 dr_stop_check w1
 echo "1..$DW_T"

@@ -9,7 +9,9 @@
 # certificate that does not verify) fails only its step, with the reason in
 # the details, and fails the job only when the step's failure flag says so.
 # The last three come from the stand-in server lib/http_standin.py (a
-# healthy Dovecot never answers that way).
+# healthy Dovecot never answers that way).  The trust stores: PKCS#12
+# (keytool) against the stand-in's TLS; PEM against the real Dovecot's
+# doveadm HTTP listener with TLS, trusted and not.
 . "${abs_top_srcdir:-$(dirname "$0")/../..}/tests/integration/lib/doveadm_rig.sh"
 dr_skip_unless_ready
 
@@ -181,10 +183,75 @@ is "$(python3 -c 'import json,sys; print(sorted({json.loads(l)["auth"] for l in 
 	"  each with the X-Dovecot-API header"
 dr_stop_check w2
 
+# a PEM trust store (ssl.trust-store.type: PEM, an extension) against the
+# real Dovecot's doveadm HTTP listener with TLS: the source Dovecot is
+# restarted with its `inet_listener http` set to ssl = yes (doveadm serves
+# HTTP only on a listener named "http"; on another name it speaks the
+# doveadm protocol), with a certificate signed by a test CA.
+# With the CA as the PEM trust store the remote count verifies; with
+# another certificate as the trust store (a .crt name, no type: PEM too)
+# the real server's certificate does not verify, which fails only the
+# count step, and the job only with failure-flags.pre.count-remote.
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=dmf-test-ca \
+	-keyout "$DR_DIR/ca.key" -out "$DR_DIR/ca.pem" >/dev/null 2>&1
+openssl req -newkey rsa:2048 -nodes -subj /CN=127.0.0.1 \
+	-keyout "$DR_DIR/dv.key" -out "$DR_DIR/dv.csr" >/dev/null 2>&1
+printf 'subjectAltName=IP:127.0.0.1\n' >"$DR_DIR/dv.ext"
+openssl x509 -req -in "$DR_DIR/dv.csr" -CA "$DR_DIR/ca.pem" -CAkey "$DR_DIR/ca.key" \
+	-CAcreateserial -days 2 -extfile "$DR_DIR/dv.ext" -out "$DR_DIR/dv.crt" >/dev/null 2>&1
+check "openssl made a CA and a server certificate it signed" \
+	openssl verify -CAfile "$DR_DIR/ca.pem" "$DR_DIR/dv.crt"
+cat >>"$SRC_CONF" <<EOT
+ssl = yes
+ssl_cert = <$DR_DIR/dv.crt
+ssl_key = <$DR_DIR/dv.key
+service doveadm {
+  inet_listener http {
+    ssl = yes
+  }
+}
+EOT
+dovecot_source_stop
+dovecot_source_start || { echo "Bail out! restart the source Dovecot with TLS"; exit 1; }
+https=https://127.0.0.1:$HTTP_PORT_SRC
+dr_source HPEM "$noretry" "$remote_http" "http: {type: cluster, url: $https, api-key: '$API_KEY'}"
+dr_source HPEMF "$noretry" "$remote_http" "http: {type: cluster, url: $https, api-key: '$API_KEY'}" \
+	"failure-flags: {pre: {count-remote: true}}"
+dr_user hpem hpem-Pw 6 4
+DR_MICRONAUT_YAML=("http:" "  services:" "    doveadm:" "      ssl:" "        enabled: true"
+	"        trust-store: {path: '$DR_DIR/ca.pem', type: PEM}")
+dr_config w3 "$noretry"
+dr_worker_start w3
+p1=$(dr_job hpem hpem-Pw --source HPEM)
+dr_wait "$p1" --timeout $((60 * DR_SLOW))
+src=$(dr_count "$SRC_CONF" hpem)
+is "$(dr_field "$p1" 'j["status"]') $(dr_step "$p1" 'count remote mailbox' 's["success"]')" "SUCCESS true" \
+	"PEM trust store (the CA): the real Dovecot's TLS listener verifies"
+is "$(dr_field "$p1" '"%s %s" % (j["originMessages"], j["originSize"])')" "$src" \
+	"  remote count over HTTPS = the source's ($src)"
+like_ "$(dr_step "$p1" 'count remote mailbox' 's["command"]')" "($https)" "  over the https URL"
+dr_stop_check w3
+DR_MICRONAUT_YAML=("http:" "  services:" "    doveadm:" "      ssl:" "        enabled: true"
+	"        trust-store: {path: 'file:$DR_DIR/st.crt'}")
+dr_config w4 "$noretry"
+dr_worker_start w4
+p2=$(dr_job hpem hpem-Pw --source HPEM)
+p3=$(dr_job hpem hpem-Pw --source HPEMF)
+dr_wait "$p2" "$p3" --timeout $((60 * DR_SLOW))
+is "$(dr_field "$p2" 'j["status"]')" SUCCESS "PEM trust store that does not hold the issuer: the job succeeds"
+is "$(dr_step "$p2" 'count remote mailbox' 's["success"]')" false "  its count remote mailbox step fails"
+like_ "$(dr_step "$p2" 'count remote mailbox' 's["errors"]')" "certificate does not verify" "  with the reason"
+is "$(dr_field "$p2" 'j.get("originMessages")')" None "  no origin count stored"
+is "$(dr_field "$p3" 'j["status"]')" FAILURE "  with failure-flags.pre.count-remote: FAILURE"
+like_ "$(dr_field "$p3" 'j["error"]')" "count-remote" "  the error names the flag"
+like_ "$(dr_step "$p3" 'count remote mailbox' 's["errors"]')" "certificate does not verify" "  and the entry the reason"
+dr_stop_check w4
+
 # secrets: the API key and password are nowhere
 check "no API key or password in the worker log, details or command logs" \
 	dr_no_secret "$API_KEY" "$DR_DIR/w1.log" "$DR_CMDLOG"
 check "  (password)" dr_no_secret "$API_PW" "$DR_DIR/w1.log" "$DR_CMDLOG"
 check "  (details)" [ -z "$(for u in "${id[@]}"; do dr_json "$u"; done | grep -F -e "$API_KEY" -e "$API_PW")" ]
 check "  (the trust store password)" dr_no_secret tr-Pw1 "$DR_DIR/w2.log" "$DR_CMDLOG"
+check "  (the API key over HTTPS)" dr_no_secret "$API_KEY" "$DR_DIR/w3.log" "$DR_DIR/w4.log"
 echo "1..$DW_T"

@@ -142,6 +142,53 @@ static void test_duplicates(void)
 	analyzer_free(&a);
 }
 
+/* a stand-in for the host's imap->mailbox_utf8 (core/lib/mutf7.c has
+ * its own tests): knows one name */
+static char *test_utf8(const char *name, void *ctx)
+{
+	(*(int *)ctx)++;
+	return strcmp(name, "Entw&APw-rfe") == 0 ? strdup("Entw\xc3\xbcrfe") :
+						   NULL;
+}
+
+/* imapc names mailboxes in modified UTF-7, mail_log in UTF-8: with the
+ * decoder both are one mailbox, under its UTF-8 name */
+static void test_duplicate_names(void)
+{
+	struct analyzer *a = analyzer_new();
+	const char *box, *uid;
+	bool isnew;
+	int calls = 0;
+	static const char dup[] =
+		"dsync(u): Warning: imapc(127.0.0.1:1): Mailbox 'Entw&APw-rfe' "
+		"state corrupted: Expunged message reappeared in session "
+		"(uid=2 < next_uid=4) - reconnecting (delay 0 ms)\n";
+	static const char copy[] =
+		"dsync(u): Info: copy from Entw\xc3\xbcrfe: "
+		"box=Entw\xc3\xbcrfe, uid=1, msgid=<1@x>, size=10, vsize=12\n";
+	static const char other[] =
+		"dsync(u): Warning: imapc(127.0.0.1:1): Mailbox 'A&B' "
+		"state corrupted: Expunged message reappeared in session "
+		"(uid=7 < next_uid=9) - reconnecting (delay 0 ms)\n";
+
+	analyzer_set_mailbox_decoder(a, test_utf8, &calls);
+	analyzer_feed_line(a, copy, sizeof(copy) - 1);
+	analyzer_feed_line(a, dup, sizeof(dup) - 1);
+	analyzer_feed_line(a, other, sizeof(other) - 1);
+	is_int(calls, 2, "the decoder sees the imapc names only");
+	ok(analyzer_duplicate(a, 0, &box, &uid, &isnew), "duplicate 0");
+	is_str(box, "Entw\xc3\xbcrfe", "imapc's Entw&APw-rfe is Entwürfe");
+	ok(analyzer_duplicate(a, 1, &box, &uid, &isnew), "duplicate 1");
+	is_str(box, "A&B", "a name the decoder refuses is kept");
+	char *s = details(a, true);
+	like(s, "\"invalid\":{\"Entw\xc3\xbcrfe\":[\"2\"],\"A&B\":[\"7\"]}",
+	     "details: invalid under the UTF-8 names");
+	like(s, "\"saved\":{\"Entw\xc3\xbcrfe\":1}",
+	     "  one mailbox with mail_log's");
+	free(s);
+	analyzer_free(&a);
+}
+
 struct line_case {
 	const char *name;
 	const char *file; /* fixture, or NULL for `line` */
@@ -350,6 +397,7 @@ int main(void)
 	test_full_sync_debug();
 	test_incremental();
 	test_duplicates();
+	test_duplicate_names();
 	test_cases();
 	test_maillog_lines();
 	test_secrets_and_limits();

@@ -638,7 +638,8 @@ struct dmf_host_imap {
 	 * In `mailbox`, copy the messages of `uid_set` (e.g. "2,7") to the
 	 * mailbox `dest` below it (MAILBOX<separator>DEST, created when
 	 * missing; the separator is the server's), then flag them \Deleted
-	 * and UID EXPUNGE them.  *moved_to_r (allocated, may be NULL) gets
+	 * and UID EXPUNGE them.  `mailbox` and `dest` are UTF-8; they are
+	 * sent as modified UTF-7 (-EILSEQ when they are not UTF-8).  *moved_to_r (allocated, may be NULL) gets
 	 * the full name of the destination.  0, or a negative errno with
 	 * *error_r one line (allocated).  Call from the job's thread.
 	 */
@@ -647,6 +648,16 @@ struct dmf_host_imap {
 			 const char *uid_set, char **moved_to_r,
 			 char **error_r);
 	void (*free_string)(char **s);
+	/* ABI 1.5 */
+	/*
+	 * The UTF-8 form of a mailbox name as IMAP sends it, in modified
+	 * UTF-7 (RFC 3501 5.1.3; "Entw&APw-rfe" -> "Entwürfe"), e.g. the
+	 * names in Dovecot's imapc log lines.  move_uids() takes UTF-8
+	 * names and encodes them itself.  Allocated (free_string()); NULL
+	 * when `name` is not valid modified UTF-7 (it is then no wire name:
+	 * use it as it is) or out of memory.  Any thread.
+	 */
+	char *(*mailbox_utf8)(const char *name);
 };
 
 /* --------------------------------------------------------------- host --- */

@@ -42,6 +42,9 @@
  *      exec->sync_filesystems(): stat/statfs and syncfs() of the
  *      filesystems holding a list of paths, with per-path results
  *      (struct dmf_fs_sync_result, DMF_FS_STAT_ONLY).
+ *   5  imap->mailbox_utf8(): the UTF-8 form of a modified UTF-7 mailbox
+ *      name (Dovecot's imapc log lines name mailboxes so); move_uids()
+ *      sends its UTF-8 names as modified UTF-7.
  */
 #ifndef DMF_PLUGIN_H
 #define DMF_PLUGIN_H
@@ -58,7 +61,7 @@ extern "C" {
 /* "DMFP" in ASCII: the first four bytes of every descriptor. */
 #define DMF_PLUGIN_MAGIC 0x444d4650u
 #define DMF_ABI_MAJOR 1
-#define DMF_ABI_MINOR 4
+#define DMF_ABI_MINOR 5
 
 /*
  * The plugin descriptor.  The first four members are frozen forever, across

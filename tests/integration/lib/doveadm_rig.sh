@@ -17,7 +17,12 @@
 #   dr_step ID NAME [EXPR]        # details entry NAME (default: the entry)
 #   dr_standin                    # scripted stand-in doveadm as dmf.doveadm.path
 #   dr_proxy FROM TO [MAILBOX]    # start the UID-rewriting proxy; DR_PROXY_PORT
-#                                 # (DR_PROXY_HEAL=1: it stops once UID TO is expunged)
+#                                 # (DR_PROXY_HEAL=1: it stops once UID TO is expunged;
+#                                 # DR_PROXY_THEN=refuse|stall|badlogin,
+#                                 # DR_PROXY_THEN_FROM, DR_PROXY_THEN_COUNT:
+#                                 # connections from N on fail;
+#                                 # its stderr: $DR_PROXY_ERR)
+#   dr_proxy_inbox USER NAME      # sourcehost NAME: a dr_proxy giving USER's last INBOX UID 2
 #   dr_http_standin NAME [opts]   # stand-in doveadm HTTP API; DR_HTTP_STANDIN_PORT
 #   dr_count CONF USER            # "MESSAGES VSIZE" of all mailboxes
 #   dr_cleanup                    # (trap) stop everything, remove the dir
@@ -305,13 +310,25 @@ dr_proxy() {
 	python3 "$DR_LIB/imap_uid_proxy.py" --upstream-port "$SRC_IMAP_PORT" \
 		--from-uid "$1" --to-uid "$2" --mailbox "${3:-INBOX}" \
 		--delay-ms "${DR_PROXY_DELAY:-0}" ${DR_PROXY_HEAL:+--heal} \
-		--port-file "$pf" >/dev/null 2>"$DR_DIR/proxy.err" &
+		${DR_PROXY_THEN:+--then "$DR_PROXY_THEN" --then-from "${DR_PROXY_THEN_FROM:-2}" --then-count "${DR_PROXY_THEN_COUNT:-0}"} \
+		--port-file "$pf" >/dev/null 2>"$pf.err" &
 	DR_PROXY_PIDS+=($!)
 	for _ in $(seq 1 100); do
 		[ -s "$pf" ] && break
 		sleep 0.05
 	done
 	DR_PROXY_PORT=$(cat "$pf")
+	DR_PROXY_ERR=$pf.err
+}
+
+# dr_proxy_inbox USER NAME: a sourcehost NAME behind a dr_proxy that gives
+# the user's last INBOX message the UID 2 (the DR_PROXY_* settings apply)
+dr_proxy_inbox() {
+	local next
+	next=$(doveadm -c "$SRC_CONF" -f tab mailbox status -u "$1" uidnext INBOX | tail -n 1 | awk -F "\t" "{ print \$NF }")
+	dr_proxy $((next - 1)) 2 INBOX
+	$DMFCTL sourcehost add "$2" --host 127.0.0.1 --port "$DR_PROXY_PORT" --ssl no >/dev/null
+	echo "# $2: proxy on port $DR_PROXY_PORT rewrites INBOX UID $((next - 1)) to 2${DR_PROXY_THEN:+, then $DR_PROXY_THEN}"
 }
 
 # dr_http_standin NAME [http_standin.py options...]: start a stand-in
