@@ -394,6 +394,11 @@ bool cfg_is_secret(const struct cfg_node *node)
 	size_t n = node_segs(node, segs, MAX_DEPTH);
 
 	for (size_t i = 1; i <= n; i++) {
+		/* a block under a secret name is secret, but an operator's
+		 * own label above the key (a source named HKEY) is not a
+		 * name of a secret */
+		if (i < n && config_schema_is_label(segs, i))
+			continue;
 		if (config_schema_is_secret_segs(segs, i))
 			return true;
 	}

@@ -695,6 +695,31 @@ const struct cfg_schema_entry *config_schema_lookup(const char *path)
 	return m.entry;
 }
 
+bool config_schema_is_label(const char *const *segs, size_t n)
+{
+	const char *canon[64];
+	bool wild = false;
+
+	if (!ready() || n == 0 || n > sizeof(canon) / sizeof(canon[0]))
+		return false;
+	canonicalize(segs, n, canon);
+	for (size_t i = 0; i < N_SCHEMA; i++) {
+		const struct split *sp = &splits[i];
+		bool pre = sp->n >= n;
+
+		for (size_t j = 0; j + 1 < n && pre; j++)
+			pre = strcmp(sp->segs[j], "*") == 0 ||
+			      strcmp(sp->segs[j], canon[j]) == 0;
+		if (!pre)
+			continue;
+		if (strcmp(sp->segs[n - 1], canon[n - 1]) == 0)
+			return false; /* a name of the schema */
+		if (strcmp(sp->segs[n - 1], "*") == 0)
+			wild = true;
+	}
+	return wild;
+}
+
 bool config_schema_is_secret_segs(const char *const *segs, size_t n)
 {
 	struct cfg_schema_match m;

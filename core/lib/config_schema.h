@@ -88,6 +88,10 @@ const struct cfg_schema_entry *config_schema_lookup(const char *path);
  * token, credential, or ending in "key"). */
 bool config_schema_is_secret(const char *path);
 bool config_schema_is_secret_segs(const char *const *segs, size_t n);
+/* True when segs[n-1] stands where the schema takes any name (`*`: a source
+ * name, a datasource name), so it is the operator's label, not a key
+ * name. */
+bool config_schema_is_label(const char *const *segs, size_t n);
 
 /* "string", "int", "bool", "duration", ... */
 const char *config_schema_type_name(enum cfg_type type);

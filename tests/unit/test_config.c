@@ -708,6 +708,27 @@ static void test_print(void)
 	   "cfg_is_secret on a schema secret");
 	ok(!cfg_is_secret(cfg_get(cfg->root, "http.admin.username")),
 	   "cfg_is_secret false on a user name");
+	{
+		/* an operator's label that looks like a secret name (a source
+		 * named HKEY) does not make the block under it secret; a
+		 * secret-named key still is */
+		struct config *lab = load(
+			"dmf:\n  doveadm:\n    source:\n      HKEY:\n"
+			"        count: {remote-protocol: http}\n"
+			"        http: {type: cluster, api-key: k3y-s3cr3t}\n",
+			NULL, NULL);
+		ok(lab != NULL &&
+			   !cfg_is_secret(cfg_get(
+				   lab->root, "dmf.doveadm.source.HKEY.count."
+					      "remote-protocol")),
+		   "a source named HKEY: its values are not secrets");
+		ok(lab != NULL &&
+			   cfg_is_secret(cfg_get(lab->root,
+						 "dmf.doveadm.source.HKEY.http."
+						 "api-key")),
+		   "...but its api-key is");
+		config_free(&lab);
+	}
 	if (text != NULL && getenv("TEST_CONFIG_SHOW") != NULL)
 		diag("%s", text);
 	free(text);
