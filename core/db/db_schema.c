@@ -187,34 +187,6 @@ nomem:
 	return -ENOMEM;
 }
 
-static char *read_file(const char *path)
-{
-	FILE *f = fopen(path, "re");
-	char *buf = NULL;
-	size_t len = 0, cap = 0, got;
-
-	if (f == NULL)
-		return NULL;
-	do {
-		if (cap - len < 4096) {
-			char *nb = realloc(buf, cap + 65536);
-
-			if (nb == NULL) {
-				free(buf);
-				fclose(f);
-				return NULL;
-			}
-			buf = nb;
-			cap += 65536;
-		}
-		got = fread(buf + len, 1, cap - len - 1, f);
-		len += got;
-	} while (got > 0);
-	fclose(f);
-	buf[len] = '\0';
-	return buf;
-}
-
 /*
  * Split SQL text into statements: `;` at the end of a line ends one;
  * lines starting with `--` are comments.  Returns the next statement
@@ -277,7 +249,7 @@ static char *next_statement(const char **pos)
 static int apply_file(struct db_conn *conn, const struct schema_file *f,
 		      char **error_r)
 {
-	char *text = read_file(f->path), *stmt;
+	char *text = util_read_file(f->path, NULL), *stmt;
 	const char *pos;
 	unsigned n = 0;
 	int ret = 0;

@@ -122,3 +122,40 @@ const char *dmf_strerror(int err)
 {
 	return strerror(err < 0 ? -err : err);
 }
+
+char *util_read_file(const char *path, size_t *len_r)
+{
+	FILE *f = fopen(path, "re");
+	char *buf = NULL;
+	size_t len = 0, cap = 0, got;
+	int err = 0;
+
+	if (f == NULL)
+		return NULL;
+	do {
+		if (cap - len < 4096) {
+			char *nb = realloc(buf, cap + 65536);
+
+			if (nb == NULL) {
+				err = ENOMEM;
+				break;
+			}
+			buf = nb;
+			cap += 65536;
+		}
+		got = fread(buf + len, 1, cap - len - 1, f);
+		len += got;
+	} while (got > 0);
+	if (err == 0 && ferror(f))
+		err = EIO;
+	fclose(f);
+	if (err != 0) {
+		free(buf);
+		errno = err;
+		return NULL;
+	}
+	buf[len] = '\0';
+	if (len_r != NULL)
+		*len_r = len;
+	return buf;
+}

@@ -45,4 +45,8 @@ int parse_ll(const char *s, long long *value_r);
 /* Text for project and errno error codes (negative values). */
 const char *dmf_strerror(int err);
 
+/* The whole file as NUL-terminated text (allocated; *len_r, when not NULL,
+ * gets its length), or NULL with errno set. */
+char *util_read_file(const char *path, size_t *len_r);
+
 #endif /* DMF_CORE_UTIL_H */

@@ -16,21 +16,6 @@
 #include "lib/job.h"
 #include "lib/util.h"
 
-static char *slurp(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	char *buf;
-	size_t n;
-
-	if (f == NULL)
-		return NULL;
-	buf = calloc(1, 262144);
-	n = fread(buf, 1, 262143, f);
-	buf[n] = '\0';
-	fclose(f);
-	return buf;
-}
-
 static struct config *load(const char *yaml)
 {
 	struct config *cfg = NULL;
@@ -150,7 +135,7 @@ static void test_files(void)
 	cmdlog_end(log, &r);
 	ok(stat(path, &st) == 0, "file exists");
 	is_int(st.st_mode & 0777, 0600, "mode 0600");
-	text = slurp(path);
+	text = util_read_file(path, NULL);
 	like(text, " sync: doveadm -o imapc_password=<hidden> backup\n",
 	     "header with step and display");
 	like(text, "\nline one\nline two\n", "output lines");
@@ -164,7 +149,7 @@ static void test_files(void)
 	log = cmdlog_open(&s, job);
 	cmdlog_line(log, DMF_EXEC_STDOUT, "again", 5);
 	cmdlog_close(&log, false);
-	text = slurp(path);
+	text = util_read_file(path, NULL);
 	like(text, "5 ms\nagain\n", "appends");
 	free(text);
 	ok(stat(path, &st) == 0,
@@ -238,7 +223,7 @@ static void test_files(void)
 		cmdlog_end(log, &r);
 		ok(stat(path2, &st) == 0 && st.st_size > header + 6 + 101000,
 		   "end writes the rest and the footer");
-		text = slurp(path2);
+		text = util_read_file(path2, NULL);
 		like(text, "\nfirst\n0000x", "lines in order");
 		like(text, "0999xxx", "the last line");
 		like(text, "xxx\n=== exit status 3", "footer after the lines");
@@ -286,7 +271,7 @@ static void test_host(void)
 	ok(ex->run(job, fail, &o, &r, &e) == 0 && r.exit_code == 4,
 	   "second command");
 	path = xasprintf("%s/POD_1-u2-cutover.log", dir);
-	text = slurp(path);
+	text = util_read_file(path, NULL);
 	ok(text != NULL, "one file per job");
 	like(text, " pre: /bin/echo login <hidden>\n", "display redacted");
 	like(text, "\nlogin <hidden>\n", "output redacted");

@@ -20,6 +20,7 @@
 
 #include "../lib/fake_host.h"
 #include "../tap.h"
+#include "lib/util.h"
 #include "lib/config.h"
 #include "dmf/plugin.h"
 #include "host/host.h"
@@ -125,20 +126,11 @@ static void write_file(const char *name, const char *text, mode_t mode)
 
 static char *read_file(const char *name)
 {
-	char p[512], *buf = NULL;
-	size_t len = 0;
-	FILE *f, *m;
-	int c;
+	char p[512], *buf;
 
 	snprintf(p, sizeof(p), "%s/%s", dir, name);
-	f = fopen(p, "r");
-	m = open_memstream(&buf, &len);
-	while (f != NULL && (c = fgetc(f)) != EOF)
-		fputc(c, m);
-	if (f != NULL)
-		fclose(f);
-	fclose(m);
-	return buf;
+	buf = util_read_file(p, NULL);
+	return buf != NULL ? buf : strdup("");
 }
 
 static void reset(void)

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "lib/config_schema.h"
+#include "lib/util.h"
 #include "../tap.h"
 
 #define BEGIN_MARK ".\\\" BEGIN KEYS\n"
@@ -30,34 +31,6 @@ struct entries {
 	struct entry *v;
 	size_t n;
 };
-
-static char *read_file(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	char *buf = NULL;
-	size_t len = 0, cap = 0, got;
-
-	if (f == NULL)
-		return NULL;
-	do {
-		if (cap - len < 4096) {
-			char *nb = realloc(buf, cap + 65536);
-
-			if (nb == NULL) {
-				free(buf);
-				fclose(f);
-				return NULL;
-			}
-			buf = nb;
-			cap += 65536;
-		}
-		got = fread(buf + len, 1, cap - len - 1, f);
-		len += got;
-	} while (got > 0);
-	fclose(f);
-	buf[len] = '\0';
-	return buf;
-}
 
 /* The key of a `.B` line: roff escapes \- \e \& undone. */
 static char *unescape_key(const char *s, size_t len)
@@ -158,7 +131,7 @@ int main(int argc, char **argv)
 	if (top == NULL || *top == '\0')
 		top = ".";
 	snprintf(path, sizeof(path), "%s/man/dmf-worker.yml.5", top);
-	page = read_file(path);
+	page = util_read_file(path, NULL);
 	if (!ok(page != NULL, "man/dmf-worker.yml.5 exists"))
 		return done_testing();
 	begin = strstr(page, BEGIN_MARK);

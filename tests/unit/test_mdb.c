@@ -14,6 +14,7 @@
 
 #include "../tap.h"
 #include "db/db_jobs.h"
+#include "lib/util.h"
 #include "lib/job.h"
 #include "lib/mdb.h"
 
@@ -73,24 +74,9 @@ static char *slurp(const char *rel)
 {
 	const char *src = getenv("abs_top_srcdir");
 	char path[4096];
-	FILE *f;
-	char *buf;
-	long n;
 
 	snprintf(path, sizeof(path), "%s/%s", src != NULL ? src : "..", rel);
-	f = fopen(path, "r");
-	if (f == NULL)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	rewind(f);
-	buf = calloc(1, (size_t)n + 1);
-	if (buf != NULL && fread(buf, 1, (size_t)n, f) != (size_t)n) {
-		free(buf);
-		buf = NULL;
-	}
-	fclose(f);
-	return buf;
+	return util_read_file(path, NULL);
 }
 
 /* The table's names with all of `flags` set (0: every name) equal `ns`. */
