@@ -39,7 +39,7 @@ struct mdb_prop {
 	 * then has no such property).  0 or a negative errno.  NULL, and
 	 * row_field 0, for values that do not come from the row alone (sourcepasswd: the
 	 * poller unwraps it; container: the doveadm worker's lookup;
-	 * directorSourcehost: not supported yet).
+	 * directorSourcehost: the doveadm worker's directorMap step).
 	 */
 	int (*derive)(const struct db_job_row *r, char *buf,
 		      const char **value_r);
