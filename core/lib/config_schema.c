@@ -388,7 +388,9 @@ static const struct cfg_schema_entry schema[] = {
 	  "owner:group given to the copied imapc INBOX (chown -R)"),
 	K(S "sync-settings", STRV, OURS,
 	  "imapc_features=rfc822.size fetch-headers,mail_prefetch_count=20",
-	  NULL, "doveadm -o settings of the default migration command"),
+	  NULL,
+	  "doveadm -o settings of the default migration command "
+	  "and remote count"),
 	K(S "durability", STRING, OURS, "job", "job|dovecot",
 	  "job: mail_fsync=never, then syncfs() of the user's filesystems "
 	  "before the post steps; dovecot: the target's mail_fsync"),
