@@ -3,7 +3,9 @@
 # ASan+UBSan) in _build-fuzz and run each for SECONDS (default 10), from
 # its seeds (tests/fuzz/seeds/NAME plus the project's own fixtures) and the
 # corpus kept in _build-fuzz/corpus/NAME by earlier runs.  The test
-# command runs it briefly; `scripts/fuzz.sh 600` is the long run.  Writes
+# command runs it briefly; `scripts/fuzz.sh 600` is the long run.
+# FUZZ_TARGETS="keystore config" runs only those targets (names as in
+# tests/fuzz/fuzz_NAME.c; the default is all of them).  Writes
 # one TAP result per target (_build-fuzz/tests/fuzz/NAME.trs, counted by
 # scripts/test.sh); a crash leaves its input in _build-fuzz/crashes/.
 set -uo pipefail
@@ -11,26 +13,40 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 secs=${1:-10}
 bld=$top/_build-fuzz
 jobs=$(nproc 2>/dev/null || echo 2)
-targets="config inject command analyzer pkcs12 unwrap job_row http_auth http_bodies"
-cd "$top"
+all_targets="config inject command analyzer pkcs12 unwrap job_row http_auth http_bodies keystore"
+targets=${FUZZ_TARGETS:-$all_targets}
+for t in $targets; do
+	case " $all_targets " in
+	*" $t "*) ;;
+	*)
+		echo "fuzz.sh: unknown target '$t' in FUZZ_TARGETS (known: $all_targets)" >&2
+		exit 2
+		;;
+	esac
+done
+cd "$top" || exit 1
 [ -x configure ] || ./autogen.sh > /tmp/dmf-autogen.log 2>&1 || { cat /tmp/dmf-autogen.log; exit 1; }
 mkdir -p "$bld" && cd "$bld" || exit 1
 if [ ! -f Makefile ]; then
 	CC=clang "$top/configure" -q --enable-fuzzing --enable-sanitizers \
 		--without-libsystemd 2> >(grep -v "cannot remove 'core'" >&2) || exit 1
 fi
-make -j"$jobs" fuzz > build-fuzz.log 2>&1 || { tail -40 build-fuzz.log; exit 1; }
+progs=()
+for t in $targets; do progs+=("tests/fuzz/fuzz_$t"); done
+make -j"$jobs" "${progs[@]}" > build-fuzz.log 2>&1 || { tail -40 build-fuzz.log; exit 1; }
 
 # seeds from the project's own files
 seed() { # seed TARGET FILE...
 	local d=$bld/corpus/$1 f
+	case " $targets " in *" $1 "*) ;; *) return 0 ;; esac
 	mkdir -p "$d"
 	for f in "${@:2}"; do [ -f "$f" ] && cp -f "$f" "$d/seed-$(basename "$f")"; done
 }
 seed config "$top"/conf/*.yml "$top"/conf/*/*.yml
 seed analyzer "$top"/tests/fixtures/doveadm/*.log
 for t in $targets; do seed "$t" "$top"/tests/fuzz/seeds/"$t"/*; done
-if [ ! -f "$bld/corpus/pkcs12/seed-keystore.p12" ] && command -v openssl > /dev/null; then
+if [ -d "$bld/corpus/pkcs12" ] && [ ! -f "$bld/corpus/pkcs12/seed-keystore.p12" ] &&
+	command -v openssl > /dev/null; then
 	openssl rand -hex 32 > "$bld/k.txt"
 	openssl req -x509 -newkey rsa:1024 -nodes -subj /CN=fuzz -days 1 \
 		-keyout "$bld/k.pem" -out "$bld/c.pem" > /dev/null 2>&1 &&

@@ -13,28 +13,18 @@
 #include <unistd.h>
 
 #include "crypto/crypto.h"
+#include "fuzz_file.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static char path[64];
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	unsigned char key[CRYPTO_KEY_LEN];
-	char spec[96], *error = NULL;
-	FILE *f;
+	const char *path = fuzz_file("p12", data, size);
+	char spec[128], *error = NULL;
 
-	if (path[0] == '\0')
-		snprintf(path, sizeof(path), "/tmp/dmf-fuzz-p12.%d",
-			 (int)getpid());
-	f = fopen(path, "wb");
-	if (f == NULL)
+	if (path == NULL)
 		return 0;
-	if (size > 0 && fwrite(data, 1, size, f) != size) {
-		fclose(f);
-		return 0;
-	}
-	fclose(f);
 	snprintf(spec, sizeof(spec), "keystore:%s", path);
 	crypto_read_key(spec, "password", "key1", key, &error);
 	free(error);
