@@ -8,7 +8,7 @@ packages=(
 	libcurl4-openssl-dev libpcre2-dev libsystemd-dev
 	mariadb-server mariadb-client dovecot-core dovecot-imapd
 	openjdk-17-jdk-headless prometheus curl python3 procps psmisc
-	galera-4 rsync iproute2 lsof clang-format clang libclang-rt-14-dev jq
+	galera-4 rsync iproute2 lsof clang-format clang libclang-rt-14-dev jq valgrind
 )
 missing=()
 for p in "${packages[@]}"; do

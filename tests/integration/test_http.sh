@@ -41,17 +41,7 @@ check "--check-config names file, line and key of a bad port" bash -c \
 
 # -- w1: HTTPS with the generated keystore --
 P1=$(mdb_free_port)
-ht_config w1 <<EOT
-micronaut:
-  ssl:
-    enabled: true
-    port: $P1
-    key-store:
-      path: file:$certs/keystore.p12
-      type: PKCS12
-      password: ks pass
-  security:
-    enabled: true
+ht_config w1 < <(ht_tls_yaml "$P1" "$certs/keystore.p12" "ks pass"; cat <<EOT
 http:
   admin:
     username: admin
@@ -67,6 +57,7 @@ endpoints:
       enabled: true
       location: file:$DW_DIR/origin.txt
 EOT
+)
 echo "Source: https://example.org/dmf-worker" >"$DW_DIR/origin.txt"
 dw_worker_start w1
 B1=https://localhost:$P1

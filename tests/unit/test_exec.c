@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
@@ -461,16 +462,19 @@ static int seen_spawn(void *ctx, pid_t pgid)
 {
 	struct spawn_seen *s = ctx;
 	struct proc_ident id;
-	char exe[512] = "", self[512] = "";
+	char exe[512] = "", cmd[PATH_MAX];
 	char path[64];
 
 	s->pgid = pgid;
 	snprintf(path, sizeof(path), "/proc/%d/exe", (int)pgid);
 	if (readlink(path, exe, sizeof(exe) - 1) < 0 ||
-	    readlink("/proc/self/exe", self, sizeof(self) - 1) < 0)
+	    realpath("/bin/sh", cmd) == NULL)
 		exe[0] = '\0';
-	/* held before execve: still this program */
-	s->before_exec = exe[0] != '\0' && strcmp(exe, self) == 0;
+	/* held before execve: not yet the command's program.  (Not "still
+	 * this program": under valgrind the forked child is valgrind's tool
+	 * and valgrind answers /proc/self/exe, and /proc/OWN-PID/exe, with
+	 * the client program.) */
+	s->before_exec = exe[0] != '\0' && strcmp(exe, cmd) != 0;
 	s->ident_ok = proc_ident_of(pgid, &id) == 0 && id.pgid == pgid &&
 		      proc_ident_is_local(&id);
 	return s->ret;

@@ -5,6 +5,8 @@
 #   ht_code URL [curl args...]     # prints the HTTP status (000: no answer)
 #   ht_body URL [curl args...]     # prints the body
 #   ht_wait_code CODE SECONDS URL [curl args...]
+#   ht_tls_yaml PORT KEYSTORE PASSWORD  # micronaut: HTTPS on PORT with the
+#                      PKCS12 KEYSTORE, authentication on (ht_config's stdin)
 HT_GEN_CERTS=$abs_top_srcdir/conf/dmf-worker-gen-certs
 
 ht_config() {
@@ -16,6 +18,21 @@ ht_config() {
 		printf '%s\n' "$top"
 		tail -n +6 "$DW_DIR/$id.yml"
 	} >"$DW_DIR/$id.yml.new" && mv "$DW_DIR/$id.yml.new" "$DW_DIR/$id.yml"
+}
+
+ht_tls_yaml() {
+	cat <<EOT
+micronaut:
+  ssl:
+    enabled: true
+    port: $1
+    key-store:
+      path: file:$2
+      type: PKCS12
+      password: $3
+  security:
+    enabled: true
+EOT
 }
 
 ht_code() {
