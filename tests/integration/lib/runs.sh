@@ -6,11 +6,15 @@
 #                                # its records go to DIR/runs.log
 #   runs_check DIR [DESCRIPTION] # one TAP line: no two runs of a mailbox
 #                                # overlapped (needs ok_/nok_ from
-#                                # db_worker.sh); sets RUNS_TOTAL, RUNS_OVERLAP
+#                                # db_worker.sh); sets RUNS_TOTAL, RUNS_OVERLAP;
+#                                # with RUNS_FROZEN=FILE, runs frozen with their
+#                                # worker end at the freeze (runs_check.py)
 #
-# DIR/run.sh UID MS [EXIT]: once its watcher (below) is in place, records
+# DIR/run.sh UID MS [EXIT [WORK]]: once its watcher (below) is in place, records
 # "start UID PID NS" under flock on DIR/runs.lock, sleeps MS milliseconds (in a child, so the run is a process
-# tree), records "end UID PID NS" and exits EXIT (default 0).  A watcher in
+# tree), runs the shell command WORK when one is given (`sh -c WORK`, also
+# a child), records "end UID PID NS" and exits EXIT (default 0), or WORK's
+# exit status when WORK is given.  A watcher in
 # its own session (so no kill of the run's process group or of the worker
 # reaches it) records "gone UID PID NS" when the last process of the run is
 # gone, whatever killed it: every process of the run holds the write end of
@@ -57,8 +61,13 @@ rec start "$1" $$
 ms=${2:-1000}
 case "$ms" in ''|*[!0-9]*) ms=1000 ;; esac
 sleep "$(awk -v m="$ms" 'BEGIN { printf "%.3f", m / 1000 }')"
+rc=${3:-0}
+if [ -n "${4:-}" ]; then
+	sh -c "$4"
+	rc=$?
+fi
 rec end "$1" $$
-exit ${3:-0}
+exit $rc
 EOT
 	} >"$dir/run.sh"
 	chmod 0755 "$dir/run.sh"
@@ -66,7 +75,7 @@ EOT
 
 runs_check() {
 	local dir=$1 desc=${2:-"no two runs of one mailbox overlapped"} out
-	out=$(python3 "$RUNS_LIB_DIR/runs_check.py" "$dir/runs.log")
+	out=$(python3 "$RUNS_LIB_DIR/runs_check.py" ${RUNS_FROZEN:+--frozen "$RUNS_FROZEN"} "$dir/runs.log")
 	local rc=$?
 	RUNS_TOTAL=$(sed -n 's/^runs \([0-9]*\) .*/\1/p' <<<"$out")
 	RUNS_OVERLAP=$(sed -n 's/^runs [0-9]* overlapping \([0-9]*\).*/\1/p' <<<"$out")
