@@ -395,7 +395,7 @@ EOT
 	check "no sanitizer report or crash in the worker logs" \
 		sh -c "! grep -l -E 'AddressSanitizer|LeakSanitizer|runtime error:|Segmentation fault' $DW_DIR/w*.log"
 	check "no run is left" runs_wait_idle "$RUNS" 5
-	echo "# soak: jobs $jobs (hang $hang, flood $flood, stall $stall)," \
+	echo "# soak: jobs $jobs," \
 		"faults kill9 ${SOAK_N[kill9]} sigstop ${SOAK_N[sigstop]} dbrestart ${SOAK_N[dbrestart]}" \
 		"diskfull ${SOAK_N[diskfull]} hang $hang flood $flood stall $stall," \
 		"runs $RUNS_TOTAL, overlapping $RUNS_OVERLAP, lost $lost," \
