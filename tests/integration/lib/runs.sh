@@ -21,7 +21,12 @@
 # a FIFO the watcher reads, so its EOF comes the moment the last one exits
 # (the time is taken before the lock).  Should a member have closed the
 # FIFO, the watcher also waits until no process of the group is left but
-# zombies.  A run ends at its "end" (nothing of it is left but the exiting
+# zombies.  The watcher is bash and takes the time at the EOF without a fork
+# (EPOCHREALTIME): a `date` forked there can add many milliseconds under
+# load to a killed run's "gone", enough for the next run of the mailbox,
+# started after the worker had seen the group gone, to look overlapping
+# (the fault soak once reported a 15 ms overlap that fits this).
+# A run ends at its "end" (nothing of it is left but the exiting
 # shell), or, when it was killed before that, at its "gone" (children that
 # outlived the shell count); one with neither is still alive and counts as
 # running until now (see runs_check.py).
@@ -48,9 +53,9 @@ rec() { flock "$lock" sh -c 'printf "%s %s %s %s\n" "$1" "$2" "$3" "${5:-$(date 
 pg=$(ps -o pgid= -p $$ | tr -d ' ')
 rm -f "$fifo"
 mkfifo "$fifo"
-setsid sh -c 'cat "$1" >/dev/null; t=$(date +%s%N)
+setsid bash -c 'while read -r _; do :; done <"$1"; t=${EPOCHREALTIME//[.,]/}000
 	while ps -e -o pgid=,stat= | awk -v g="$2" '\''$1 == g && $2 !~ /^Z/ { f = 1 } END { exit !f }'\''; do
-		sleep 0.02; t=$(date +%s%N); done
+		sleep 0.02; t=${EPOCHREALTIME//[.,]/}000; done
 	rm -f "$1"
 	flock "$3" sh -c "printf \"gone %s %s %s\\n\" \"\$1\" \"\$2\" \"\$3\" >>\"\$4\"" x "$4" "$5" "$t" "$6"' \
 	w "$fifo" "$pg" "$lock" "$1" $$ "$log" </dev/null >/dev/null 2>&1 &
