@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "lib/job.h"
+#include "lib/log.h"
 #include "lib/util.h"
 
 struct dmf_job *job_new(const char *id, const char *phase, const char *source,
@@ -44,6 +45,7 @@ void job_free(struct dmf_job **jobp)
 		return;
 	job = *jobp;
 	*jobp = NULL;
+	log_forget_thread_job(job);
 	for (size_t i = 0; i < job->n_props; i++) {
 		free(job->props[i].name);
 		if (job->props[i].secret)

@@ -54,6 +54,12 @@ void log_set_thread_job(const struct dmf_job *job)
 	log_thread_job = job;
 }
 
+void log_forget_thread_job(const struct dmf_job *job)
+{
+	if (job != NULL && log_thread_job == job)
+		log_thread_job = NULL;
+}
+
 /*
  * Write text with control characters other than tab escaped (\n, \r,
  * \xNN), so that job data (a uid holding a newline, a command's output)

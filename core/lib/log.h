@@ -34,6 +34,12 @@ void log_job(enum dmf_log_level level, const struct dmf_job *job,
 
 /* The job whose context this thread's lines carry (NULL for none). */
 void log_set_thread_job(const struct dmf_job *job);
+/* Stop using `job` for this thread's log lines if it is the one set: called
+ * by job_free(), so that a job freed on the thread that runs it (a lease
+ * lost: the result is dropped and the job freed inside the release) is
+ * not read by the log lines that follow (its give-back, database
+ * warnings) before the thread clears its job. */
+void log_forget_thread_job(const struct dmf_job *job);
 
 #define log_debug(...) log_msg(DMF_LOG_DEBUG, __VA_ARGS__)
 #define log_info(...) log_msg(DMF_LOG_INFO, __VA_ARGS__)

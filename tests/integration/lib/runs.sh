@@ -6,18 +6,27 @@
 #                                # its records go to DIR/runs.log
 #   runs_check DIR [DESCRIPTION] # one TAP line: no two runs of a mailbox
 #                                # overlapped (needs ok_/nok_ from
-#                                # db_worker.sh); sets RUNS_TOTAL, RUNS_OVERLAP
+#                                # db_worker.sh); sets RUNS_TOTAL, RUNS_OVERLAP;
+#                                # with RUNS_FROZEN=FILE, runs frozen with their
+#                                # worker end at the freeze (runs_check.py)
 #
-# DIR/run.sh UID MS [EXIT]: once its watcher (below) is in place, records
+# DIR/run.sh UID MS [EXIT [WORK]]: once its watcher (below) is in place, records
 # "start UID PID NS" under flock on DIR/runs.lock, sleeps MS milliseconds (in a child, so the run is a process
-# tree), records "end UID PID NS" and exits EXIT (default 0).  A watcher in
+# tree), runs the shell command WORK when one is given (`sh -c WORK`, also
+# a child), records "end UID PID NS" and exits EXIT (default 0), or WORK's
+# exit status when WORK is given.  A watcher in
 # its own session (so no kill of the run's process group or of the worker
 # reaches it) records "gone UID PID NS" when the last process of the run is
 # gone, whatever killed it: every process of the run holds the write end of
 # a FIFO the watcher reads, so its EOF comes the moment the last one exits
 # (the time is taken before the lock).  Should a member have closed the
 # FIFO, the watcher also waits until no process of the group is left but
-# zombies.  A run ends at its "end" (nothing of it is left but the exiting
+# zombies.  The watcher is bash and takes the time at the EOF without a fork
+# (EPOCHREALTIME): a `date` forked there can add many milliseconds under
+# load to a killed run's "gone", enough for the next run of the mailbox,
+# started after the worker had seen the group gone, to look overlapping
+# (the fault soak once reported a 15 ms overlap that fits this).
+# A run ends at its "end" (nothing of it is left but the exiting
 # shell), or, when it was killed before that, at its "gone" (children that
 # outlived the shell count); one with neither is still alive and counts as
 # running until now (see runs_check.py).
@@ -44,9 +53,9 @@ rec() { flock "$lock" sh -c 'printf "%s %s %s %s\n" "$1" "$2" "$3" "${5:-$(date 
 pg=$(ps -o pgid= -p $$ | tr -d ' ')
 rm -f "$fifo"
 mkfifo "$fifo"
-setsid sh -c 'cat "$1" >/dev/null; t=$(date +%s%N)
+setsid bash -c 'while read -r _; do :; done <"$1"; t=${EPOCHREALTIME//[.,]/}000
 	while ps -e -o pgid=,stat= | awk -v g="$2" '\''$1 == g && $2 !~ /^Z/ { f = 1 } END { exit !f }'\''; do
-		sleep 0.02; t=$(date +%s%N); done
+		sleep 0.02; t=${EPOCHREALTIME//[.,]/}000; done
 	rm -f "$1"
 	flock "$3" sh -c "printf \"gone %s %s %s\\n\" \"\$1\" \"\$2\" \"\$3\" >>\"\$4\"" x "$4" "$5" "$t" "$6"' \
 	w "$fifo" "$pg" "$lock" "$1" $$ "$log" </dev/null >/dev/null 2>&1 &
@@ -57,8 +66,13 @@ rec start "$1" $$
 ms=${2:-1000}
 case "$ms" in ''|*[!0-9]*) ms=1000 ;; esac
 sleep "$(awk -v m="$ms" 'BEGIN { printf "%.3f", m / 1000 }')"
+rc=${3:-0}
+if [ -n "${4:-}" ]; then
+	sh -c "$4"
+	rc=$?
+fi
 rec end "$1" $$
-exit ${3:-0}
+exit $rc
 EOT
 	} >"$dir/run.sh"
 	chmod 0755 "$dir/run.sh"
@@ -66,7 +80,7 @@ EOT
 
 runs_check() {
 	local dir=$1 desc=${2:-"no two runs of one mailbox overlapped"} out
-	out=$(python3 "$RUNS_LIB_DIR/runs_check.py" "$dir/runs.log")
+	out=$(python3 "$RUNS_LIB_DIR/runs_check.py" ${RUNS_FROZEN:+--frozen "$RUNS_FROZEN"} "$dir/runs.log")
 	local rc=$?
 	RUNS_TOTAL=$(sed -n 's/^runs \([0-9]*\) .*/\1/p' <<<"$out")
 	RUNS_OVERLAP=$(sed -n 's/^runs [0-9]* overlapping \([0-9]*\).*/\1/p' <<<"$out")
