@@ -248,6 +248,37 @@ static void held_forget(struct poller *p, struct dmf_job *job)
 	job_free(&job);
 }
 
+/*
+ * A result write failed for want of the database: retry it while the
+ * lease lasts.  When the watchdog gave the job up while the write was in
+ * flight (lost, and not pending at that moment, so it was kept), drop it
+ * now and give it back: a lost entry is never retried, and left held it
+ * would stay RUNNING, renewed by the heartbeat with everything else this
+ * worker owns, and never rescued.  Lock held.
+ */
+static void retry_or_drop_locked(struct poller *p, struct held *h, bool release)
+{
+	struct dmf_job *job = h->job;
+	struct given_up *ng;
+
+	if (!h->lost) {
+		h->pending = true;
+		h->pending_release = release;
+		return;
+	}
+	log_job(DMF_LOG_WARN, job,
+		"job %" PRId64 ": lease lost before its result could be "
+		"stored",
+		h->id);
+	ng = realloc(p->given_up, (p->n_given_up + 1) * sizeof(*p->given_up));
+	if (ng != NULL) {
+		p->given_up = ng;
+		ng[p->n_given_up++] = (struct given_up){ h->id, h->attempt };
+	}
+	held_remove(p, h);
+	job_free(&job);
+}
+
 static void hand_back(struct poller *p, struct dmf_job *job, bool release)
 {
 	struct held *h;
@@ -290,10 +321,8 @@ static void hand_back(struct poller *p, struct dmf_job *job, bool release)
 	/* the heartbeat retries it while the lease lasts */
 	pthread_mutex_lock(&p->lock);
 	h = held_find(p, job);
-	if (h != NULL) {
-		h->pending = true;
-		h->pending_release = release;
-	}
+	if (h != NULL)
+		retry_or_drop_locked(p, h, release);
 	pthread_mutex_unlock(&p->lock);
 }
 
@@ -343,7 +372,7 @@ void lease_retry_pending(struct poller *p)
 			pthread_mutex_lock(&p->lock);
 			h = held_find(p, job);
 			if (h != NULL)
-				h->pending = true;
+				retry_or_drop_locked(p, h, release);
 			pthread_mutex_unlock(&p->lock);
 			return;
 		}
@@ -380,23 +409,7 @@ static size_t lose_expired_locked(struct poller *p, uint64_t now)
 		n++;
 		if (h->pending) {
 			/* handed back already: drop it */
-			struct dmf_job *job = h->job;
-
-			struct given_up *ng = realloc(
-				p->given_up,
-				(p->n_given_up + 1) * sizeof(*p->given_up));
-
-			log_job(DMF_LOG_WARN, job,
-				"job %" PRId64 ": lease lost before its "
-				"result could be stored",
-				h->id);
-			if (ng != NULL) {
-				p->given_up = ng;
-				ng[p->n_given_up++] =
-					(struct given_up){ h->id, h->attempt };
-			}
-			held_remove(p, h);
-			job_free(&job);
+			retry_or_drop_locked(p, h, h->pending_release);
 			continue;
 		}
 		job_abort(h->job);

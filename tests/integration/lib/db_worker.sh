@@ -6,6 +6,9 @@
 #   dw_init NAME [mariadbd options]   # temp dir, server, schema, target,
 #                                     # source POD_1; sets DW_DIR, DMFCTL
 #   dw_config MEMBERID [YAML...]      # writes $DW_DIR/MEMBERID.yml
+#                                     # (DW_LEASE, DW_HEARTBEAT, DW_MIN_SLEEP,
+#                                     # DW_MAX_SLEEP, DW_URL_PARAMS: e.g.
+#                                     # "?socketTimeout=1500")
 #   dw_worker_start MEMBERID          # starts dmf-worker; DW_PID_<id>
 #   dw_wait_sql SQL EXPECTED SECONDS  # polls until SQL prints EXPECTED
 #   dw_cleanup                        # stops workers and server, removes
@@ -88,7 +91,7 @@ micronaut:
     port: -1 # any free port: tests run side by side
 datasources:
   default:
-    url: jdbc:mariadb://127.0.0.1:$MDB_PORT/$MDB_DB
+    url: jdbc:mariadb://127.0.0.1:$MDB_PORT/$MDB_DB${DW_URL_PARAMS:-}
     username: $MDB_USER
     password: $MDB_PASSWORD
     transaction-isolation: ${DW_ISOLATION:-TRANSACTION_READ_COMMITTED}
