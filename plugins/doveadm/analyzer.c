@@ -350,6 +350,9 @@ static enum level split_line(const char *line, size_t len, const char **msg_r,
 	 * in the first 512 bytes (timestamp + "dsync(user)<pid><sess>") */
 	const char *limit = len > 512 ? line + 512 : end;
 	while (lv == LV_NONE) {
+		/* p may have stepped past the limit over ": " */
+		if (p >= limit)
+			return LV_NONE;
 		p = memchr(p, ':', (size_t)(limit - p));
 		if (p == NULL || p + 2 >= end)
 			return LV_NONE;

@@ -374,6 +374,30 @@ static void test_nul_in_mailbox(void)
 	analyzer_free(&a);
 }
 
+/* fuzz_analyzer found it: a ": " straddling the 512-byte prefix limit
+ * (':' its last byte) stepped past the limit, and the next memchr() read
+ * far beyond the line (ASan: heap-buffer-overflow). */
+static void test_prefix_limit(void)
+{
+	struct analyzer *a = analyzer_new();
+
+	analyzer_begin_attempt(a);
+	for (size_t colon = 505; colon < 515; colon++) {
+		size_t len = colon + 2 + 100;
+		char *line = malloc(len); /* exactly: ASan sees any overread */
+
+		memset(line, 'x', len);
+		line[colon] = ':';
+		line[colon + 1] = ' ';
+		analyzer_feed_line(a, line, len);
+		free(line);
+	}
+	is_int((int)analyzer_saved_total(a), 0,
+	       "long lines with ': ' at the 512-byte prefix limit: no level, "
+	       "nothing read past the line");
+	analyzer_free(&a);
+}
+
 static void test_threads(void)
 {
 	pthread_t t[4];
@@ -402,6 +426,7 @@ int main(void)
 	test_maillog_lines();
 	test_secrets_and_limits();
 	test_nul_in_mailbox();
+	test_prefix_limit();
 	test_threads();
 	return done_testing();
 }
