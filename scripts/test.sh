@@ -39,8 +39,8 @@ run_suite "$top/_build" || status=1
 echo "== build and test under ASan+UBSan"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:detect_stack_use_after_return=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	run_suite "$top/_build-asan" --enable-sanitizers --without-libsystemd || status=1
-echo "== fuzz targets (libFuzzer, ${DMF_FUZZ_SECONDS:-8} s each; scripts/fuzz.sh 600 for the long run)"
-bash "$top/scripts/fuzz.sh" "${DMF_FUZZ_SECONDS:-8}" || status=1
+echo "== fuzz targets (libFuzzer, ${DMF_FUZZ_SECONDS:-5} s each; scripts/fuzz.sh 600 for the long run)"
+bash "$top/scripts/fuzz.sh" "${DMF_FUZZ_SECONDS:-5}" || status=1
 echo "== make distcheck"
 if DMF_SKIP_INTEGRATION=1 make -C "$top/_build" -j"$jobs" distcheck > "$top/_build/distcheck.log" 2>&1; then
 	echo "distcheck: ok"
