@@ -575,6 +575,21 @@ static bool prefix_matches(const struct split *sp, const char *const *segs,
 	return true;
 }
 
+/* Whether `sp` reaches depth n below the parent canon[0..n-2] (a pattern
+ * with a segment at position n-1 under that parent). */
+static bool parent_matches(const struct split *sp, const char *const *canon,
+			   size_t n)
+{
+	if (sp->n < n)
+		return false;
+	for (size_t j = 0; j + 1 < n; j++) {
+		if (strcmp(sp->segs[j], "*") != 0 &&
+		    strcmp(sp->segs[j], canon[j]) != 0)
+			return false;
+	}
+	return true;
+}
+
 /*
  * Rewrite aliased prefixes of segs into `out` (same length).  Literal
  * segments of the alias target replace the path's; free names stay.
@@ -707,11 +722,7 @@ bool config_schema_is_label(const char *const *segs, size_t n)
 	canonicalize(segs, n, canon);
 	for (size_t i = 0; i < N_SCHEMA; i++) {
 		const struct split *sp = &splits[i];
-		bool pre = sp->n >= n;
-
-		for (size_t j = 0; j + 1 < n && pre; j++)
-			pre = strcmp(sp->segs[j], "*") == 0 ||
-			      strcmp(sp->segs[j], canon[j]) == 0;
+		bool pre = parent_matches(sp, canon, n);
 		if (!pre)
 			continue;
 		if (strcmp(sp->segs[n - 1], canon[n - 1]) == 0)
@@ -841,11 +852,7 @@ bool config_schema_suggest(const char *const *segs, size_t n, char *buf,
 	/* 1. a sibling a few edits away (pattern segments at depth n) */
 	for (size_t i = 0; i < N_SCHEMA; i++) {
 		const struct split *sp = &splits[i];
-		bool pre = sp->n >= n;
-
-		for (size_t j = 0; j + 1 < n && pre; j++)
-			pre = strcmp(sp->segs[j], "*") == 0 ||
-			      strcmp(sp->segs[j], canon[j]) == 0;
+		bool pre = parent_matches(sp, canon, n);
 		if (!pre || strcmp(sp->segs[n - 1], "*") == 0)
 			continue;
 		dist = config_schema_distance(last, sp->segs[n - 1]);
