@@ -669,6 +669,129 @@ void *lease_heartbeat_main(void *arg)
 /* ------------------------------------------------- process groups --- */
 
 /*
+ * Record process group `rec` of a command of `job` before the command
+ * runs.  A command whose group is not on record must not run: should this
+ * worker die, its restart could not stop what the command leaves behind,
+ * and it would queue the job again beside it.  So a record that fails (the
+ * database restarting, a connection lost) is tried again until it is
+ * written, and the command is given up (-ECANCELED) once the job is no
+ * longer held here: its lease ran out meanwhile (the job is then given
+ * back), or it was aborted.  0 when recorded, -ESTALE when the job's row
+ * is not this worker's any more, -EIO when the database kept refusing the
+ * record for a whole lease while the job stayed held (its lease renewed):
+ * the job then fails.
+ */
+static int record_group(struct poller *p, struct dmf_job *job,
+			const struct db_proc *rec)
+{
+	unsigned delay_ms = 50, tries = 0;
+	uint64_t first_fail = 0;
+
+	for (;;) {
+		char *error = NULL;
+		struct held *h;
+		bool held;
+		int ret = db_procs_record(p->w->pool, rec, &error);
+
+		pthread_mutex_lock(&p->lock);
+		lose_expired_locked(p, now_monotonic_ms());
+		h = held_find(p, job);
+		held = h != NULL && !h->lost && !job_is_aborted(job);
+		pthread_mutex_unlock(&p->lock);
+		if (ret == -ESTALE || (ret == 0 && held)) {
+			if (ret == 0 && tries > 0)
+				log_job(DMF_LOG_INFO, job,
+					"process group %lld recorded after %u "
+					"failed tries: its command starts",
+					rec->pgid, tries);
+			free(error);
+			return ret;
+		}
+		if (!held) {
+			const char *why = error != NULL ? error :
+					  ret < 0	? dmf_strerror(ret) :
+							  "recorded late";
+
+			log_job(DMF_LOG_WARN, job,
+				"the job was given up while its process group "
+				"%lld was being recorded (%s): its command is "
+				"not started",
+				rec->pgid, why);
+			free(error);
+			return -ECANCELED;
+		}
+		if (tries > 0 &&
+		    now_monotonic_ms() - first_fail >= p->lease_ms) {
+			/* the database answers the heartbeat (the lease was
+			 * renewed) but refuses the record: fail the job */
+			log_job(DMF_LOG_ERROR, job,
+				"cannot record process group %lld for a whole "
+				"lease (%s): its command is not started",
+				rec->pgid,
+				error != NULL ? error : dmf_strerror(ret));
+			free(error);
+			return -EIO;
+		}
+		if (tries++ == 0) {
+			first_fail = now_monotonic_ms();
+			log_job(DMF_LOG_WARN, job,
+				"cannot record process group %lld (%s): its "
+				"command waits until it is on record (it is "
+				"given up when the job's lease runs out)",
+				rec->pgid,
+				error != NULL ? error : dmf_strerror(ret));
+		}
+		free(error);
+		if (job_sleep_ms(job, delay_ms) < 0) {
+			log_job(DMF_LOG_WARN, job,
+				"the job was aborted while its process group "
+				"%lld was being recorded: its command is not "
+				"started",
+				rec->pgid);
+			return -ECANCELED;
+		}
+		if (delay_ms < 800)
+			delay_ms *= 2;
+	}
+}
+
+/* The command of `job` in group `pgid` may run once its group is on
+ * record (attempt `attempt`); -ECANCELED or another error when it must not
+ * run. */
+static int record_before_start(struct poller *p, struct dmf_job *job,
+			       pid_t pgid, unsigned attempt)
+{
+	struct proc_ident id;
+	struct db_proc rec;
+	int ret = proc_ident_of(pgid, &id);
+
+	if (ret < 0) {
+		log_job(DMF_LOG_ERROR, job,
+			"cannot read the identity of process group %d (%s): "
+			"its command is not started",
+			(int)pgid, dmf_strerror(ret));
+		return ret;
+	}
+	rec = (struct db_proc){ .job_id = job->db_id,
+				.attempt = attempt,
+				.owner = p->w->owner,
+				.backend = p->w->name,
+				.pgid = id.pgid,
+				.start = (long long)id.start,
+				.boot_id = id.boot_id,
+				.pidns = (long long)id.pidns,
+				.host = p->host };
+	ret = record_group(p, job, &rec);
+	if (ret == -ESTALE) {
+		log_job(DMF_LOG_WARN, job,
+			"the job is no longer held by this worker (rescued or "
+			"canceled): its command is not started");
+		return -ECANCELED;
+	}
+	return ret;
+}
+
+/*
  * The exec host table's hook (job->on_process): record the process group
  * of a command before it runs, refuse it when the job is no longer ours,
  * forget the group once the command ended.
@@ -676,7 +799,6 @@ void *lease_heartbeat_main(void *arg)
 int lease_on_process(struct dmf_job *job, pid_t pgid, bool started)
 {
 	struct poller *p = job->poller_data;
-	struct proc_ident id;
 	struct held *h;
 	unsigned attempt;
 	char *error = NULL;
@@ -703,35 +825,7 @@ int lease_on_process(struct dmf_job *job, pid_t pgid, bool started)
 			"is not started");
 		return ret;
 	}
-	ret = proc_ident_of(pgid, &id);
-	if (ret == 0) {
-		struct db_proc rec = { .job_id = job->db_id,
-				       .attempt = attempt,
-				       .owner = p->w->owner,
-				       .backend = p->w->name,
-				       .pgid = id.pgid,
-				       .start = (long long)id.start,
-				       .boot_id = id.boot_id,
-				       .pidns = (long long)id.pidns,
-				       .host = p->host };
-
-		ret = db_procs_record(p->w->pool, &rec, &error);
-	}
-	if (ret == -ESTALE) {
-		free(error);
-		log_job(DMF_LOG_WARN, job,
-			"the job is no longer held by this worker (rescued or "
-			"canceled): its command is not started");
-		return -ECANCELED;
-	}
-	if (ret < 0)
-		log_job(DMF_LOG_WARN, job,
-			"cannot record process group %d (%s): should this "
-			"worker die, its restart cannot stop what the command "
-			"leaves behind",
-			(int)pgid, error != NULL ? error : dmf_strerror(ret));
-	free(error);
-	return 0;
+	return record_before_start(p, job, pgid, attempt);
 }
 
 /* db_jobs_recover's reaper: the previous run's group must be gone. */

@@ -11,10 +11,7 @@
 . "$abs_top_srcdir/tests/integration/lib/runs.sh"
 dw_skip_unless_ready
 CW_PLUGINS=$abs_top_builddir/plugins/command/.libs
-[ -e "$CW_PLUGINS/command.so" ] || {
-	echo "Bail out! build plugins/command/command.la first"
-	exit 1
-}
+dw_need_command_plugin
 JOBS=${RST_JOBS:-600}
 UIDS=${RST_UIDS:-30}
 RUN_MS=${RST_RUN_MS:-150}

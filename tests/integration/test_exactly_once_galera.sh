@@ -16,10 +16,7 @@ if ! gal_have; then
 fi
 dw_skip_unless_ready
 CW_PLUGINS=$abs_top_builddir/plugins/command/.libs
-[ -e "$CW_PLUGINS/command.so" ] || {
-	echo "Bail out! build plugins/command/command.la first"
-	exit 1
-}
+dw_need_command_plugin
 JOBS1=${GAL_JOBS1:-300}
 JOBS2=${GAL_JOBS2:-300}
 UIDS=${GAL_UIDS:-20}

@@ -12,10 +12,7 @@
 . "${abs_top_srcdir:-$(dirname "$0")/../..}/tests/integration/lib/db_worker.sh"
 . "$abs_top_srcdir/tests/integration/lib/runs.sh"
 dw_skip_unless_ready
-if [ ! -e "$abs_top_builddir/plugins/command/.libs/command.so" ]; then
-	echo "Bail out! build plugins/command/command.la first"
-	exit 1
-fi
+dw_need_command_plugin
 JOBS=${KILL9_JOBS:-60}
 BOXES=${KILL9_BOXES:-8}
 ROUNDS=${KILL9_ROUNDS:-6}

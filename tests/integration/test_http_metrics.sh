@@ -10,10 +10,7 @@
 dw_skip_unless_ready
 command -v curl >/dev/null || { echo "1..0 # SKIP curl is not installed"; exit 0; }
 command -v promtool >/dev/null || { echo "1..0 # SKIP promtool (Debian package prometheus) is not installed"; exit 0; }
-[ -e "$abs_top_builddir/plugins/command/.libs/command.so" ] || {
-	echo "Bail out! build plugins/command/command.la first"
-	exit 1
-}
+dw_need_command_plugin
 echo "1..18"
 dw_init httpmetrics
 

@@ -9,10 +9,7 @@
 . "${abs_top_srcdir:-$(dirname "$0")/../..}/tests/integration/lib/db_worker.sh"
 dw_skip_unless_ready
 CW_PLUGINS=$abs_top_builddir/plugins/command/.libs
-if [ ! -e "$CW_PLUGINS/command.so" ]; then
-	echo "Bail out! build plugins/command/command.la first"
-	exit 1
-fi
+dw_need_command_plugin
 echo "1..17"
 dw_init secenv
 OUT=$DW_DIR/out

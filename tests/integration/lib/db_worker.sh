@@ -53,6 +53,14 @@ dw_skip_unless_ready() {
 	fi
 }
 
+# the command job worker's plugin is built (its tests run it)
+dw_need_command_plugin() {
+	if [ ! -e "$abs_top_builddir/plugins/command/.libs/command.so" ]; then
+		echo "Bail out! build plugins/command/command.la first"
+		exit 1
+	fi
+}
+
 dw_init() {
 	local name=$1
 	shift

@@ -46,10 +46,7 @@ SOAK_FROZEN=()
 
 soak_skip_unless_ready() {
 	dw_skip_unless_ready
-	if [ ! -e "$abs_top_builddir/plugins/command/.libs/command.so" ]; then
-		echo "Bail out! build plugins/command/command.la first"
-		exit 1
-	fi
+	dw_need_command_plugin
 	if [ "$(id -u)" != 0 ] || ! command -v setsid >/dev/null; then
 		echo "1..0 # SKIP needs root (a tmpfs for the full disk) and setsid"
 		exit 0
@@ -147,6 +144,18 @@ soak_session_running() {
 	ps -e -o pid=,sid=,stat= | awk -v s="$1" '$2 == s && $1 != s && $3 !~ /^[TZ]/ { print $1 }'
 }
 
+# soak_mark TEXT: "NS TEXT" in $DW_DIR/faults.txt, for soak_explain
+soak_mark() {
+	echo "$(date +%s%N) $*" >>"$DW_DIR/faults.txt"
+}
+
+# soak_explain: after an overlap, the records of each overlapping pair and
+# the faults around them (times relative to the first run's start)
+soak_explain() {
+	python3 "$SOAK_LIB/soak_explain.py" "$RUNS/runs.log" "$DW_DIR/faults.txt" \
+		"$DW_DIR/frozen.txt" | sed 's/^/#   /'
+}
+
 soak_fault_kill9() {
 	local w pid
 	w=$(soak_busy_worker)
@@ -155,6 +164,7 @@ soak_fault_kill9() {
 	kill -KILL "$pid"
 	wait "$pid" 2>/dev/null
 	soak_start "$w"
+	soak_mark "kill9 $w pid $pid killed, started again as pid $(dw_pid "$w")"
 	echo "# fault kill9: $w (pid $pid) killed, started again"
 }
 
@@ -165,6 +175,7 @@ soak_fault_sigstop() {
 	pid=$(dw_pid "$w")
 	# the worker first (it starts no command once stopped), then every
 	# process of its session until none is left running
+	soak_mark "sigstop $w pid $pid stopped"
 	kill -STOP "$pid"
 	SOAK_FROZEN=("$pid")
 	for i in $(seq 1 50); do
@@ -177,6 +188,7 @@ soak_fault_sigstop() {
 	sleep "$(awk -v m=$freeze_ms 'BEGIN { printf "%.3f", m / 1000 }')"
 	# thaw the worker; it must kill its stale commands (frozen, they did
 	# nothing) on its own; what is left after 3 s is thawed anyway
+	soak_mark "sigstop $w pid $pid continued"
 	kill -CONT "$pid"
 	for i in $(seq 1 30); do
 		left=0
@@ -197,6 +209,7 @@ soak_fault_sigstop() {
 
 soak_fault_dbrestart() {
 	local how
+	soak_mark "dbrestart begins"
 	if [ $((RANDOM % 2)) = 0 ]; then
 		how=kill-9
 		kill -KILL "$MDB_PID"
@@ -210,13 +223,16 @@ soak_fault_dbrestart() {
 		echo "Bail out! mariadbd did not come back"
 		exit 1
 	}
+	soak_mark "dbrestart mariadbd $how, up again"
 	echo "# fault dbrestart: mariadbd $how, started again"
 }
 
 soak_fault_diskfull() {
+	soak_mark "diskfull begins"
 	dd if=/dev/zero of="$SOAK_LOGS/zz-filler" bs=64k 2>/dev/null
 	sleep 1.5
 	rm -f "$SOAK_LOGS/zz-filler"
+	soak_mark "diskfull ends"
 	echo "# fault diskfull: $SOAK_LOGS full for 1.5 s"
 }
 
@@ -342,6 +358,7 @@ EOT
 	: >>"$DW_DIR/frozen.txt"
 	RUNS_FROZEN=$DW_DIR/frozen.txt runs_check "$RUNS" \
 		"no two runs of one mailbox overlapped (judged by the recorded runs; frozen runs end at the freeze)"
+	[ "${RUNS_OVERLAP:-0}" = 0 ] || soak_explain
 	# every SUCCESS has a run of its mailbox that ended: per mailbox, at
 	# least as many completed runs as SUCCESS jobs
 	mdb_sql "SELECT uid, COUNT(*) FROM jobs WHERE status = 'SUCCESS' GROUP BY uid" >"$DW_DIR/succ.txt"
