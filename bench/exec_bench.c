@@ -12,15 +12,24 @@
  * 2. Output capture: a child writing MIB MiB (default 256) of 100-byte
  *    lines, read line by line into a counting sink, against a plain read()
  *    loop over a pipe from the same child; prints MB/s and the ratio.
+ * 3. The spawning process's own CPU (getrusage: what the worker pays, its
+ *    children excluded) per command while it holds 64 MiB of heap and
+ *    writes 4 MiB of it between commands, as a busy worker does: through
+ *    exec_run() and through a bare posix_spawn/waitpid loop (the cost of
+ *    the writes alone, nearly).  exec_run() starts commands through
+ *    $DMF_EXEC_GATE (bench/run-exec.sh runs this once with the gate
+ *    program and once without, i.e. forked).
  */
 #include "dmf-build.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <spawn.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -199,6 +208,53 @@ static double capture_plain(unsigned mib)
 	return (double)total / 1e6 / ((double)(ms ? ms : 1) / 1000.0);
 }
 
+static double own_cpu_s(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return (double)ru.ru_utime.tv_sec + (double)ru.ru_stime.tv_sec +
+	       (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
+/* Own CPU microseconds per command, the heap written between commands;
+ * through exec_run() when `service`, else a bare posix_spawn. */
+static double own_cpu_per_command(bool service, unsigned runs,
+				  unsigned char *heap, size_t heap_len,
+				  size_t write_len)
+{
+	const char *argv[] = { "/bin/true", NULL };
+	struct exec_request req = { .argv = argv,
+				    .abort_fd = -1,
+				    .on_line = count_line };
+	double t0 = own_cpu_s();
+
+	for (unsigned i = 0; i < runs; i++) {
+		struct dmf_exec_result r = { .size = sizeof(r) };
+		char *err = NULL;
+		size_t at = (i * write_len) % heap_len;
+
+		if (service) {
+			if (exec_run(&req, &r, &err) < 0 || r.exit_code != 0) {
+				fprintf(stderr, "exec_run failed: %s\n", err);
+				exit(1);
+			}
+		} else {
+			char *const pargv[] = { "true", NULL };
+			pid_t pid;
+			int st;
+
+			if (posix_spawn(&pid, "/bin/true", NULL, NULL, pargv,
+					environ) != 0)
+				exit(1);
+			waitpid(pid, &st, 0);
+		}
+		for (size_t k = 0; k < write_len; k += 4096)
+			heap[(at + k) % heap_len]++;
+	}
+	return (own_cpu_s() - t0) * 1e6 / runs;
+}
+
 int main(int argc, char **argv)
 {
 	unsigned runs = argc > 1 ? (unsigned)atoi(argv[1]) : 1000;
@@ -230,5 +286,26 @@ int main(int argc, char **argv)
 	printf("  exec service, line sink     %8.1f MB/s   ratio %.2f "
 	       "(%llu lines)\n",
 	       cap_s, cap_s / cap_p, lines_seen);
+	{
+		size_t heap_len = 64u << 20, write_len = 4u << 20;
+		unsigned char *heap = malloc(heap_len);
+		const char *gate = exec_gate_init();
+		double svc, bare;
+
+		if (heap == NULL)
+			return 1;
+		memset(heap, 1, heap_len);
+		bare = own_cpu_per_command(false, 300, heap, heap_len,
+					   write_len);
+		svc = own_cpu_per_command(true, 300, heap, heap_len, write_len);
+		printf("own CPU per command, 64 MiB heap, 4 MiB written "
+		       "between commands (300 runs):\n");
+		printf("  bare posix_spawn/waitpid    %8.1f us/command\n",
+		       bare);
+		printf("  exec service, %-13s %8.1f us/command   (%s)\n",
+		       gate != NULL ? "gate program" : "forked", svc,
+		       gate != NULL ? gate : "DMF_EXEC_GATE empty or no gate");
+		free(heap);
+	}
 	return 0;
 }

@@ -6,6 +6,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -254,10 +255,126 @@ fail:
 	_exit(127);
 }
 
+/* dmf-exec-gate, or NULL: commands are forked (exec_gate_init). */
+static const char *gate_path;
+static pthread_once_t gate_once = PTHREAD_ONCE_INIT;
+
+static void gate_pick(void)
+{
+	const char *env = getenv("DMF_EXEC_GATE");
+
+	if (env != NULL)
+		gate_path =
+			env[0] != '\0' && access(env, X_OK) == 0 ? env : NULL;
+	else if (access(DMF_EXEC_GATE_PATH, X_OK) == 0)
+		gate_path = DMF_EXEC_GATE_PATH;
+}
+
+const char *exec_gate_init(void)
+{
+	pthread_once(&gate_once, gate_pick);
+	return gate_path;
+}
+
+/* The child of fork() runs child(): the whole daemon is copied.  All
+ * signals are blocked around fork so that the child runs no handler of the
+ * daemon before it has reset them. */
+static int spawn_forked(const struct exec_request *req, const char *path,
+			char *const *envp, int fds[3], int gate[2],
+			int status_w, pid_t *pid_r)
+{
+	sigset_t all, old;
+	pid_t parent = getpid(), pid;
+	int err;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	pid = fork();
+	if (pid == 0)
+		child(req, path, envp, parent, fds, gate[0], gate[1], status_w);
+	err = errno;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (pid < 0)
+		return -err;
+	/* the group exists before anything is recorded or run */
+	setpgid(pid, pid);
+	*pid_r = pid;
+	return 0;
+}
+
 /*
- * fork + exec rather than posix_spawn, which cannot set PR_SET_PDEATHSIG.
- * All signals are blocked around fork so that the child runs no handler
- * of the daemon before it has reset them.
+ * posix_spawn of dmf-exec-gate (exec_gate.c), which does in the new
+ * process what child() does after a fork: nothing of the daemon is copied.
+ * The gate's read end and the status pipe's write end are handed down
+ * (dup2 onto themselves clears their close-on-exec); the process group,
+ * signal dispositions and mask are set by posix_spawn.
+ */
+static int spawn_gated(const struct exec_request *req, const char *path,
+		       char *const *envp, const int fds[3], int gate_r,
+		       int status_w, pid_t *pid_r)
+{
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t at;
+	sigset_t all, none;
+	char parent[24], gate[16], status[16];
+	size_t argc = 0;
+	char **argv;
+	int ret;
+
+	while (req->argv[argc] != NULL)
+		argc++;
+	argv = calloc(argc + 6, sizeof(*argv));
+	if (argv == NULL)
+		return -ENOMEM;
+	snprintf(parent, sizeof(parent), "%ld", (long)getpid());
+	snprintf(gate, sizeof(gate), "%d", gate_r);
+	snprintf(status, sizeof(status), "%d", status_w);
+	argv[0] = (char *)"dmf-exec-gate";
+	argv[1] = parent;
+	argv[2] = gate;
+	argv[3] = status;
+	argv[4] = (char *)path;
+	memcpy(argv + 5, req->argv, argc * sizeof(*argv));
+	sigfillset(&all);
+	sigemptyset(&none);
+	if ((ret = posix_spawn_file_actions_init(&fa)) != 0) {
+		free(argv);
+		return -ret;
+	}
+	if ((ret = posix_spawnattr_init(&at)) != 0) {
+		posix_spawn_file_actions_destroy(&fa);
+		free(argv);
+		return -ret;
+	}
+	for (int i = 0; ret == 0 && i < 3; i++)
+		ret = posix_spawn_file_actions_adddup2(&fa, fds[i], i);
+	if (ret == 0)
+		ret = posix_spawn_file_actions_adddup2(&fa, gate_r, gate_r);
+	if (ret == 0)
+		ret = posix_spawn_file_actions_adddup2(&fa, status_w, status_w);
+	if (ret == 0)
+		ret = posix_spawnattr_setsigdefault(&at, &all);
+	if (ret == 0)
+		ret = posix_spawnattr_setsigmask(&at, &none);
+	if (ret == 0)
+		ret = posix_spawnattr_setpgroup(&at, 0);
+	if (ret == 0)
+		ret = posix_spawnattr_setflags(
+			&at, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK |
+				     POSIX_SPAWN_SETPGROUP);
+	if (ret == 0)
+		ret = posix_spawn(pid_r, gate_path, &fa, &at, argv, envp);
+	posix_spawnattr_destroy(&at);
+	posix_spawn_file_actions_destroy(&fa);
+	free(argv);
+	return -ret;
+}
+
+/*
+ * Start the command held at its gate: through dmf-exec-gate when it is
+ * installed (posix_spawn), else with fork + exec (child()).  posix_spawn
+ * alone cannot set PR_SET_PDEATHSIG nor hold the command before execve:
+ * the gate program does both in the new process.
  */
 static int spawn(const struct exec_request *req, int out_w, int err_w, int in_r,
 		 pid_t *pid_r)
@@ -267,8 +384,7 @@ static int spawn(const struct exec_request *req, int out_w, int err_w, int in_r,
 	int gate[2] = { -1, -1 }, status[2] = { -1, -1 };
 	int fds[3] = { in_r, out_w, err_w }, moved[3] = { -1, -1, -1 };
 	int null_fd = -1, ret = 0, err = 0;
-	sigset_t all, old;
-	pid_t parent = getpid(), pid;
+	pid_t pid;
 	char *path;
 	ssize_t n;
 
@@ -309,22 +425,17 @@ static int spawn(const struct exec_request *req, int out_w, int err_w, int in_r,
 		ret = fd_above_stdio(&status[1]);
 	if (ret < 0)
 		goto out;
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	pid = fork();
-	if (pid == 0)
-		child(req, path, envp, parent, fds, gate[0], gate[1],
-		      status[1]);
-	err = errno;
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (pid < 0) {
-		ret = -err;
+	ret = -ENOENT; /* no gate program: fork */
+	if (exec_gate_init() != NULL)
+		ret = spawn_gated(req, path, envp, fds, gate[0], status[1],
+				  &pid);
+	/* also when the gate program went away (a package upgrade) */
+	if (ret == -ENOENT || ret == -EACCES || ret == -ENOEXEC)
+		ret = spawn_forked(req, path, envp, fds, gate, status[1], &pid);
+	if (ret < 0)
 		goto out;
-	}
 	close_fd(&gate[0]);
 	close_fd(&status[1]);
-	/* the group exists before anything is recorded or run */
-	setpgid(pid, pid);
 	if (req->on_spawn != NULL)
 		ret = req->on_spawn(req->spawn_ctx, pid);
 	if (ret == 0) {
@@ -344,6 +455,10 @@ static int spawn(const struct exec_request *req, int out_w, int err_w, int in_r,
 			ret = err > 0 ? -err : -ENOEXEC;
 	}
 	if (ret < 0) {
+		/* not started, or its exec failed: it may be stopped (a
+		 * frozen worker's session), where the closed gate would reach
+		 * it only once it is continued */
+		kill(pid, SIGKILL);
 		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
 			;
 	} else {

@@ -12,14 +12,17 @@
  * when abort_fd becomes readable, and once the command has exited (so
  * nothing it left behind keeps the pipes open).
  *
- * The child is started with fork + execve (posix_spawn cannot do this):
- * it gets PR_SET_PDEATHSIG(SIGKILL), so it dies with the thread that
- * started it (that thread waits for it: in effect with the daemon, even
- * after kill -9), and it checks getppid() after the prctl so a parent that
- * died in between is not missed.  PR_SET_PDEATHSIG reaches this direct
- * child only: on_spawn lets the caller record the process group (the
- * child is held before execve until on_spawn returns), so that a later
- * run can kill what is left of the group (proc.h).
+ * The child is started through dmf-exec-gate (exec_gate.c) with
+ * posix_spawn, so nothing of the daemon is copied (a fork would copy its
+ * page tables and make every page it writes afterwards take a fault), or,
+ * when that program is not installed, with fork + execve.  Either way it
+ * gets PR_SET_PDEATHSIG(SIGKILL), so it dies with the thread that started
+ * it (that thread waits for it: in effect with the daemon, even after
+ * kill -9), and it checks getppid() after the prctl so a parent that died
+ * in between is not missed.  PR_SET_PDEATHSIG reaches this direct child
+ * only: on_spawn lets the caller record the process group (the child is
+ * held before execve until on_spawn returns), so that a later run can kill
+ * what is left of the group (proc.h).
  */
 #ifndef DMF_CORE_EXEC_H
 #define DMF_CORE_EXEC_H
@@ -60,5 +63,12 @@ struct exec_request {
  */
 int exec_run(const struct exec_request *req, struct dmf_exec_result *result_r,
 	     char **error_r);
+
+/*
+ * The gate program commands start through (decided once): $DMF_EXEC_GATE
+ * when set (empty: none, commands are forked), else the installed
+ * DMF_EXEC_GATE_PATH when it is there.  NULL when commands are forked.
+ */
+const char *exec_gate_init(void);
 
 #endif /* DMF_CORE_EXEC_H */

@@ -18,6 +18,7 @@
 
 #include "db/db.h"
 #include "exec/child_env.h"
+#include "exec/exec.h"
 #include "lib/config.h"
 #include "worker/dispatcher.h"
 #include "worker/executor.h"
@@ -379,6 +380,13 @@ static int run(const struct config *cfg, const struct settings *s)
 	dp.signal_fd = sigfd;
 	dp.reload = worker_reload;
 	dp.reload_ctx = (void *)&s->reload;
+	if (exec_gate_init() != NULL)
+		log_info("commands start through %s", exec_gate_init());
+	else
+		log_info("commands are forked: no %s (it saves the worker a "
+			 "copy of itself per command)",
+			 getenv("DMF_EXEC_GATE") != NULL ? "$DMF_EXEC_GATE" :
+							   DMF_EXEC_GATE_PATH);
 	log_info("dmf-worker %s started: type %s, poller %s, state %s",
 		 PACKAGE_VERSION, s->type, s->poller_type, s->state_type);
 	health_report_service(true);

@@ -13,7 +13,7 @@ make -s -C "$b" install DESTDIR="$tmp/root" > "$tmp/install.log" 2>&1
 ok $? "make install DESTDIR="
 # every file and directory below one of the configured directories (or on
 # the way to one)
-dirs=$(for v in prefix sbindir bindir dmfconfdir plugindir certsdir logdir systemdsystemunitdir pkgdatadir mandir includedir libdir; do lay "$b" $v; done | grep . | sort -u)
+dirs=$(for v in prefix sbindir bindir dmfconfdir plugindir helperdir certsdir logdir systemdsystemunitdir pkgdatadir mandir includedir libdir; do lay "$b" $v; done | grep . | sort -u)
 outside=
 while IFS= read -r f; do
 	f=${f#"$tmp/root"}
@@ -29,6 +29,10 @@ conf=$(lay "$b" dmfconfdir)/dmf-worker.yml
 [ -f "$tmp/root$conf" ]; ok $? "configuration installed as $conf"
 plugindir=$(lay "$b" plugindir)
 [ -f "$tmp/root$plugindir/simulator.so" ]; ok $? "plugins installed in $plugindir"
+gate=$(lay "$b" helperdir)/dmf-exec-gate
+[ -x "$tmp/root$gate" ]; ok $? "the gate program commands start through installed as $gate"
+n=$(strings "$tmp/root$(lay "$b" sbindir)/dmf-worker" | grep -cxF "$gate")
+[ "$n" -gt 0 ]; ok $? "the installed daemon looks for it there"
 help=$("$tmp/root$(lay "$b" sbindir)/dmf-worker" --help 2>&1)
 like "$help" "default $conf" "the installed daemon's default configuration is $conf"
 [ -d "$tmp/root$(lay "$b" certsdir)" ] && [ -d "$tmp/root$(lay "$b" logdir)" ]
@@ -54,6 +58,7 @@ is "$(lay "$tmp/ox" sbindir)" /opt/open-xchange/sbin "ox: dmf-worker-gen-certs i
 is "$(lay "$tmp/ox" certsdir)" /opt/open-xchange/dmf/certs "ox: certificates in /opt/open-xchange/dmf/certs"
 is "$(lay "$tmp/ox" plugindir)" /opt/open-xchange/dmf/worker/lib/plugins "ox: plugins in /opt/open-xchange/dmf/worker/lib/plugins"
 is "$(lay "$tmp/ox" logdir)" /var/log/dmf "ox: command logs in /var/log/dmf"
+is "$(lay "$tmp/ox" helperdir)" /opt/open-xchange/dmf/worker/lib "ox: dmf-exec-gate in /opt/open-xchange/dmf/worker/lib"
 unit=$(make -s -C "$tmp/ox" conf/dmf-worker.service > /dev/null 2>&1 && cat "$tmp/ox/conf/dmf-worker.service")
 like "$unit" "-c /opt/open-xchange/dmf/worker/etc/dmf-worker.yml" "ox: the unit runs the daemon on the ox configuration"
 if pkg-config --exists systemd; then

@@ -597,10 +597,39 @@ static void test_orphans(const char *tmp)
 	free(err);
 }
 
+/* Which way commands start: $DMF_EXEC_GATE (set by the test suite to the
+ * built dmf-exec-gate; test_exec_forked.sh sets it empty). */
+static void test_gate(void)
+{
+	const char *want = getenv("DMF_EXEC_GATE");
+	const char *gate = exec_gate_init();
+
+	if (want == NULL || want[0] == '\0') {
+		ok(gate == NULL, "commands are forked (DMF_EXEC_GATE %s)",
+		   want == NULL ? "unset" : "empty");
+		return;
+	}
+	ok(gate != NULL && strcmp(gate, want) == 0, "commands start through %s",
+	   want);
+	if (gate != NULL) {
+		const char *argv[] = { gate, "1", NULL };
+		struct exec_request req = { .argv = argv, .abort_fd = -1 };
+		struct dmf_exec_result r;
+		char *err = NULL;
+		int ret = exec_run(&req, &r, &err);
+
+		ok(ret == 0 && r.exit_code == 127,
+		   "the gate program run by hand refuses (exit %d)",
+		   r.exit_code);
+		free(err);
+	}
+}
+
 int main(void)
 {
 	plan_lazy();
 	signal(SIGPIPE, SIG_DFL);
+	test_gate();
 	test_basic();
 	test_lines_and_stdin();
 	test_kill();

@@ -19,6 +19,10 @@
 . "$abs_top_srcdir/tests/integration/lib/mariadb.sh"
 
 DW_WORKER=$abs_top_builddir/core/worker/dmf-worker
+# commands start through the built gate program (core/exec/exec_gate.c),
+# as they do through the installed one; DMF_EXEC_GATE= forks them
+: "${DMF_EXEC_GATE=$abs_top_builddir/core/exec/dmf-exec-gate}"
+export DMF_EXEC_GATE
 DW_CTL=$abs_top_builddir/core/dmfctl/dmfctl
 DW_PLUGINS=$abs_top_builddir/plugins/simulator/.libs
 DW_PIDS=()
