@@ -19,7 +19,17 @@ run_suite() { # run_suite DIR CONFIGURE-ARGS...
 	(cd "$dir" && "$top/configure" -q --enable-werror "$@" 2> >(grep -v "cannot remove 'core'" >&2)) || return 1
 	make -C "$dir" -j"$jobs" > "$dir/build.log" 2>&1 || { tail -50 "$dir/build.log"; return 1; }
 	make -C "$dir" -j"$jobs" check > "$dir/check.log" 2>&1
-	local rc=$?
+	local rc=$? left
+	# tests stop what they start, by PID: nothing of this build may be
+	# left running (listed, then killed by the PIDs listed)
+	left=$(ps -eo pid=,args= | awk -v d="$dir/" 'index($0, d) && $2 != "awk"')
+	if [ -n "$left" ]; then
+		echo "not ok - processes of $dir left running after its tests:"
+		echo "$left" | sed 's/^/#   /'
+		echo "$left" | awk '{ print $1 }' | xargs -r kill -KILL 2>/dev/null
+		echo "not ok - leftover processes" > "$top/_build/leftover-${dir##*/}.trs.txt"
+		rc=1
+	fi
 	grep -E '^(PASS|FAIL|ERROR|XPASS|SKIP):' "$dir/check.log" | grep -v '^PASS' | head -100
 	[ $rc -eq 0 ] || { find "$dir/tests" -name '*.log' -newer "$dir/build.log" -print0 |
 		xargs -0 grep -l -E '^(not ok|Bail out)' 2>/dev/null | head -5 | while read -r f; do
@@ -57,8 +67,8 @@ for trs in $(find "$top/_build/tests" "$top/_build-asan/tests" "$top/_build-fuzz
 	s=$(grep -c '^:test-result: SKIP' "$trs")
 	pass=$((pass + p)); fail=$((fail + f)); skip=$((skip + s))
 done
-for f in distcheck format; do
-	[ -f "$top/_build/$f.trs.txt" ] && fail=$((fail + 1)) && rm -f "$top/_build/$f.trs.txt"
+for f in "$top"/_build/distcheck.trs.txt "$top"/_build/format.trs.txt "$top"/_build/leftover-*.trs.txt; do
+	[ -f "$f" ] && fail=$((fail + 1)) && rm -f "$f"
 done
 [ $status -ne 0 ] && [ $fail -eq 0 ] && fail=1
 echo "$pass passed, $fail failed, $skip skipped"

@@ -10,7 +10,7 @@
 dw_skip_unless_ready
 CW_PLUGINS=$abs_top_builddir/plugins/command/.libs
 dw_need_command_plugin
-echo "1..17"
+echo "1..18"
 dw_init secenv
 OUT=$DW_DIR/out
 LOGS=$DW_DIR/cmdlogs
@@ -24,8 +24,10 @@ SSL_PW=SslKsPw55x
 MASTER_PW=MasterPw77x
 INJ_TOKEN=InjTok88x
 SECRETS=("$MDB_PASSWORD" "$HTTP_PW" "$K1_SECRET" "$SSL_PW" "$MASTER_PW" "$INJ_TOKEN")
+# secret_env COMMAND...: exec COMMAND with the secrets in its environment
+# (in a subshell or in the background, so that $! is COMMAND's own PID)
 secret_env() {
-	env DATASOURCES_DEFAULT_PASSWORD="$MDB_PASSWORD" \
+	exec env DATASOURCES_DEFAULT_PASSWORD="$MDB_PASSWORD" \
 		DATASOURCES_DEFAULT_URL="jdbc:mariadb://127.0.0.1:$MDB_PORT/$MDB_DB?user=$MDB_USER&password=$MDB_PASSWORD" \
 		HTTP_ADMIN_PASSWORD="$HTTP_PW" \
 		DMF_WORKER_CRYPTO_STORAGEKEYS_K1_SECRET="$K1_SECRET" \
@@ -106,7 +108,7 @@ dmf:
       timeout: 1000
 EOT
 
-secret_env "$DW_WORKER" -c "$DW_DIR/w1.yml" --print-config >"$DW_DIR/print.yml" 2>&1
+(secret_env "$DW_WORKER" -c "$DW_DIR/w1.yml" --print-config) >"$DW_DIR/print.yml" 2>&1
 check "--print-config runs" grep -q 'memberid: w1' "$DW_DIR/print.yml"
 is "$(leaks "$DW_DIR/print.yml")" "" "--print-config shows none of the secrets"
 check "--print-config shows the URL's password as <hidden>" \
@@ -120,6 +122,8 @@ DW_PIDS+=($!)
 check "both jobs end SUCCESS" \
 	dw_wait_sql "SELECT COUNT(*) FROM jobs WHERE status = 'SUCCESS'" 2 30
 dw_worker_stop w1
+is "$(kill -0 "$DW_PID_w1" 2>/dev/null && echo running || echo gone)" gone \
+	"the worker stopped (the PID the test holds is the worker's own)"
 
 check "the commands recorded their environment" \
 	grep -qa 'PATH=' "$OUT/envdump1.environ" "$OUT/envdump2.environ"
