@@ -102,6 +102,9 @@ dmf:
 YML
 out=$(timeout 60 dmf-worker -c "$work/hello.yml" 2>&1)
 is "$(echo "$out" | grep -c 'job SUCCESS')" 3 "the installed daemon runs the plugin from $plugindir by dmf.worker.type"
+gate=$(dirname "$plugindir")/dmf-exec-gate
+[ -x "$gate" ] && echo "$out" | grep -qF "commands start through $gate"
+ok $? "the installed daemon starts commands through the packaged $gate"
 echo "$out" | grep -q 'hello from the package' || echo "$out" | tail -5 | sed 's/^/#   /'
 # built against a newer minor, another major: refused with the loader's message
 for what in minor major; do
