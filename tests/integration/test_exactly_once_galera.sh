@@ -36,6 +36,7 @@ gal_cleanup() {
 		kill -KILL "$pid" 2>/dev/null
 		wait "$pid" 2>/dev/null
 	done
+	runs_kill_left "$RUNS"
 	gal_stop
 	if [ -n "${DW_FAILED:-}" ]; then
 		for f in "$DW_DIR"/w*.log; do

@@ -216,6 +216,10 @@ dw_cleanup() {
 		kill -KILL "$pid" 2>/dev/null
 		wait "$pid" 2>/dev/null
 	done
+	# runs of lib/runs.sh (a test that set RUNS): what is left of them
+	if [ -n "${RUNS:-}" ] && declare -F runs_kill_left >/dev/null; then
+		runs_kill_left "$RUNS"
+	fi
 	mdb_stop
 	if [ -n "${DW_FAILED:-}" ] && [ -n "${DW_DIR:-}" ]; then
 		for f in "$DW_DIR"/*.log; do

@@ -48,6 +48,7 @@ runs_script() {
 		echo "log='$dir/runs.log'"
 		echo "lock='$dir/runs.lock'"
 		echo "fifo='$dir/fifo/'\$\$"
+		echo "watchers='$dir/watchers'"
 		cat <<'EOT'
 rec() { flock "$lock" sh -c 'printf "%s %s %s %s\n" "$1" "$2" "$3" "${5:-$(date +%s%N)}" >>"$4"' rec "$1" "$2" "$3" "$log" "$4"; }
 pg=$(ps -o pgid= -p $$ | tr -d ' ')
@@ -59,6 +60,9 @@ setsid bash -c 'while read -r _; do :; done <"$1"; t=${EPOCHREALTIME//[.,]/}000
 	rm -f "$1"
 	flock "$3" sh -c "printf \"gone %s %s %s\\n\" \"\$1\" \"\$2\" \"\$3\" >>\"\$4\"" x "$4" "$5" "$t" "$6"' \
 	w "$fifo" "$pg" "$lock" "$1" $$ "$log" </dev/null >/dev/null 2>&1 &
+# for runs_kill_left: a run killed before it opened the FIFO leaves its
+# watcher waiting for a writer forever
+echo "$! $fifo" >>"$watchers"
 exec 9>"$fifo"
 # the run starts once the watcher holds the FIFO: a run killed before this
 # point did no work and left no "start" without a "gone"
@@ -141,11 +145,18 @@ EOT
 # runs_kill_left DIR: SIGKILL the process group of every run with no
 # "gone" record yet (a run's pid is its group), for cleanup.
 runs_kill_left() {
-	local pid
+	local pid fifo
 	for pid in $(python3 "$RUNS_LIB_DIR/runs_check.py" --alive "$1/runs.log" |
 		sed -n 's/^alive [^ ]* //p'); do
 		kill -KILL -- "-$pid" 2>/dev/null
 	done
+	# watchers still waiting (their run died before it opened the FIFO):
+	# by PID, when that PID is still the watcher of that FIFO
+	[ -f "$1/watchers" ] || return 0
+	while read -r pid fifo; do
+		tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF " $fifo " &&
+			kill -KILL "$pid" 2>/dev/null
+	done <"$1/watchers"
 }
 
 # runs_wait_idle DIR SECONDS: wait until no recorded run is alive.
