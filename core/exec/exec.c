@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "exec/child_env.h"
+#include "exec/close_fds.h"
 #include "exec/exec.h"
 #include "lib/util.h"
 
@@ -197,18 +198,6 @@ static char *resolve_path(const char *name)
 	return NULL;
 }
 
-static void close_from(int first, int last)
-{
-#ifdef SYS_close_range
-	if (syscall(SYS_close_range, (unsigned)first, (unsigned)last, 0) == 0)
-		return;
-#endif
-	if (last > 65535)
-		last = 65535;
-	for (int fd = first; fd <= last; fd++)
-		close(fd);
-}
-
 /*
  * The child between fork and exec: system calls only.  It waits on the
  * gate until the parent has recorded its process group (on_spawn), and
@@ -243,8 +232,8 @@ child(const struct exec_request *req, const char *path, char *const *envp,
 	while (n < 0 && errno == EINTR);
 	if (n != 1)
 		_exit(127); /* the parent gave up or died */
-	close_from(3, status_w - 1);
-	close_from(status_w + 1, ~0U >> 1);
+	close_fds(3, status_w - 1);
+	close_fds(status_w + 1, ~0U >> 1);
 	sigemptyset(&empty);
 	sigprocmask(SIG_SETMASK, &empty, NULL);
 	execve(path, (char *const *)req->argv, envp);

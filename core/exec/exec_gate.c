@@ -32,8 +32,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
-#include <sys/syscall.h>
 #include <unistd.h>
+
+#include "exec/close_fds.h"
 
 extern char **environ;
 
@@ -48,19 +49,6 @@ static int number(const char *s, long min, long *out)
 		return -1;
 	*out = v;
 	return 0;
-}
-
-static void close_above(int keep)
-{
-#ifdef SYS_close_range
-	if ((keep <= 3 ||
-	     syscall(SYS_close_range, 3U, (unsigned)keep - 1, 0) == 0) &&
-	    syscall(SYS_close_range, (unsigned)keep + 1, ~0U >> 1, 0) == 0)
-		return;
-#endif
-	for (int fd = 3; fd <= 65535; fd++)
-		if (fd != keep)
-			close(fd);
 }
 
 int main(int argc, char **argv)
@@ -86,7 +74,8 @@ int main(int argc, char **argv)
 		_exit(127); /* the worker gave up or died */
 	if (fcntl((int)status, F_SETFD, FD_CLOEXEC) < 0)
 		_exit(127);
-	close_above((int)status);
+	close_fds(3, (int)status - 1);
+	close_fds((int)status + 1, ~0U >> 1);
 	execve(argv[4], argv + 5, environ);
 	err = errno;
 	while (write((int)status, &err, sizeof(err)) < 0 && errno == EINTR)

@@ -668,6 +668,24 @@ void *lease_heartbeat_main(void *arg)
 
 /* ------------------------------------------------- process groups --- */
 
+/* Whether `job` is still held here, not lost: first gives up every job
+ * past its lease deadline (a worker that was frozen learns it here).
+ * *attempt_r gets the job's attempt (0 when not held). */
+static bool job_held(struct poller *p, const struct dmf_job *job,
+		     unsigned *attempt_r)
+{
+	struct held *h;
+	bool held;
+
+	pthread_mutex_lock(&p->lock);
+	lose_expired_locked(p, now_monotonic_ms());
+	h = held_find(p, job);
+	held = h != NULL && !h->lost;
+	*attempt_r = h != NULL ? h->attempt : 0;
+	pthread_mutex_unlock(&p->lock);
+	return held;
+}
+
 /*
  * Record process group `rec` of a command of `job` before the command
  * runs.  A command whose group is not on record must not run: should this
@@ -689,15 +707,13 @@ static int record_group(struct poller *p, struct dmf_job *job,
 
 	for (;;) {
 		char *error = NULL;
-		struct held *h;
-		bool held;
+		unsigned attempt;
 		int ret = db_procs_record(p->w->pool, rec, &error);
+		bool held = job_held(p, job, &attempt) && !job_is_aborted(job);
+		const char *why = error != NULL ? error :
+				  ret < 0	? dmf_strerror(ret) :
+						  "recorded late";
 
-		pthread_mutex_lock(&p->lock);
-		lose_expired_locked(p, now_monotonic_ms());
-		h = held_find(p, job);
-		held = h != NULL && !h->lost && !job_is_aborted(job);
-		pthread_mutex_unlock(&p->lock);
 		if (ret == -ESTALE || (ret == 0 && held)) {
 			if (ret == 0 && tries > 0)
 				log_job(DMF_LOG_INFO, job,
@@ -708,10 +724,6 @@ static int record_group(struct poller *p, struct dmf_job *job,
 			return ret;
 		}
 		if (!held) {
-			const char *why = error != NULL ? error :
-					  ret < 0	? dmf_strerror(ret) :
-							  "recorded late";
-
 			log_job(DMF_LOG_WARN, job,
 				"the job was given up while its process group "
 				"%lld was being recorded (%s): its command is "
@@ -727,8 +739,7 @@ static int record_group(struct poller *p, struct dmf_job *job,
 			log_job(DMF_LOG_ERROR, job,
 				"cannot record process group %lld for a whole "
 				"lease (%s): its command is not started",
-				rec->pgid,
-				error != NULL ? error : dmf_strerror(ret));
+				rec->pgid, why);
 			free(error);
 			return -EIO;
 		}
@@ -738,8 +749,7 @@ static int record_group(struct poller *p, struct dmf_job *job,
 				"cannot record process group %lld (%s): its "
 				"command waits until it is on record (it is "
 				"given up when the job's lease runs out)",
-				rec->pgid,
-				error != NULL ? error : dmf_strerror(ret));
+				rec->pgid, why);
 		}
 		free(error);
 		if (job_sleep_ms(job, delay_ms) < 0) {
@@ -799,17 +809,10 @@ static int record_before_start(struct poller *p, struct dmf_job *job,
 int lease_on_process(struct dmf_job *job, pid_t pgid, bool started)
 {
 	struct poller *p = job->poller_data;
-	struct held *h;
 	unsigned attempt;
 	char *error = NULL;
-	int ret;
+	bool held = job_held(p, job, &attempt);
 
-	pthread_mutex_lock(&p->lock);
-	lose_expired_locked(p, now_monotonic_ms());
-	h = held_find(p, job);
-	ret = h == NULL || h->lost ? -ECANCELED : 0;
-	attempt = h != NULL ? h->attempt : 0;
-	pthread_mutex_unlock(&p->lock);
 	if (!started) {
 		if (db_procs_forget(p->w->pool, job->db_id, job->attempt, pgid,
 				    &error) < 0)
@@ -819,11 +822,11 @@ int lease_on_process(struct dmf_job *job, pid_t pgid, bool started)
 		free(error);
 		return 0;
 	}
-	if (ret < 0) {
+	if (!held) {
 		log_job(DMF_LOG_WARN, job,
 			"the job is no longer held by this worker: its command "
 			"is not started");
-		return ret;
+		return -ECANCELED;
 	}
 	return record_before_start(p, job, pgid, attempt);
 }

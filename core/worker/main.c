@@ -305,6 +305,7 @@ static int run(const struct config *cfg, const struct settings *s)
 	struct state *state = NULL;
 	struct db_worker *dbw = NULL;
 	struct http_service *http = NULL;
+	const char *gate;
 	char *error = NULL;
 	uint64_t watchdog_ms;
 	int ret, sigfd;
@@ -380,8 +381,8 @@ static int run(const struct config *cfg, const struct settings *s)
 	dp.signal_fd = sigfd;
 	dp.reload = worker_reload;
 	dp.reload_ctx = (void *)&s->reload;
-	if (exec_gate_init() != NULL)
-		log_info("commands start through %s", exec_gate_init());
+	if ((gate = exec_gate_init()) != NULL)
+		log_info("commands start through %s", gate);
 	else
 		log_info("commands are forked: no %s (it saves the worker a "
 			 "copy of itself per command)",

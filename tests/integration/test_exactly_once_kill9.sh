@@ -20,11 +20,7 @@ echo "1..9"
 dw_init kill9
 RUNS=$DW_DIR/runs
 runs_script "$RUNS"
-k9_cleanup() {
-	runs_kill_left "$RUNS"
-	dw_cleanup
-}
-trap k9_cleanup EXIT
+# dw_cleanup (dw_init's trap) kills what is left of the runs too
 
 for w in w1 w2 w3; do
 	runs_worker_config "$RUNS" $w "jobs: { max: 4, cache: { refresh: 300ms } }" \

@@ -23,8 +23,7 @@ RUNS=$DW_DIR/runs
 runs_script "$RUNS"
 pr_cleanup() {
 	kill -CONT "$(dw_pid w1)" 2>/dev/null
-	runs_kill_left "$RUNS"
-	dw_cleanup
+	dw_cleanup # with what is left of the runs
 }
 trap pr_cleanup EXIT
 
