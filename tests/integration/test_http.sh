@@ -68,9 +68,9 @@ check "HTTPS /health answers 200 verified against worker.pem" \
 is "$(ht_body "$B1/health" "${TLS[@]}")" '{"status":"UP"}' "anonymous /health: status only"
 body=$(ht_body "$B1/health" "${TLS[@]}" "${AUTH[@]}")
 check "authenticated /health: jdbc with MariaDB and its version per URL" bash -c \
-	"echo '$body' | jq -e '.details.jdbc.details[\"jdbc:mariadb://127.0.0.1:$MDB_PORT/$MDB_DB\"].details.database == \"MariaDB\"' >/dev/null"
+	"echo '$body' | ht_jq '.details.jdbc.details[\"jdbc:mariadb://127.0.0.1:$MDB_PORT/$MDB_DB\"].details.database == \"MariaDB\"'"
 check "authenticated /health: name, diskSpace threshold, service, jobs" bash -c \
-	"echo '$body' | jq -e '.name == \"worker\" and .details.diskSpace.details.threshold == 10485760 and .details.diskSpace.details.free > 0 and .details.service.status == \"UP\" and .details.jobs.status == \"UP\"' >/dev/null"
+	"echo '$body' | ht_jq '.name == \"worker\" and .details.diskSpace.details.threshold == 10485760 and .details.diskSpace.details.free > 0 and .details.service.status == \"UP\" and .details.jobs.status == \"UP\"'"
 is "$(ht_code "$B1/health" "${TLS[@]}" -u admin:wrong)" 401 "/health with a wrong password: 401"
 check "401 carries WWW-Authenticate: Basic realm" bash -c \
 	"curl -s -D - -o /dev/null --cacert '$certs/worker.pem' -u admin:wrong '$B1/info' | grep -qi '^WWW-Authenticate: Basic realm='"
@@ -81,7 +81,7 @@ is "$(ht_code "$B1/info" "${TLS[@]}")" 401 "anonymous /info (sensitive): 401"
 is "$(ht_code "$B1/info" "${TLS[@]}" -u admin:nope)" 401 "/info with a wrong password: 401"
 body=$(ht_body "$B1/info" "${TLS[@]}" "${AUTH[@]}")
 check "/info: version, gitCommit, plugin simulator, sourceCodeOrigin" bash -c \
-	"echo '$body' | jq -e '(.date | type) == \"number\" and .version != \"\" and .gitCommit != \"\" and .plugin.name == \"simulator\" and (.plugin.abi | test(\"^1\\\\.\")) and (.sourceCodeOrigin | test(\"example.org\"))' >/dev/null"
+	"echo '$body' | ht_jq '(.date | type) == \"number\" and .version != \"\" and .gitCommit != \"\" and .plugin.name == \"simulator\" and (.plugin.abi | test(\"^1\\\\.\")) and (.sourceCodeOrigin | test(\"example.org\"))'"
 is "$(ht_code "$B1/metrics" "${TLS[@]}" "${AUTH[@]}")" 200 "/metrics authenticated: 200 (test_http_metrics.sh checks it whole)"
 is "$(ht_code "$B1/nope" "${TLS[@]}" "${AUTH[@]}")" 404 "unknown path: 404"
 is "$(ht_code "$B1/health" "${TLS[@]}" -X DELETE)" 405 "wrong method: 405"
@@ -117,7 +117,7 @@ dw_worker_start w2
 B2=http://127.0.0.1:$P2
 check "plain HTTP on micronaut.server.port" ht_wait_code 200 20 "$B2/health"
 check "details-visible ANONYMOUS: details without credentials" bash -c \
-	"curl -s '$B2/health' | jq -e '.details.diskSpace.status == \"UP\"' >/dev/null"
+	"curl -s '$B2/health' | ht_jq '.details.diskSpace.status == \"UP\"'"
 is "$(ht_code "$B2/info" -u admin:pw2)" 404 "endpoints.info.enabled false: 404"
 if curl -s -o /dev/null --max-time 3 "http://[::1]:$P2/health" 2>/dev/null ||
 	[ "$(ht_code "http://[::1]:$P2/health")" != 000 ]; then
@@ -132,9 +132,9 @@ API=$B1/dmf/admin/api/v2/targets/default/backends
 is "$(ht_code "$API" "${TLS[@]}")" 401 "admin API anonymous: 401"
 body=$(ht_body "$API/default%2Fw2" "${TLS[@]}" "${AUTH[@]}")
 check "GET backends/default%2Fw2: the spec's fields" bash -c \
-	"echo '$body' | jq -e '.name == \"default/w2\" and .target == \"default\" and .initialState == 1 and .maxThreads == 3 and .status == 1 and (.threads | type) == \"number\" and .command == null and (.updated | test(\"Z\$\"))' >/dev/null"
+	"echo '$body' | ht_jq '.name == \"default/w2\" and .target == \"default\" and .initialState == 1 and .maxThreads == 3 and .status == 1 and (.threads | type) == \"number\" and .command == null and (.updated | test(\"Z\$\"))'"
 check "GET backends lists w1 and w2" bash -c \
-	"curl -s --cacert '$certs/worker.pem' -u 'admin:s3cret:pw' '$API' | jq -e '[.[].name] == [\"default/w1\", \"default/w2\"]' >/dev/null"
+	"curl -s --cacert '$certs/worker.pem' -u 'admin:s3cret:pw' '$API' | ht_jq '[.[].name] == [\"default/w1\", \"default/w2\"]'"
 is "$(ht_code "$API/default%2Fnone" "${TLS[@]}" "${AUTH[@]}")" 404 "unknown backend: 404"
 is "$(ht_code "${API/default\/backends/nosuch/backends}" "${TLS[@]}" "${AUTH[@]}")" 404 "unknown target: 404"
 patch() { ht_code "$API" "${TLS[@]}" "${AUTH[@]}" -X PATCH -H 'Content-Type: application/json' "$@"; }

@@ -43,7 +43,7 @@ check "with the database down the keytool keystore serves: /health 503" \
 is "$(ht_body "$B/health" "${TLS[@]}")" '{"status":"DOWN"}' "anonymous body says DOWN"
 is "$(ht_code "$B/health/readiness" "${TLS[@]}")" 503 "readiness 503 while not registered"
 check "jdbc DOWN with an error in the details" bash -c \
-	"curl -s --cacert '$DW_DIR/kt.pem' -u admin:pw '$B/health' | jq -e '.details.jdbc.status == \"DOWN\" and .details.service.status == \"DOWN\"' >/dev/null"
+	"curl -s --cacert '$DW_DIR/kt.pem' -u admin:pw '$B/health' | ht_jq '.details.jdbc.status == \"DOWN\" and .details.service.status == \"DOWN\"'"
 sleep 2
 check "the worker keeps running" kill -0 "$(dw_pid w1)"
 is "$(grep -c 'Migration Database is unreachable' "$DW_DIR/w1.log")" 1 "the failure is logged once (per minute)"
@@ -56,7 +56,7 @@ check "database stopped again: /health 503" ht_wait_code 503 15 "$B/health" "${T
 jobs_down() {
 	for _ in $(seq 1 50); do
 		curl -s --cacert "$DW_DIR/kt.pem" -u admin:pw "$B/health" |
-			jq -e '.details.jobs.status == "DOWN" and (.details.jobs.details.leases | length) > 0' >/dev/null && return 0
+			ht_jq '.details.jobs.status == "DOWN" and (.details.jobs.details.leases | length) > 0' && return 0
 		sleep 0.2
 	done
 	return 1

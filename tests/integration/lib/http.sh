@@ -5,6 +5,8 @@
 #   ht_code URL [curl args...]     # prints the HTTP status (000: no answer)
 #   ht_body URL [curl args...]     # prints the body
 #   ht_wait_code CODE SECONDS URL [curl args...]
+#   ht_jq FILTER < JSON            # true when FILTER holds; false on empty
+#                      input, which plain `jq -e` would count as success
 #   ht_tls_yaml PORT KEYSTORE PASSWORD  # micronaut: HTTPS on PORT with the
 #                      PKCS12 KEYSTORE, authentication on (ht_config's stdin)
 HT_GEN_CERTS=$abs_top_srcdir/conf/dmf-worker-gen-certs
@@ -47,6 +49,11 @@ ht_body() {
 	curl -s --max-time 10 "$@" "$url"
 }
 
+ht_jq() {
+	jq -n -e "input | ($1)" >/dev/null 2>&1
+}
+export -f ht_jq # for checks run as bash -c "..."
+
 ht_wait_code() {
 	local want=$1 secs=$2 url=$3 got
 	shift 3
@@ -56,6 +63,10 @@ ht_wait_code() {
 		sleep 0.2
 	done
 	echo "# waited $secs s for $url to answer $want, last $got"
+	# why: curl's own error, and a server that did not start
+	curl -sS -o /dev/null --max-time 10 "$@" "$url" 2>&1 | sed 's/^/#   /'
+	grep -h 'cannot serve\|without its HTTP server' "${DW_DIR:-/nonexistent}"/*.log 2>/dev/null |
+		sed 's/^/#   /'
 	return 1
 }
 

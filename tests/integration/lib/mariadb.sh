@@ -39,11 +39,20 @@ mdb_have() {
 	return 0
 }
 
-# A TCP port on 127.0.0.1 that nobody listens on now.
+# A TCP port on 127.0.0.1 that nobody listens on now, outside the kernel's
+# ephemeral range: a port in that range, found free, can become the local
+# end of any outgoing connection on the machine (a parallel test's) before
+# the server meant for it binds it, and a worker then runs without HTTP.
 mdb_free_port() {
-	local port
+	local port lo=32768 hi=60999 base=20000 span=30000
+	read -r lo hi </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null
+	if [ "$lo" -ge 12000 ]; then
+		base=10000 span=$((lo - 10000))
+	elif [ "$hi" -le 63000 ]; then
+		base=$((hi + 1)) span=$((65000 - hi))
+	fi
 	for _ in $(seq 1 50); do
-		port=$((20000 + RANDOM % 30000))
+		port=$((base + RANDOM % span))
 		if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
 			echo "$port"
 			return 0
