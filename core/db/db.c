@@ -620,17 +620,6 @@ static void free_list(struct db_conn *c)
 	}
 }
 
-static void timespec_after_ms(struct timespec *ts, unsigned ms)
-{
-	clock_gettime(CLOCK_REALTIME, ts);
-	ts->tv_sec += ms / 1000;
-	ts->tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (ts->tv_nsec >= 1000000000L) {
-		ts->tv_sec++;
-		ts->tv_nsec -= 1000000000L;
-	}
-}
-
 int db_conn_get(struct db_pool *p, struct db_conn **conn_r, char **error_r)
 {
 	uint64_t start = now_monotonic_ms();
@@ -638,7 +627,7 @@ int db_conn_get(struct db_pool *p, struct db_conn **conn_r, char **error_r)
 	struct db_conn *c, *dead;
 	char error[512];
 
-	timespec_after_ms(&deadline, p->o.connection_timeout_ms);
+	realtime_after_ms(&deadline, p->o.connection_timeout_ms);
 	pthread_mutex_lock(&p->lock);
 	for (;;) {
 		uint64_t now = now_monotonic_ms();

@@ -18,6 +18,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -67,7 +68,8 @@ struct http_server {
 	bool tls;
 	struct http_pem pem;
 	char *host;
-	unsigned port, bound_port;
+	unsigned port;
+	_Atomic unsigned bound_port; /* set by the thread that binds */
 	unsigned threads, max_conn, idle_s;
 	size_t max_body, max_header;
 	pthread_mutex_t fail_lock;
@@ -816,8 +818,6 @@ int http_server_start(struct http_server *s, char **error_r)
 		s->daemon = MHD_start_daemon(
 			flags, (uint16_t)s->port, NULL, NULL, on_request, s,
 			MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
-	/* GnuTLS holds its own copy of key and chain now */
-	http_pem_clear(&s->pem);
 	if (s->daemon == NULL) {
 		ret = errno != 0 ? -errno : -EIO;
 		*error_r = xasprintf("cannot serve %s on %s port %u: %s",
@@ -832,6 +832,9 @@ int http_server_start(struct http_server *s, char **error_r)
 
 		s->bound_port = di != NULL ? di->port : s->port;
 	}
+	/* GnuTLS holds its own copy of key and chain now (until then they
+	 * stay: a start that failed may be tried again) */
+	http_pem_clear(&s->pem);
 	log_info("serving %s on %s port %u", s->tls ? "HTTPS" : "HTTP",
 		 s->host != NULL ? s->host : "*", s->bound_port);
 	return 0;

@@ -45,7 +45,9 @@ int http_server_route(struct http_server *srv, const char *method,
 		      http_handler_fn *fn, void *ctx);
 
 /* Bind and serve on the server's threads.  0 or a negative errno with
- * *error_r (allocated). */
+ * *error_r (allocated); after a failure it may be called again (-EADDRINUSE:
+ * the port is taken, -EADDRNOTAVAIL: micronaut.server.host is not an
+ * address of this machine yet). */
 int http_server_start(struct http_server *srv, char **error_r);
 /* The port bound (after start), 0 before. */
 unsigned http_server_port(const struct http_server *srv);

@@ -4,7 +4,11 @@
 #include "http/http_service.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "http/http_admin.h"
 #include "http/http_health.h"
@@ -17,11 +21,22 @@
 
 #define ADMIN_BACKENDS "/dmf/admin/api/v2/targets/{target}/backends"
 
+/* a port that cannot be bound yet: tried again after 1 s, doubling to
+ * 30 s, the failure logged once a minute */
+#define BIND_RETRY_FIRST_MS 1000
+#define BIND_RETRY_MAX_MS 30000
+#define BIND_RETRY_LOG_MS 60000
+
 struct http_service {
 	struct http_server *server;
 	struct health *health;
 	struct info *info;
 	struct admin_api *admin;
+	/* the bind retry thread (started when the first bind failed) */
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool stop, retrying;
+	pthread_t retry_thread;
 };
 
 /* One route: method, path pattern ({param} segments), the endpoint whose
@@ -70,6 +85,60 @@ static int add_routes(struct http_service *svc)
 	return 0;
 }
 
+/* a failure that can go away by itself: the port taken (by an old worker
+ * still stopping, or any other program), the address not up yet */
+static bool bind_retryable(int ret)
+{
+	return ret == -EADDRINUSE || ret == -EADDRNOTAVAIL;
+}
+
+static void *bind_retry_main(void *arg)
+{
+	struct http_service *svc = arg;
+	unsigned wait_ms = BIND_RETRY_FIRST_MS, attempts = 1;
+	uint64_t first_ms = now_monotonic_ms(), logged_ms = first_ms;
+
+	pthread_mutex_lock(&svc->lock);
+	while (!svc->stop) {
+		struct timespec ts;
+		char *error = NULL;
+		unsigned ms = jitter_ms(wait_ms, 10);
+		int ret;
+
+		realtime_after_ms(&ts, ms);
+		pthread_cond_timedwait(&svc->cond, &svc->lock, &ts);
+		if (svc->stop)
+			break;
+		pthread_mutex_unlock(&svc->lock);
+		attempts++;
+		ret = http_server_start(svc->server, &error);
+		if (ret == 0) {
+			log_info("the HTTP server started after %u attempt(s) "
+				 "in %llu s",
+				 attempts,
+				 (unsigned long long)(now_monotonic_ms() -
+						      first_ms) /
+					 1000);
+		} else if (!bind_retryable(ret)) {
+			log_error("%s: the worker runs without its HTTP server",
+				  error);
+		} else if (now_monotonic_ms() - logged_ms >=
+			   BIND_RETRY_LOG_MS) {
+			log_error("%s: still trying (logged once a minute)",
+				  error);
+			logged_ms = now_monotonic_ms();
+		}
+		free(error);
+		pthread_mutex_lock(&svc->lock);
+		if (ret == 0 || !bind_retryable(ret))
+			break;
+		wait_ms = wait_ms * 2 > BIND_RETRY_MAX_MS ? BIND_RETRY_MAX_MS :
+							    wait_ms * 2;
+	}
+	pthread_mutex_unlock(&svc->lock);
+	return NULL;
+}
+
 int http_service_start(const struct config *cfg,
 		       const struct dmf_plugin *plugin,
 		       struct http_service **svc_r, char **error_r)
@@ -80,6 +149,8 @@ int http_service_start(const struct config *cfg,
 
 	if (svc == NULL)
 		return -ENOMEM;
+	pthread_mutex_init(&svc->lock, NULL);
+	pthread_cond_init(&svc->cond, NULL);
 	ret = http_server_create(cfg, &svc->server, error_r);
 	if (ret == 0)
 		ret = health_create(cfg, &svc->health, error_r);
@@ -102,10 +173,21 @@ int http_service_start(const struct config *cfg,
 		return ret;
 	}
 	ret = http_server_start(svc->server, &error);
-	if (ret < 0) {
+	if (ret < 0 && bind_retryable(ret)) {
+		log_error("%s: the worker goes on, and tries again after 1 s, "
+			  "doubling to 30 s (logged once a minute)",
+			  error);
+		ret = -pthread_create(&svc->retry_thread, NULL, bind_retry_main,
+				      svc);
+		svc->retrying = ret == 0;
+		if (ret < 0)
+			log_error("cannot start the HTTP bind retry: %s: the "
+				  "worker runs without its HTTP server",
+				  dmf_strerror(ret));
+	} else if (ret < 0) {
 		log_error("%s: the worker runs without its HTTP server", error);
-		free(error);
 	}
+	free(error);
 	*svc_r = svc;
 	return 0;
 }
@@ -122,10 +204,19 @@ void http_service_stop(struct http_service **svcp)
 	if (svc == NULL)
 		return;
 	*svcp = NULL;
+	if (svc->retrying) {
+		pthread_mutex_lock(&svc->lock);
+		svc->stop = true;
+		pthread_cond_broadcast(&svc->cond);
+		pthread_mutex_unlock(&svc->lock);
+		pthread_join(svc->retry_thread, NULL);
+	}
 	/* the server first: no handler runs once it is stopped */
 	http_server_destroy(&svc->server);
 	admin_api_destroy(&svc->admin);
 	info_destroy(&svc->info);
 	health_destroy(&svc->health);
+	pthread_mutex_destroy(&svc->lock);
+	pthread_cond_destroy(&svc->cond);
 	free(svc);
 }

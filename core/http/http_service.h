@@ -16,8 +16,10 @@ struct http_service;
 /*
  * Read the configuration, build the components, register the routes and
  * serve.  A configuration error (bad key, unreadable keystore) fails with
- * -EINVAL and *error_r (allocated); a port that cannot be bound is logged
- * as an error and the worker goes on without its server.
+ * -EINVAL and *error_r (allocated).  A port that cannot be bound is logged
+ * as an error and the worker goes on: when it is taken (or the configured
+ * address is not up yet) a thread binds it again after 1 s, doubling to
+ * 30 s, until it serves.
  */
 int http_service_start(const struct config *cfg,
 		       const struct dmf_plugin *plugin,

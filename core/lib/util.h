@@ -20,6 +20,9 @@ char *xasprintf(const char *fmt, ...) DMF_PRINTF(1, 2);
 uint64_t now_monotonic_ms(void);
 /* Milliseconds since the epoch. */
 uint64_t now_realtime_ms(void);
+/* *ts = CLOCK_REALTIME now + ms: the deadline for pthread_cond_timedwait
+ * on a condition variable of the default clock. */
+void realtime_after_ms(struct timespec *ts, unsigned ms);
 /* A uniformly random number in [lo, hi] (thread-safe, seeded once). */
 uint64_t random_between(uint64_t lo, uint64_t hi);
 /* `ms` with +/- `pct` percent of jitter. */

@@ -11,6 +11,7 @@
 
 #include "worker/executor.h"
 #include "lib/log.h"
+#include "lib/util.h"
 
 struct task {
 	void (*fn)(void *arg);
@@ -80,14 +81,7 @@ static void *executor_thread(void *arg)
 				struct timespec until;
 				int rc;
 
-				clock_gettime(CLOCK_REALTIME, &until);
-				until.tv_sec += ex->idle_ms / 1000;
-				until.tv_nsec +=
-					(long)(ex->idle_ms % 1000) * 1000000L;
-				if (until.tv_nsec >= 1000000000L) {
-					until.tv_sec++;
-					until.tv_nsec -= 1000000000L;
-				}
+				realtime_after_ms(&until, ex->idle_ms);
 				ex->idle++;
 				rc = pthread_cond_timedwait(&ex->work,
 							    &ex->lock, &until);

@@ -648,13 +648,7 @@ void *lease_heartbeat_main(void *arg)
 		struct timespec ts;
 		unsigned ms = jitter_ms(p->heartbeat_ms, 10);
 
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_sec += ms / 1000;
-		ts.tv_nsec += (long)(ms % 1000) * 1000000L;
-		if (ts.tv_nsec >= 1000000000L) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000L;
-		}
+		realtime_after_ms(&ts, ms);
 		pthread_cond_timedwait(&p->cond, &p->lock, &ts);
 		if (p->stopping)
 			break;
