@@ -30,6 +30,8 @@
 #define DRAIN_EXTEND_MS 15000u
 #define DRAIN_NOTE_MS 5000u
 #define DRAIN_ABORT_GRACE_MS 60000u
+/* A worker state that cannot be refreshed is logged at most this often. */
+#define REFRESH_LOG_EVERY_MS 60000u
 
 struct dispatcher {
 	const struct dispatcher_params *p;
@@ -318,6 +320,9 @@ int dispatcher_run(const struct dispatcher_params *p)
 	struct worker_state ws = { .state = RUN_STATE_PAUSED, .max_jobs = 1 };
 	enum run_state last_state = (enum run_state) - 1;
 	uint64_t next_refresh = 0, next_fetch = 0;
+	/* refresh failures: when the first came (0: none) and was logged */
+	uint64_t refresh_failing_ms = 0, refresh_logged_ms = 0;
+	unsigned refresh_failures = 0;
 	unsigned backoff_ms = 0, last_max = 0;
 	bool stop = false;
 	struct dmf_job **batch = NULL;
@@ -340,10 +345,32 @@ int dispatcher_run(const struct dispatcher_params *p)
 			int ret = p->state_ops->refresh(
 				p->state, (unsigned)n_running, &ws);
 
-			if (ret < 0)
-				log_warn("cannot refresh the worker state: %s; "
-					 "keeping the last one",
-					 dmf_strerror(ret));
+			/* the state is refreshed every few hundred ms: a
+			 * database outage is logged when it starts, then once
+			 * a minute, and when it ends */
+			if (ret < 0) {
+				refresh_failures++;
+				if (refresh_failing_ms == 0)
+					refresh_failing_ms = now;
+				if (refresh_logged_ms == 0 ||
+				    now - refresh_logged_ms >=
+					    REFRESH_LOG_EVERY_MS) {
+					log_warn("cannot refresh the worker "
+						 "state: %s; keeping the last "
+						 "one (logged once a minute)",
+						 dmf_strerror(ret));
+					refresh_logged_ms = now;
+				}
+			} else if (refresh_failing_ms != 0) {
+				log_info(
+					"the worker state is refreshed again, "
+					"after %u failed attempt(s) in %llu ms",
+					refresh_failures,
+					(unsigned long long)(now -
+							     refresh_failing_ms));
+				refresh_failing_ms = refresh_logged_ms = 0;
+				refresh_failures = 0;
+			}
 			next_refresh = now + p->state_ops->refresh_ms(p->state);
 		}
 		if (ws.state != last_state || ws.max_jobs != last_max) {
