@@ -30,8 +30,40 @@
 #define DRAIN_EXTEND_MS 15000u
 #define DRAIN_NOTE_MS 5000u
 #define DRAIN_ABORT_GRACE_MS 60000u
-/* A worker state that cannot be refreshed is logged at most this often. */
-#define REFRESH_LOG_EVERY_MS 60000u
+/* A refresh or fetch that keeps failing is logged at most this often. */
+#define FAIL_LOG_EVERY_MS 60000u
+
+/* A step done every few hundred ms that fails during a database outage:
+ * logged when the outage starts, then once a minute, and when it ends. */
+struct fail_log {
+	uint64_t since_ms, logged_ms; /* 0: not failing, not logged */
+	unsigned failures;
+};
+
+/* Count a failure; true when it is to be logged now. */
+static bool fail_log_due(struct fail_log *f, uint64_t now)
+{
+	f->failures++;
+	if (f->since_ms == 0)
+		f->since_ms = now;
+	if (f->logged_ms != 0 && now - f->logged_ms < FAIL_LOG_EVERY_MS)
+		return false;
+	f->logged_ms = now;
+	return true;
+}
+
+/* A success: true (with the failures and how long they lasted) when it
+ * ends a run of failures. */
+static bool fail_log_ended(struct fail_log *f, uint64_t now,
+			   unsigned *failures_r, unsigned long long *ms_r)
+{
+	if (f->since_ms == 0)
+		return false;
+	*failures_r = f->failures;
+	*ms_r = (unsigned long long)(now - f->since_ms);
+	*f = (struct fail_log){ 0 };
+	return true;
+}
 
 struct dispatcher {
 	const struct dispatcher_params *p;
@@ -320,9 +352,9 @@ int dispatcher_run(const struct dispatcher_params *p)
 	struct worker_state ws = { .state = RUN_STATE_PAUSED, .max_jobs = 1 };
 	enum run_state last_state = (enum run_state) - 1;
 	uint64_t next_refresh = 0, next_fetch = 0;
-	/* refresh failures: when the first came (0: none) and was logged */
-	uint64_t refresh_failing_ms = 0, refresh_logged_ms = 0;
-	unsigned refresh_failures = 0;
+	struct fail_log refresh_fails = { 0 }, fetch_fails = { 0 };
+	unsigned long long failed_ms;
+	unsigned failures;
 	unsigned backoff_ms = 0, last_max = 0;
 	bool stop = false;
 	struct dmf_job **batch = NULL;
@@ -345,32 +377,17 @@ int dispatcher_run(const struct dispatcher_params *p)
 			int ret = p->state_ops->refresh(
 				p->state, (unsigned)n_running, &ws);
 
-			/* the state is refreshed every few hundred ms: a
-			 * database outage is logged when it starts, then once
-			 * a minute, and when it ends */
-			if (ret < 0) {
-				refresh_failures++;
-				if (refresh_failing_ms == 0)
-					refresh_failing_ms = now;
-				if (refresh_logged_ms == 0 ||
-				    now - refresh_logged_ms >=
-					    REFRESH_LOG_EVERY_MS) {
-					log_warn("cannot refresh the worker "
-						 "state: %s; keeping the last "
-						 "one (logged once a minute)",
-						 dmf_strerror(ret));
-					refresh_logged_ms = now;
-				}
-			} else if (refresh_failing_ms != 0) {
+			if (ret < 0 && fail_log_due(&refresh_fails, now))
+				log_warn("cannot refresh the worker state: %s; "
+					 "keeping the last one (logged once a "
+					 "minute)",
+					 dmf_strerror(ret));
+			if (ret == 0 && fail_log_ended(&refresh_fails, now,
+						       &failures, &failed_ms))
 				log_info(
 					"the worker state is refreshed again, "
 					"after %u failed attempt(s) in %llu ms",
-					refresh_failures,
-					(unsigned long long)(now -
-							     refresh_failing_ms));
-				refresh_failing_ms = refresh_logged_ms = 0;
-				refresh_failures = 0;
-			}
+					failures, failed_ms);
 			next_refresh = now + p->state_ops->refresh_ms(p->state);
 		}
 		if (ws.state != last_state || ws.max_jobs != last_max) {
@@ -412,12 +429,23 @@ int dispatcher_run(const struct dispatcher_params *p)
 					backoff_ms == 0 ? 500 : backoff_ms * 2;
 				if (backoff_ms > FETCH_BACKOFF_MAX_MS)
 					backoff_ms = FETCH_BACKOFF_MAX_MS;
-				log_warn("cannot fetch jobs: %s; retrying in "
-					 "%u ms",
-					 dmf_strerror(ret), backoff_ms);
+				if (fail_log_due(&fetch_fails, now))
+					log_warn("cannot fetch jobs: %s; "
+						 "retrying in %u ms, doubling "
+						 "to %u ms (logged once a "
+						 "minute)",
+						 dmf_strerror(ret), backoff_ms,
+						 FETCH_BACKOFF_MAX_MS);
 				next_fetch = now + jitter_ms(backoff_ms, 20);
 			} else {
 				backoff_ms = 0;
+				if (fail_log_ended(&fetch_fails, now, &failures,
+						   &failed_ms))
+					log_info(
+						"jobs are fetched again, after "
+						"%u failed attempt(s) in %llu "
+						"ms",
+						failures, failed_ms);
 			}
 			for (size_t i = 0; i < n; i++) {
 				if (dispatch(&d, batch[i]) < 0) {

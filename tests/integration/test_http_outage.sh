@@ -8,7 +8,7 @@
 . "$abs_top_srcdir/tests/integration/lib/http.sh"
 dw_skip_unless_ready
 command -v keytool >/dev/null || { echo "1..0 # SKIP keytool is not installed"; exit 0; }
-echo "1..16"
+echo "1..19"
 dw_init http-outage
 
 ks=$DW_DIR/keytool.p12
@@ -62,7 +62,15 @@ jobs_down() {
 	return 1
 }
 check "the jobs indicator is DOWN while the leases cannot be renewed" jobs_down
-sleep 2 # an outage of several state refreshes (see the log checks below)
+log_soon() { # log_soon PATTERN: PATTERN in w1's log within 10 s
+	for _ in $(seq 1 50); do
+		grep -q "$1" "$DW_DIR/w1.log" && return 0
+		sleep 0.2
+	done
+	return 1
+}
+check "a claim fails during the outage" log_soon 'cannot fetch jobs'
+sleep 2 # an outage of several state refreshes and claims (checks below)
 mdb_launch || { echo "Bail out! mariadbd did not come back"; exit 1; }
 check "and 200 after the restart" ht_wait_code 200 20 "$B/health" "${TLS[@]}"
 check "the worker kept running throughout" kill -0 "$(dw_pid w1)"
@@ -70,5 +78,9 @@ check "the worker kept running throughout" kill -0 "$(dw_pid w1)"
 # three a second, and its end another
 is "$(grep -c 'cannot refresh the worker state' "$DW_DIR/w1.log")" 1 \
 	"the state refresh failure is logged once (per minute)"
-check "and its end is logged" bash -c "for _ in \$(seq 1 50); do grep -q 'the worker state is refreshed again, after [0-9]* failed attempt' '$DW_DIR/w1.log' && exit 0; sleep 0.2; done; exit 1"
+check "and its end is logged" log_soon 'the worker state is refreshed again, after [0-9]* failed attempt'
+# the claims back off 0.5 s doubling to 5 s: one line too
+is "$(grep -c 'cannot fetch jobs' "$DW_DIR/w1.log")" 1 \
+	"the fetch failure is logged once (per minute)"
+check "and its end is logged" log_soon 'jobs are fetched again, after [0-9]* failed attempt'
 check "no sanitizer report in the log" ht_log_clean "$DW_DIR/w1.log"
