@@ -41,7 +41,7 @@ EOT
 dw_worker_start w1
 log=$DW_DIR/w1.log
 check "one error line names the port and the retry" bash -c \
-	"for _ in \$(seq 1 50); do grep -q 'cannot serve HTTP on \* port $P: .*in use.*tries again' '$log' && exit 0; sleep 0.1; done; exit 1"
+	"for _ in \$(seq 1 100); do grep -q 'cannot serve HTTP on \* port $P: .*in use.*tries again' '$log' && exit 0; sleep 0.1; done; exit 1"
 # the worker goes on: it registers and runs its jobs meanwhile
 check "the worker registers meanwhile" \
 	dw_wait_sql "SELECT status FROM backends WHERE name = 'default/w1'" 1 30
@@ -69,7 +69,7 @@ micronaut:
     port: $P2
 EOT
 dw_worker_start w2
-for _ in $(seq 1 50); do
+for _ in $(seq 1 100); do
 	grep -q "port $P2: .*tries again" "$DW_DIR/w2.log" && break
 	sleep 0.1
 done

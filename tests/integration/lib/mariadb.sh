@@ -42,7 +42,7 @@ mdb_have() {
 # A TCP port on 127.0.0.1 that nobody listens on now, outside the kernel's
 # ephemeral range: a port in that range, found free, can become the local
 # end of any outgoing connection on the machine (a parallel test's) before
-# the server meant for it binds it, and a worker then runs without HTTP.
+# the server meant for it binds it (EADDRINUSE).
 mdb_free_port() {
 	local port lo=32768 hi=60999 base=20000 span=30000
 	read -r lo hi </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null

@@ -168,7 +168,7 @@ runs_kill_left() {
 	# by PID, when that PID is still the watcher of that FIFO
 	[ -f "$1/watchers" ] || return 0
 	while read -r pid fifo; do
-		tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF " $fifo " &&
+		tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" | grep -qF " $fifo " &&
 			kill -KILL "$pid" 2>/dev/null
 	done <"$1/watchers"
 }
