@@ -26,7 +26,8 @@
 # does nothing after; counted as live, a ps that caught one during its
 # exit moved "gone" 20 ms late, and the fault soak once judged a run that
 # had timed out and was killed as overlapping the next run of its mailbox
-# by 5.8 ms).  The check is bash alone, no fork, so it is quick under load.  The watcher is bash and takes the time at the EOF without a fork
+# by 5.8 ms).  The check is bash alone, no fork, so it is quick under
+# load.  The watcher is bash and takes the time at the EOF without a fork
 # (EPOCHREALTIME): a `date` forked there can add many milliseconds under
 # load to a killed run's "gone", enough for the next run of the mailbox,
 # started after the worker had seen the group gone, to look overlapping
