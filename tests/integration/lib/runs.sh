@@ -11,15 +11,21 @@
 #                                # worker end at the freeze (runs_check.py)
 #
 # DIR/run.sh UID MS [EXIT [WORK]]: once its watcher (below) is in place, records
-# "start UID PID NS" under flock on DIR/runs.lock, sleeps MS milliseconds (in a child, so the run is a process
-# tree), runs the shell command WORK when one is given (`sh -c WORK`, also
-# a child), records "end UID PID NS" and exits EXIT (default 0), or WORK's
-# exit status when WORK is given.  A watcher in
+# "start UID PID NS", sleeps MS milliseconds (in a child, so the run is a
+# process tree), runs the shell command WORK when one is given (`sh -c
+# WORK`, also a child), records "end UID PID NS" and exits EXIT (default 0),
+# or WORK's exit status when WORK is given.  It also writes "PID PPID" to
+# DIR/parents: its parent is the worker that started it (soak_explain.py
+# names it).  Each record is one short write to a file opened O_APPEND, so
+# records of runs side by side do not mix, and no run waits for another:
+# under a lock shared by all runs, a run frozen while it held the lock (a
+# SIGSTOPped worker's session) held back every other run's records until
+# it was killed, and their "end" times came late and in one burst.  A watcher in
 # its own session (so no kill of the run's process group or of the worker
 # reaches it) records "gone UID PID NS" when the last process of the run is
 # gone, whatever killed it: every process of the run holds the write end of
 # a FIFO the watcher reads, so its EOF comes the moment the last one exits
-# (the time is taken before the lock).  Should a member have closed the
+# (the time is taken at the EOF).  Should a member have closed the
 # FIFO, the watcher also waits until no process of the group is left but
 # zombies and processes already exiting (PF_EXITING in /proc/PID/stat: a
 # killed process closes its descriptors, and so the FIFO, as it exits, and
@@ -52,11 +58,11 @@ runs_script() {
 		echo '#!/bin/sh'
 		echo "# one recorded run of mailbox \$1 lasting \$2 ms"
 		echo "log='$dir/runs.log'"
-		echo "lock='$dir/runs.lock'"
+		echo "parents='$dir/parents'"
 		echo "fifo='$dir/fifo/'\$\$"
 		echo "watchers='$dir/watchers'"
 		cat <<'EOT'
-rec() { flock "$lock" sh -c 'printf "%s %s %s %s\n" "$1" "$2" "$3" "${5:-$(date +%s%N)}" >>"$4"' rec "$1" "$2" "$3" "$log" "$4"; }
+rec() { t=$(date +%s%N); printf '%s %s %s %s\n' "$1" "$2" "$3" "$t" >>"$log"; }
 pg=$(ps -o pgid= -p $$ | tr -d ' ')
 rm -f "$fifo"
 mkfifo "$fifo"
@@ -73,14 +79,15 @@ setsid bash -c 'g=$2
 	while read -r _; do :; done <"$1"; t=${EPOCHREALTIME//[.,]/}000
 	while live; do sleep 0.02; t=${EPOCHREALTIME//[.,]/}000; done
 	rm -f "$1"
-	flock "$3" sh -c "printf \"gone %s %s %s\\n\" \"\$1\" \"\$2\" \"\$3\" >>\"\$4\"" x "$4" "$5" "$t" "$6"' \
-	w "$fifo" "$pg" "$lock" "$1" $$ "$log" </dev/null >/dev/null 2>&1 &
+	printf "gone %s %s %s\n" "$3" "$4" "$t" >>"$5"' \
+	w "$fifo" "$pg" "$1" $$ "$log" </dev/null >/dev/null 2>&1 &
 # for runs_kill_left: a run killed before it opened the FIFO leaves its
 # watcher waiting for a writer forever
 echo "$! $fifo" >>"$watchers"
 exec 9>"$fifo"
 # the run starts once the watcher holds the FIFO: a run killed before this
 # point did no work and left no "start" without a "gone"
+echo "$$ $PPID" >>"$parents"
 rec start "$1" $$
 ms=${2:-1000}
 case "$ms" in ''|*[!0-9]*) ms=1000 ;; esac

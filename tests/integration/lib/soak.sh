@@ -131,6 +131,7 @@ soak_start() {
 	setsid "$DW_WORKER" -c "$DW_DIR/$id.yml" >>"$DW_DIR/$id.log" 2>&1 &
 	eval "DW_PID_$id=$!"
 	DW_PIDS=("${keep[@]}" $!)
+	echo "$id $!" >>"$DW_DIR/workers.txt" # for soak_explain
 }
 
 # a random worker holding RUNNING jobs (empty when none does)
@@ -149,11 +150,12 @@ soak_mark() {
 	echo "$(date +%s%N) $*" >>"$DW_DIR/faults.txt"
 }
 
-# soak_explain: after an overlap, the records of each overlapping pair and
-# the faults around them (times relative to the first run's start)
+# soak_explain: after an overlap, the records of each overlapping pair, the
+# worker that started each run and its log lines about the mailbox, and the
+# faults around them (times relative to the first run's start)
 soak_explain() {
 	python3 "$SOAK_LIB/soak_explain.py" "$RUNS/runs.log" "$DW_DIR/faults.txt" \
-		"$DW_DIR/frozen.txt" | sed 's/^/#   /'
+		"$DW_DIR/frozen.txt" "$DW_DIR" | sed 's/^/#   /'
 }
 
 soak_fault_kill9() {
@@ -200,6 +202,7 @@ soak_fault_sigstop() {
 	dead=()
 	for p in "${SOAK_FROZEN[@]:1}"; do kill -0 "$p" 2>/dev/null || dead+=("$p"); done
 	echo "$frozen_ns ${dead[*]}" >>"$DW_DIR/frozen.txt"
+	echo "$frozen_ns ${SOAK_FROZEN[*]:1}" >>"$DW_DIR/frozen-all.txt" # for soak_explain
 	for p in "${SOAK_FROZEN[@]:1}"; do kill -CONT "$p" 2>/dev/null; done
 	SOAK_STOP_PROCS=$((SOAK_STOP_PROCS + ${#SOAK_FROZEN[@]} - 1))
 	SOAK_STOP_LEFT=$((SOAK_STOP_LEFT + left))
