@@ -19,6 +19,7 @@
 #include "exec/child_env.h"
 #include "exec/close_fds.h"
 #include "exec/exec.h"
+#include "exec/gate_msg.h"
 #include "lib/util.h"
 
 extern char **environ;
@@ -200,17 +201,18 @@ static char *resolve_path(const char *name)
 
 /*
  * The child between fork and exec: system calls only.  It waits on the
- * gate until the parent has recorded its process group (on_spawn), and
- * reports a failed exec through `status_w` (O_CLOEXEC: EOF means exec).
+ * gate until the parent has recorded its process group (on_spawn), does
+ * not start the command once the start-by time in the gate's message has
+ * passed (gate_msg.h: ETIME), and reports that or a failed exec through
+ * `status_w` (O_CLOEXEC: EOF means exec).
  */
 static void __attribute__((noreturn))
 child(const struct exec_request *req, const char *path, char *const *envp,
       pid_t parent, int fds[3], int gate_r, int gate_w, int status_w)
 {
 	sigset_t empty;
+	uint64_t start_by;
 	int err;
-	char go;
-	ssize_t n;
 
 	/* the parent's end: a gate closed without a byte must read EOF */
 	close(gate_w);
@@ -227,15 +229,16 @@ child(const struct exec_request *req, const char *path, char *const *envp,
 	for (int i = 0; i < 3; i++)
 		if (dup2(fds[i], i) < 0)
 			goto fail;
-	do
-		n = read(gate_r, &go, 1);
-	while (n < 0 && errno == EINTR);
-	if (n != 1)
+	if (gate_msg_read(gate_r, &start_by) < 0)
 		_exit(127); /* the parent gave up or died */
 	close_fds(3, status_w - 1);
 	close_fds(status_w + 1, ~0U >> 1);
 	sigemptyset(&empty);
 	sigprocmask(SIG_SETMASK, &empty, NULL);
+	if (gate_msg_expired(start_by)) {
+		errno = ETIME;
+		goto fail;
+	}
 	execve(path, (char *const *)req->argv, envp);
 fail:
 	err = errno;
@@ -373,6 +376,7 @@ static int spawn(const struct exec_request *req, int out_w, int err_w, int in_r,
 	int gate[2] = { -1, -1 }, status[2] = { -1, -1 };
 	int fds[3] = { in_r, out_w, err_w }, moved[3] = { -1, -1, -1 };
 	int null_fd = -1, ret = 0, err = 0;
+	uint64_t start_by = 0;
 	pid_t pid;
 	char *path;
 	ssize_t n;
@@ -426,13 +430,15 @@ static int spawn(const struct exec_request *req, int out_w, int err_w, int in_r,
 	close_fd(&gate[0]);
 	close_fd(&status[1]);
 	if (req->on_spawn != NULL)
-		ret = req->on_spawn(req->spawn_ctx, pid);
+		ret = req->on_spawn(req->spawn_ctx, pid, &start_by);
 	if (ret == 0) {
-		char go = 1;
+		unsigned char go[GATE_MSG_LEN];
 
-		while ((n = write(gate[1], &go, 1)) < 0 && errno == EINTR)
+		gate_msg_make(go, start_by);
+		while ((n = write(gate[1], go, sizeof(go))) < 0 &&
+		       errno == EINTR)
 			;
-		if (n != 1)
+		if (n != (ssize_t)sizeof(go))
 			ret = -EPIPE;
 	}
 	close_fd(&gate[1]); /* without a byte: the child exits */
@@ -648,7 +654,9 @@ fail:
 	free(out.buf);
 	free(err.buf);
 	free(chunk);
-	*error_r =
-		xasprintf("cannot run '%s': %s", req->argv[0], strerror(-ret));
+	*error_r = xasprintf("cannot run '%s': %s", req->argv[0],
+			     ret == -ETIME ? "not started, its start-by time "
+					     "had passed" :
+					     strerror(-ret));
 	return ret;
 }

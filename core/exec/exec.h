@@ -28,6 +28,7 @@
 #define DMF_CORE_EXEC_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "dmf/host.h"
@@ -51,8 +52,12 @@ struct exec_request {
 	void (*on_drained)(void *ctx);
 	/* called once the child and its process group exist (pgid = the
 	 * child's pid), before it runs the command; a negative errno stops it
-	 * (exec_run then fails with that error).  May be NULL. */
-	int (*on_spawn)(void *spawn_ctx, pid_t pgid);
+	 * (exec_run then fails with that error).  *start_by_r (0 when
+	 * called) may be set to a CLOCK_MONOTONIC time in ms past which the
+	 * command must not start: the child checks it just before execve,
+	 * whatever delayed the caller after its own check, and exec_run then
+	 * fails with -ETIME (gate_msg.h).  May be NULL. */
+	int (*on_spawn)(void *spawn_ctx, pid_t pgid, uint64_t *start_by_r);
 	void *spawn_ctx;
 };
 

@@ -14,10 +14,14 @@
  *   - ask for SIGKILL when the worker's spawning thread ends (the worker
  *     dies), and exit at once if it is gone already (getppid() is no
  *     longer PARENT);
- *   - wait on GATE_FD until the worker has recorded the process group (one
- *     byte; EOF: the worker gave up or died, exit without running);
- *   - close every descriptor above stderr but STATUS_FD (close-on-exec), then
- *     execve PATH with ARGV0... and the environment it was given; a failed
+ *   - wait on GATE_FD until the worker has recorded the process group (its
+ *     message, gate_msg.h; EOF: the worker gave up or died, exit without
+ *     running);
+ *   - close every descriptor above stderr but STATUS_FD (close-on-exec);
+ *   - not start the command once the message's start-by time has passed
+ *     (the job's lease may have run out while the worker was frozen after
+ *     its own check): ETIME to STATUS_FD;
+ *   - execve PATH with ARGV0... and the environment it was given; a failed
  *     execve writes its errno to STATUS_FD, so that the worker reads EOF
  *     exactly when the command runs.
  * It is no tool for people: run by hand it says so and exits 127.
@@ -35,6 +39,7 @@
 #include <unistd.h>
 
 #include "exec/close_fds.h"
+#include "exec/gate_msg.h"
 
 extern char **environ;
 
@@ -54,9 +59,8 @@ static int number(const char *s, long min, long *out)
 int main(int argc, char **argv)
 {
 	long parent, gate, status;
+	uint64_t start_by;
 	int err;
-	char go;
-	ssize_t n;
 
 	if (argc < 6 || number(argv[1], 1, &parent) < 0 ||
 	    number(argv[2], 3, &gate) < 0 || number(argv[3], 3, &status) < 0 ||
@@ -67,17 +71,18 @@ int main(int argc, char **argv)
 	}
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != (pid_t)parent)
 		_exit(127);
-	do
-		n = read((int)gate, &go, 1);
-	while (n < 0 && errno == EINTR);
-	if (n != 1)
+	if (gate_msg_read((int)gate, &start_by) < 0)
 		_exit(127); /* the worker gave up or died */
 	if (fcntl((int)status, F_SETFD, FD_CLOEXEC) < 0)
 		_exit(127);
 	close_fds(3, (int)status - 1);
 	close_fds((int)status + 1, ~0U >> 1);
-	execve(argv[4], argv + 5, environ);
-	err = errno;
+	if (gate_msg_expired(start_by)) {
+		err = ETIME;
+	} else {
+		execve(argv[4], argv + 5, environ);
+		err = errno;
+	}
 	while (write((int)status, &err, sizeof(err)) < 0 && errno == EINTR)
 		;
 	_exit(127);

@@ -190,15 +190,16 @@ static void on_drained(void *vctx)
 }
 
 /* The command's process group exists: tell the job's poller (which
- * records it where a restarted worker finds it). */
-static int on_spawn(void *vctx, pid_t pgid)
+ * records it where a restarted worker finds it, and gives the time past
+ * which the command must not start: its lease deadline). */
+static int on_spawn(void *vctx, pid_t pgid, uint64_t *start_by_r)
 {
 	struct run_ctx *c = vctx;
 
 	c->pgid = pgid;
 	if (c->job == NULL || c->job->on_process == NULL)
 		return 0;
-	return c->job->on_process(c->job, pgid, true);
+	return c->job->on_process(c->job, pgid, true, start_by_r);
 }
 
 /* Secret job values and configured secrets: borrowed pointers. */
@@ -345,7 +346,7 @@ static int h_run(struct dmf_job *job, const char *const *argv,
 	req.spawn_ctx = &ctx;
 	ret = exec_run(&req, &res, &error);
 	if (ctx.pgid > 0 && job != NULL && job->on_process != NULL)
-		job->on_process(job, ctx.pgid, false);
+		job->on_process(job, ctx.pgid, false, NULL);
 	if (ret < 0) {
 		char *clean = inject_redact_values(error != NULL ? error : "?",
 						   ctx.secrets);

@@ -68,9 +68,12 @@ struct dmf_job {
 	/* Set by the poller that made the job (may be NULL).  The exec host
 	 * table calls it on the job's thread once a command of the job has
 	 * its process group, before the command runs (started: a negative
-	 * errno keeps the command from running), and once that command has
-	 * ended and its group was killed (!started: the value is ignored). */
-	int (*on_process)(struct dmf_job *job, pid_t pgid, bool started);
+	 * errno keeps the command from running; *start_by_r, 0 when called,
+	 * may get the CLOCK_MONOTONIC ms past which it must not start, see
+	 * exec.h), and once that command has ended and its group was killed
+	 * (!started, start_by_r NULL: the value is ignored). */
+	int (*on_process)(struct dmf_job *job, pid_t pgid, bool started,
+			  uint64_t *start_by_r);
 };
 
 /* Allocate a job; NULL on out of memory.  abort_fd is created here. */

@@ -664,9 +664,10 @@ void *lease_heartbeat_main(void *arg)
 
 /* Whether `job` is still held here, not lost: first gives up every job
  * past its lease deadline (a worker that was frozen learns it here).
- * *attempt_r gets the job's attempt (0 when not held). */
+ * *attempt_r gets the job's attempt (0 when not held), *deadline_r (when
+ * not NULL) its lease deadline as of now (0 when not held). */
 static bool job_held(struct poller *p, const struct dmf_job *job,
-		     unsigned *attempt_r)
+		     unsigned *attempt_r, uint64_t *deadline_r)
 {
 	struct held *h;
 	bool held;
@@ -676,6 +677,8 @@ static bool job_held(struct poller *p, const struct dmf_job *job,
 	h = held_find(p, job);
 	held = h != NULL && !h->lost;
 	*attempt_r = h != NULL ? h->attempt : 0;
+	if (deadline_r != NULL)
+		*deadline_r = held ? lease_deadline(p, h) : 0;
 	pthread_mutex_unlock(&p->lock);
 	return held;
 }
@@ -691,10 +694,12 @@ static bool job_held(struct poller *p, const struct dmf_job *job,
  * back), or it was aborted.  0 when recorded, -ESTALE when the job's row
  * is not this worker's any more, -EIO when the database kept refusing the
  * record for a whole lease while the job stayed held (its lease renewed):
- * the job then fails.
+ * the job then fails.  *start_by_r gets the lease deadline the last check
+ * saw: the command must not start past it (exec.h), should this thread be
+ * held up (frozen) between that check and the command's start.
  */
 static int record_group(struct poller *p, struct dmf_job *job,
-			const struct db_proc *rec)
+			const struct db_proc *rec, uint64_t *start_by_r)
 {
 	unsigned delay_ms = 50, tries = 0;
 	uint64_t first_fail = 0;
@@ -703,7 +708,8 @@ static int record_group(struct poller *p, struct dmf_job *job,
 		char *error = NULL;
 		unsigned attempt;
 		int ret = db_procs_record(p->w->pool, rec, &error);
-		bool held = job_held(p, job, &attempt) && !job_is_aborted(job);
+		bool held = job_held(p, job, &attempt, start_by_r) &&
+			    !job_is_aborted(job);
 		const char *why = error != NULL ? error :
 				  ret < 0	? dmf_strerror(ret) :
 						  "recorded late";
@@ -760,10 +766,11 @@ static int record_group(struct poller *p, struct dmf_job *job,
 }
 
 /* The command of `job` in group `pgid` may run once its group is on
- * record (attempt `attempt`); -ECANCELED or another error when it must not
- * run. */
+ * record (attempt `attempt`), and not past *start_by_r; -ECANCELED or
+ * another error when it must not run. */
 static int record_before_start(struct poller *p, struct dmf_job *job,
-			       pid_t pgid, unsigned attempt)
+			       pid_t pgid, unsigned attempt,
+			       uint64_t *start_by_r)
 {
 	struct proc_ident id;
 	struct db_proc rec;
@@ -785,7 +792,7 @@ static int record_before_start(struct poller *p, struct dmf_job *job,
 				.boot_id = id.boot_id,
 				.pidns = (long long)id.pidns,
 				.host = p->host };
-	ret = record_group(p, job, &rec);
+	ret = record_group(p, job, &rec, start_by_r);
 	if (ret == -ESTALE) {
 		log_job(DMF_LOG_WARN, job,
 			"the job is no longer held by this worker (rescued or "
@@ -797,15 +804,17 @@ static int record_before_start(struct poller *p, struct dmf_job *job,
 
 /*
  * The exec host table's hook (job->on_process): record the process group
- * of a command before it runs, refuse it when the job is no longer ours,
- * forget the group once the command ended.
+ * of a command before it runs, refuse it when the job is no longer ours
+ * and give the lease deadline as the time it must start by, forget the
+ * group once the command ended.
  */
-int lease_on_process(struct dmf_job *job, pid_t pgid, bool started)
+int lease_on_process(struct dmf_job *job, pid_t pgid, bool started,
+		     uint64_t *start_by_r)
 {
 	struct poller *p = job->poller_data;
 	unsigned attempt;
 	char *error = NULL;
-	bool held = job_held(p, job, &attempt);
+	bool held = job_held(p, job, &attempt, NULL);
 
 	if (!started) {
 		if (db_procs_forget(p->w->pool, job->db_id, job->attempt, pgid,
@@ -822,7 +831,7 @@ int lease_on_process(struct dmf_job *job, pid_t pgid, bool started)
 			"is not started");
 		return -ECANCELED;
 	}
-	return record_before_start(p, job, pgid, attempt);
+	return record_before_start(p, job, pgid, attempt, start_by_r);
 }
 
 /* db_jobs_recover's reaper: the previous run's group must be gone. */

@@ -89,7 +89,8 @@ void *lease_heartbeat_main(void *arg);
 void *lease_watch_main(void *arg);
 /* job->on_process: record a command's process group, refuse a command of
  * a job no longer held. */
-int lease_on_process(struct dmf_job *job, pid_t pgid, bool started);
+int lease_on_process(struct dmf_job *job, pid_t pgid, bool started,
+		     uint64_t *start_by_r);
 /* db_jobs_recover's reaper: the previous run's group must be gone. */
 int lease_reap(void *ctx, const struct db_proc_rec *rec);
 

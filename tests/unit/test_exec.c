@@ -456,9 +456,11 @@ struct spawn_seen {
 	pid_t pgid;
 	bool before_exec, ident_ok;
 	int ret;
+	uint64_t start_by; /* given to the child */
+	unsigned delay_ms; /* held up after the check, as when frozen */
 };
 
-static int seen_spawn(void *ctx, pid_t pgid)
+static int seen_spawn(void *ctx, pid_t pgid, uint64_t *start_by_r)
 {
 	struct spawn_seen *s = ctx;
 	struct proc_ident id;
@@ -477,6 +479,9 @@ static int seen_spawn(void *ctx, pid_t pgid)
 	s->before_exec = exe[0] != '\0' && strcmp(exe, cmd) != 0;
 	s->ident_ok = proc_ident_of(pgid, &id) == 0 && id.pgid == pgid &&
 		      proc_ident_is_local(&id);
+	*start_by_r = s->start_by;
+	if (s->delay_ms > 0)
+		usleep(s->delay_ms * 1000);
 	return s->ret;
 }
 
@@ -549,6 +554,30 @@ static void test_orphans(const char *tmp)
 	free(err);
 	err = NULL;
 
+	/* the start-by time: the child checks it itself, just before execve */
+	seen.ret = 0;
+	seen.start_by = now_monotonic_ms() + 60000;
+	ok(exec_run(&req, &r, &err) == 0 && r.exit_code == 0 &&
+		   access(file, F_OK) == 0,
+	   "a start-by time still ahead: the command runs");
+	unlink(file);
+	seen.start_by = now_monotonic_ms() + 50;
+	seen.delay_ms = 150;
+	is_int(exec_run(&req, &r, &err), -ETIME,
+	       "held up past its start-by time after the check: -ETIME");
+	ok(err != NULL && strstr(err, "not started, its start-by time had "
+				      "passed") != NULL,
+	   "with a message that says so (%s)", err != NULL ? err : "-");
+	ok(access(file, F_OK) != 0, "and the command never ran");
+	free(err);
+	err = NULL;
+	seen.start_by = 0;
+	ok(exec_run(&req, &r, &err) == 0 && r.exit_code == 0 &&
+		   access(file, F_OK) == 0,
+	   "no start-by time, held up as long: the command runs");
+	unlink(file);
+	seen.delay_ms = 0;
+
 	/* kill -9 of the parent: its child goes too (PR_SET_PDEATHSIG) */
 	snprintf(file, sizeof(file), "%s/leaf.pid", tmp);
 	snprintf(script, sizeof(script), "echo $$ >%s; exec sleep 30", file);
@@ -597,6 +626,42 @@ static void test_orphans(const char *tmp)
 	free(err);
 }
 
+/* An older worker (a package upgrade) opens the gate with one byte and no
+ * start-by time: the gate program still runs the command. */
+static void test_gate_old_message(const char *gate)
+{
+	int g[2], st[2], status = -1;
+	char parent[24], gfd[16], sfd[16];
+	pid_t pid;
+
+	if (pipe(g) < 0 || pipe(st) < 0) {
+		ok(0, "pipes for the gate program");
+		return;
+	}
+	snprintf(parent, sizeof(parent), "%ld", (long)getpid());
+	snprintf(gfd, sizeof(gfd), "%d", g[0]);
+	snprintf(sfd, sizeof(sfd), "%d", st[1]);
+	pid = fork();
+	if (pid == 0) {
+		close(g[1]);
+		close(st[0]);
+		execl(gate, "dmf-exec-gate", parent, gfd, sfd, "/bin/sh", "sh",
+		      "-c", "exit 7", (char *)NULL);
+		_exit(126);
+	}
+	close(g[0]);
+	close(st[1]);
+	if (write(g[1], "\1", 1) != 1)
+		status = -2;
+	close(g[1]);
+	waitpid(pid, &status, 0);
+	ok(WIFEXITED(status) && WEXITSTATUS(status) == 7,
+	   "one byte (an older worker's message) opens the gate: the command "
+	   "ran (exit %d)",
+	   WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+	close(st[0]);
+}
+
 /* Which way commands start: $DMF_EXEC_GATE (set by the test suite to the
  * built dmf-exec-gate; test_exec_forked.sh sets it empty). */
 static void test_gate(void)
@@ -622,6 +687,7 @@ static void test_gate(void)
 		   "the gate program run by hand refuses (exit %d)",
 		   r.exit_code);
 		free(err);
+		test_gate_old_message(gate);
 	}
 }
 
