@@ -14,6 +14,7 @@
 #include "http/http_health.h"
 #include "http/http_info.h"
 #include "http/http_server.h"
+#include "lib/fail_log.h"
 #include "lib/log.h"
 #include "lib/util.h"
 #include "metrics/metrics_endpoints.h"
@@ -22,10 +23,9 @@
 #define ADMIN_BACKENDS "/dmf/admin/api/v2/targets/{target}/backends"
 
 /* a port that cannot be bound yet: tried again after 1 s, doubling to
- * 30 s, the failure logged once a minute */
+ * 30 s, the failure logged once a minute (lib/fail_log.h) */
 #define BIND_RETRY_FIRST_MS 1000
 #define BIND_RETRY_MAX_MS 30000
-#define BIND_RETRY_LOG_MS 60000
 
 struct http_service {
 	struct http_server *server;
@@ -95,8 +95,12 @@ static bool bind_retryable(int ret)
 static void *bind_retry_main(void *arg)
 {
 	struct http_service *svc = arg;
-	unsigned wait_ms = BIND_RETRY_FIRST_MS, attempts = 1;
-	uint64_t first_ms = now_monotonic_ms(), logged_ms = first_ms;
+	unsigned wait_ms = BIND_RETRY_FIRST_MS, failures;
+	unsigned long long failed_ms;
+	struct fail_log fails = { 0 };
+
+	/* the first failure, logged by http_service_start() */
+	fail_log_due(&fails, now_monotonic_ms());
 
 	pthread_mutex_lock(&svc->lock);
 	while (!svc->stop) {
@@ -110,23 +114,19 @@ static void *bind_retry_main(void *arg)
 		if (svc->stop)
 			break;
 		pthread_mutex_unlock(&svc->lock);
-		attempts++;
 		ret = http_server_start(svc->server, &error);
 		if (ret == 0) {
-			log_info("the HTTP server started after %u attempt(s) "
-				 "in %llu s",
-				 attempts,
-				 (unsigned long long)(now_monotonic_ms() -
-						      first_ms) /
-					 1000);
+			if (fail_log_ended(&fails, now_monotonic_ms(),
+					   &failures, &failed_ms))
+				log_info("the HTTP server started after %u "
+					 "attempt(s) in %llu s",
+					 failures + 1, failed_ms / 1000);
 		} else if (!bind_retryable(ret)) {
 			log_error("%s: the worker runs without its HTTP server",
 				  error);
-		} else if (now_monotonic_ms() - logged_ms >=
-			   BIND_RETRY_LOG_MS) {
+		} else if (fail_log_due(&fails, now_monotonic_ms())) {
 			log_error("%s: still trying (logged once a minute)",
 				  error);
-			logged_ms = now_monotonic_ms();
 		}
 		free(error);
 		pthread_mutex_lock(&svc->lock);

@@ -15,6 +15,7 @@
 
 #include "worker/dispatcher.h"
 #include "host/host.h"
+#include "lib/fail_log.h"
 #include "lib/job.h"
 #include "lib/log.h"
 #include "lib/util.h"
@@ -30,41 +31,6 @@
 #define DRAIN_EXTEND_MS 15000u
 #define DRAIN_NOTE_MS 5000u
 #define DRAIN_ABORT_GRACE_MS 60000u
-/* A refresh or fetch that keeps failing is logged at most this often. */
-#define FAIL_LOG_EVERY_MS 60000u
-
-/* A step done every few hundred ms that fails during a database outage:
- * logged when the outage starts, then once a minute, and when it ends. */
-struct fail_log {
-	uint64_t since_ms, logged_ms; /* 0: not failing, not logged */
-	unsigned failures;
-};
-
-/* Count a failure; true when it is to be logged now. */
-static bool fail_log_due(struct fail_log *f, uint64_t now)
-{
-	f->failures++;
-	if (f->since_ms == 0)
-		f->since_ms = now;
-	if (f->logged_ms != 0 && now - f->logged_ms < FAIL_LOG_EVERY_MS)
-		return false;
-	f->logged_ms = now;
-	return true;
-}
-
-/* A success: true (with the failures and how long they lasted) when it
- * ends a run of failures. */
-static bool fail_log_ended(struct fail_log *f, uint64_t now,
-			   unsigned *failures_r, unsigned long long *ms_r)
-{
-	if (f->since_ms == 0)
-		return false;
-	*failures_r = f->failures;
-	*ms_r = (unsigned long long)(now - f->since_ms);
-	*f = (struct fail_log){ 0 };
-	return true;
-}
-
 struct dispatcher {
 	const struct dispatcher_params *p;
 	int wake_fd; /* eventfd: a job finished */

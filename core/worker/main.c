@@ -20,6 +20,7 @@
 #include "exec/child_env.h"
 #include "exec/exec.h"
 #include "lib/config.h"
+#include "lib/fail_log.h"
 #include "worker/dispatcher.h"
 #include "worker/executor.h"
 #include "metrics/metrics_worker.h"
@@ -243,8 +244,8 @@ static int connect_components(const struct config *cfg,
 	const struct state_ops *sops = state_find(s->state_type);
 	bool need_db = strcmp(s->poller_type, "database") == 0 ||
 		       strcmp(s->state_type, "database") == 0;
-	uint64_t first_ms = now_monotonic_ms(), logged_ms = 0;
-	unsigned backoff_ms = 1000, attempts = 0;
+	struct fail_log fails = { 0 };
+	unsigned backoff_ms = 1000;
 	int ret;
 
 	for (;;) {
@@ -262,14 +263,16 @@ static int connect_components(const struct config *cfg,
 				metrics_worker_add_db_pool((*dbw_r)->pool);
 			}
 		}
-		attempts++;
-		if (ret == 0 && attempts > 1)
-			log_info("the Migration Database answers after %u "
-				 "attempt(s) in %llu s: starting",
-				 attempts,
-				 (unsigned long long)(now_monotonic_ms() -
-						      first_ms) /
-					 1000);
+		if (ret == 0) {
+			unsigned failures;
+			unsigned long long ms;
+
+			if (fail_log_ended(&fails, now_monotonic_ms(),
+					   &failures, &ms))
+				log_info("the Migration Database answers after "
+					 "%u attempt(s) in %llu s: starting",
+					 failures + 1, ms / 1000);
+		}
 		if (ret != -ENOTCONN) {
 			*error_r = error;
 			return ret;
@@ -278,13 +281,11 @@ static int connect_components(const struct config *cfg,
 			pops->destroy(poller_r);
 		if (*state_r != NULL)
 			sops->destroy(state_r);
-		if (logged_ms == 0 || now_monotonic_ms() - logged_ms >= 60000) {
+		if (fail_log_due(&fails, now_monotonic_ms()))
 			log_error("the Migration Database is unreachable: %s; "
 				  "retrying (logged once a minute; /health "
 				  "is DOWN meanwhile)",
 				  error != NULL ? error : dmf_strerror(ret));
-			logged_ms = now_monotonic_ms();
-		}
 		free(error);
 		if (wait_for_stop(sigfd, jitter_ms(backoff_ms, 10))) {
 			log_info("stopped before the database answered");

@@ -8,7 +8,7 @@
 . "$abs_top_srcdir/tests/integration/lib/http.sh"
 dw_skip_unless_ready
 command -v keytool >/dev/null || { echo "1..0 # SKIP keytool is not installed"; exit 0; }
-echo "1..19"
+echo "1..20"
 dw_init http-outage
 
 ks=$DW_DIR/keytool.p12
@@ -50,6 +50,8 @@ is "$(grep -c 'Migration Database is unreachable' "$DW_DIR/w1.log")" 1 "the fail
 mdb_launch || { echo "Bail out! mariadbd did not come back"; exit 1; }
 check "the worker registers once the database answers" \
 	dw_wait_sql "SELECT status FROM backends WHERE name = 'default/w1'" 1 40
+check "and logs how long it waited" \
+	grep -q "the Migration Database answers after [2-9][0-9]* attempt(s) in [0-9]* s: starting" "$DW_DIR/w1.log"
 check "/health turns UP (200)" ht_wait_code 200 15 "$B/health" "${TLS[@]}"
 mdb_stop
 check "database stopped again: /health 503" ht_wait_code 503 15 "$B/health" "${TLS[@]}"
