@@ -489,6 +489,33 @@ static int claim_fn(struct db_conn *c, void *arg)
 	free(list);
 	free(sql);
 	list = id_list(claimed, n_claimed);
+	if (list == NULL) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	/* the leases start now, not when each row's UPDATE began: one that
+	 * waited for a lock (a unique key or a gap held by a transaction of
+	 * a worker frozen meanwhile) would commit a lease that ran out during
+	 * the wait, and any worker would rescue the job at once while this
+	 * one ran it */
+	sql = xasprintf("UPDATE jobs SET lease_until = DATE_ADD(NOW(3), "
+			"INTERVAL ? MICROSECOND) WHERE id IN (%s) AND "
+			"status = 'RUNNING' AND owner = ?",
+			list);
+	if (sql == NULL) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	{
+		struct db_value p[2] = { DB_INT((long long)q->lease_ms * 1000),
+					 DB_STR(q->owner) };
+
+		x->res.leased_ms = now_monotonic_ms();
+		ret = db_exec(c, sql, p, 2, NULL, NULL);
+	}
+	if (ret < 0)
+		goto out;
+	free(sql);
 	sql = list == NULL ?
 		      NULL :
 		      xasprintf("SELECT j.*, s.name IS NOT NULL AS "
@@ -827,6 +854,13 @@ struct hb_ctx {
 	struct db_rows *rows;
 };
 
+/*
+ * The renewal never shortens a lease: NOW(3) is the time the statement
+ * began, and one that waited for a row lock (the row of a claim still
+ * committing, which starts its lease at its end) would otherwise write a
+ * lease that ran out while it waited, and the job would be rescued while
+ * it runs.
+ */
 static int hb_fn(struct db_conn *c, void *arg)
 {
 	struct hb_ctx *x = arg;
@@ -840,7 +874,8 @@ static int hb_fn(struct db_conn *c, void *arg)
 			      "UPDATE backends b LEFT JOIN jobs j "
 			      "ON j.owner = b.boot_id AND j.status = 'RUNNING' "
 			      "SET b.heartbeat = NOW(3), j.lease_until = "
-			      "DATE_ADD(NOW(3), INTERVAL ? MICROSECOND) "
+			      "GREATEST(IFNULL(j.lease_until, NOW(3)), "
+			      "DATE_ADD(NOW(3), INTERVAL ? MICROSECOND)) "
 			      "WHERE b.name = ? AND b.boot_id = ?",
 			      p, 3, NULL, NULL);
 	} else {
@@ -849,7 +884,8 @@ static int hb_fn(struct db_conn *c, void *arg)
 
 		ret = db_exec(c,
 			      "UPDATE jobs SET lease_until = "
-			      "DATE_ADD(NOW(3), INTERVAL ? MICROSECOND) "
+			      "GREATEST(IFNULL(lease_until, NOW(3)), "
+			      "DATE_ADD(NOW(3), INTERVAL ? MICROSECOND)) "
 			      "WHERE owner = ? AND status = 'RUNNING'",
 			      p, 2, NULL, NULL);
 	}
@@ -861,7 +897,9 @@ static int hb_fn(struct db_conn *c, void *arg)
 		db_rows_free(&x->rows);
 		return db_exec(
 			c,
-			"SELECT id, attempts, cancel_requested FROM jobs "
+			"SELECT id, attempts, cancel_requested, "
+			"TIMESTAMPDIFF(MICROSECOND, NOW(3), lease_until) "
+			"DIV 1000 FROM jobs "
 			"WHERE owner = ? AND status = 'RUNNING'",
 			p, 1, &x->rows, NULL);
 	}
@@ -892,6 +930,8 @@ int db_jobs_heartbeat(struct db_pool *pool, const char *backend,
 			held[i].attempt = (unsigned)db_cell_ll(x.rows, i, 1, 0);
 			held[i].cancel_requested =
 				db_cell_ll(x.rows, i, 2, 0) != 0;
+			/* NULL (no lease): run out */
+			held[i].lease_left_ms = db_cell_ll(x.rows, i, 3, 0);
 		}
 		n = x.rows->n_rows;
 	}

@@ -82,6 +82,11 @@ struct db_claim_res {
 	size_t n_gone;
 	size_t n_bad; /* rows the claim cannot take: failed alone, with
 		       * their reason in the job's error */
+	/* monotonic ms taken just before the claim set the leases of its
+	 * rows, as its last statement before COMMIT (NOW(3) + lease): no
+	 * later than the database's start of those leases, however long
+	 * the claim's earlier statements waited for locks */
+	uint64_t leased_ms;
 };
 
 /* Claim jobs among the candidate ids (SELECT ... FOR UPDATE SKIP LOCKED,
@@ -127,12 +132,17 @@ struct db_held {
 	int64_t id;
 	unsigned attempt;
 	bool cancel_requested;
+	/* lease_until - NOW(3) when the list was read, in ms (<= 0: run out);
+	 * the heartbeat's renewal may not have reached a row whose claim
+	 * committed between its UPDATE and this SELECT */
+	long long lease_left_ms;
 };
 
 /*
  * Renew the leases of all RUNNING jobs of `owner` to NOW(3) + lease_ms and,
  * when `backend` is not NULL, the backend's heartbeat, in one statement;
- * then list the jobs the owner still holds.
+ * then list the jobs the owner still holds, each with what is left of its
+ * lease.
  */
 int db_jobs_heartbeat(struct db_pool *pool, const char *backend,
 		      const char *owner, unsigned lease_ms,

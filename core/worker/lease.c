@@ -9,8 +9,9 @@
  * plugin reported (host metrics->progress) of jobs whose totals changed.
  *
  * A watchdog thread aborts every job whose lease may run out (80 % of the
- * lease after its last renewal or its claim, measured on the monotonic
- * clock, which goes on while the process is stopped): their process groups
+ * lease after the latest start of the job's own lease the worker knows
+ * of: its claim, or a heartbeat that read it renewed; measured on the
+ * monotonic clock, which goes on while the process is stopped): their process groups
  * are killed and they are marked lost, their results are never written.
  * It does not wait for the database, so a worker whose heartbeat hangs in a
  * call, or that was frozen (SIGSTOP) and goes on, kills its commands before
@@ -66,7 +67,7 @@ static void held_remove(struct poller *p, struct held *h)
 }
 
 int lease_hold(struct poller *p, struct dmf_job *job, int64_t id,
-	       unsigned attempt, const char *uid, uint64_t claimed_ms)
+	       unsigned attempt, const char *uid, uint64_t leased_ms)
 {
 	struct held *nh;
 
@@ -81,7 +82,7 @@ int lease_hold(struct poller *p, struct dmf_job *job, int64_t id,
 				       .id = id,
 				       .attempt = attempt,
 				       .uid = xstrdup(uid),
-				       .claimed_ms = claimed_ms,
+				       .leased_ms = leased_ms,
 				       .held_ms = now_monotonic_ms(),
 				       .progress_written = { -1, -1, -1 } };
 	p->n_held++;
@@ -379,14 +380,28 @@ void lease_retry_pending(struct poller *p)
 	}
 }
 
-/* When the worker must give job `h` up: 80 % of the lease after its last
- * renewal or its claim, whichever came later (monotonic clock). */
+/* When the worker must give job `h` up: 80 % of the lease after the
+ * latest start of its lease it knows of (monotonic clock).  Each job has
+ * its own: a heartbeat renews the rows the database has as this worker's
+ * when its UPDATE runs, and a claim that commits just after that (its
+ * statements waited for locks) has a lease of its own, which that
+ * heartbeat did not renew. */
 static uint64_t lease_deadline(const struct poller *p, const struct held *h)
 {
-	uint64_t base =
-		h->claimed_ms > p->renewed_ms ? h->claimed_ms : p->renewed_ms;
+	return h->leased_ms + p->lease_ms - p->lease_ms / 5;
+}
 
-	return base + p->lease_ms - p->lease_ms / 5;
+/* A heartbeat sent at `sent` listed `h` with `left_ms` of its lease left
+ * (database clock, read after `sent`): its lease started no earlier than
+ * sent + left_ms - lease, by this worker's clock.  A lease the heartbeat
+ * did not reach (left_ms short) moves nothing. */
+static void lease_renewed_locked(const struct poller *p, struct held *h,
+				 uint64_t sent, long long left_ms)
+{
+	long long from = (long long)sent + left_ms - (long long)p->lease_ms;
+
+	if (from > 0 && (uint64_t)from > h->leased_ms)
+		h->leased_ms = (uint64_t)from;
 }
 
 /*
@@ -560,8 +575,8 @@ static void heartbeat_once(struct poller *p)
 	/* jobs past their deadline are given up even now: the watchdog may
 	 * not have run yet (a stopped process goes on) */
 	lose_expired_locked(p, now_monotonic_ms());
-	p->renewed_ms = sent;
-	/* jobs claimed before this heartbeat must be listed as ours */
+	/* jobs claimed before this heartbeat must be listed as ours; each
+	 * listed one's lease runs from what the database says is left */
 	for (size_t i = 0; i < p->n_held; i++) {
 		struct held *h = &p->held[i];
 		bool found = false;
@@ -575,6 +590,8 @@ static void heartbeat_once(struct poller *p)
 			    alive[k].attempt != h->attempt)
 				continue;
 			found = true;
+			lease_renewed_locked(p, h, sent,
+					     alive[k].lease_left_ms);
 			if (alive[k].cancel_requested && !h->canceled &&
 			    !h->pending) {
 				h->canceled = true;

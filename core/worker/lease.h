@@ -21,7 +21,10 @@ struct held {
 	int64_t id;
 	unsigned attempt;
 	char *uid;
-	uint64_t claimed_ms; /* monotonic, before the claim was sent */
+	/* monotonic ms no later than the start of the job's lease in the
+	 * database: taken before the claim set it, then before each
+	 * heartbeat that found it renewed (lease_deadline) */
+	uint64_t leased_ms;
 	uint64_t held_ms; /* monotonic, once the claim had committed */
 	bool lost; /* lease lost or taken away: write nothing */
 	bool canceled; /* cancel requested by an admin */
@@ -52,7 +55,6 @@ struct poller {
 	pthread_cond_t cond;
 	struct held *held;
 	size_t n_held;
-	uint64_t renewed_ms; /* monotonic: sent time of the last renewal */
 	bool stopping;
 	bool warned_down;
 	/* claims under way (claimed but maybe not yet held), and a count of
@@ -73,9 +75,10 @@ struct poller {
 	bool watch_started;
 };
 
-/* Hold a claimed job (claimed_ms: monotonic time before the claim). */
+/* Hold a claimed job (leased_ms: monotonic time before the claim set its
+ * lease, db_claim_res.leased_ms). */
 int lease_hold(struct poller *p, struct dmf_job *job, int64_t id,
-	       unsigned attempt, const char *uid, uint64_t claimed_ms);
+	       unsigned attempt, const char *uid, uint64_t leased_ms);
 /* The uids running here now (NULL-terminated, allocated). */
 char **lease_held_uids(struct poller *p);
 /* The poller ops: a job's run is over; write its result or release it. */

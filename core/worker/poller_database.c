@@ -327,7 +327,8 @@ static int pdb_fetch(struct poller *p, size_t want, struct dmf_job **jobs,
 		job = make_job(p, r);
 		if (job == NULL)
 			continue;
-		if (lease_hold(p, job, r->id, r->attempt, r->uid, now) < 0) {
+		if (lease_hold(p, job, r->id, r->attempt, r->uid,
+			       res.leased_ms > now ? res.leased_ms : now) < 0) {
 			char *e = NULL;
 
 			db_jobs_release(p->w->pool, r->id, p->w->owner,
