@@ -11,8 +11,9 @@
  * A watchdog thread aborts every job whose lease may run out (80 % of the
  * lease after the latest start of the job's own lease the worker knows
  * of: its claim, or a heartbeat that read it renewed; measured on the
- * monotonic clock, which goes on while the process is stopped): their process groups
- * are killed and they are marked lost, their results are never written.
+ * monotonic clock, which goes on while the process is stopped): their
+ * process groups are killed and they are marked lost, their results are
+ * never written.
  * It does not wait for the database, so a worker whose heartbeat hangs in a
  * call, or that was frozen (SIGSTOP) and goes on, kills its commands before
  * (or, after a freeze, as soon as) another worker may rescue the jobs; the
