@@ -516,19 +516,17 @@ static int claim_fn(struct db_conn *c, void *arg)
 	if (ret < 0)
 		goto out;
 	free(sql);
-	sql = list == NULL ?
-		      NULL :
-		      xasprintf("SELECT j.*, s.name IS NOT NULL AS "
-				"source_known, sh.name IS NOT NULL AS "
-				"sourcehost_known, sh.host AS sh_host, "
-				"sh.port AS sh_port, sh.ssl AS sh_ssl, "
-				"sh.commands AS sh_commands "
-				"FROM jobs j "
-				"LEFT JOIN sources s ON s.name = j.source "
-				"LEFT JOIN sourcehosts sh "
-				"ON sh.name = j.sourcehost "
-				"WHERE j.id IN (%s)",
-				list);
+	sql = xasprintf("SELECT j.*, s.name IS NOT NULL AS "
+			"source_known, sh.name IS NOT NULL AS "
+			"sourcehost_known, sh.host AS sh_host, "
+			"sh.port AS sh_port, sh.ssl AS sh_ssl, "
+			"sh.commands AS sh_commands "
+			"FROM jobs j "
+			"LEFT JOIN sources s ON s.name = j.source "
+			"LEFT JOIN sourcehosts sh "
+			"ON sh.name = j.sourcehost "
+			"WHERE j.id IN (%s)",
+			list);
 	if (sql == NULL) {
 		ret = -ENOMEM;
 		goto out;
