@@ -145,6 +145,16 @@ soak_session_running() {
 	ps -e -o pid=,sid=,stat= | awk -v s="$1" '$2 == s && $1 != s && $3 !~ /^[TZ]/ { print $1 }'
 }
 
+# soak_sid PID: the session of PID (field 6 of /proc/PID/stat, after the
+# command name in parentheses); empty once PID is gone
+soak_sid() {
+	local s
+	read -r s 2>/dev/null <"/proc/$1/stat" || return 0
+	s=${s##*) }
+	set -- $s
+	echo "$4"
+}
+
 # soak_mark TEXT: "NS TEXT" in $DW_DIR/faults.txt, for soak_explain
 soak_mark() {
 	echo "$(date +%s%N) $*" >>"$DW_DIR/faults.txt"
@@ -183,7 +193,19 @@ soak_fault_sigstop() {
 	for i in $(seq 1 50); do
 		members=$(soak_session_running "$pid")
 		[ -n "$members" ] || break
-		for p in $members; do kill -STOP "$p" 2>/dev/null && SOAK_FROZEN+=("$p"); done
+		for p in $members; do
+			kill -STOP "$p" 2>/dev/null || continue
+			# listed in the session, it may have left it before the
+			# stop: a run's watcher between its fork and its setsid
+			# (lib/runs.sh). Out of the worker's reach and no command
+			# of it, it goes on at once and is not counted as frozen.
+			if [ "$(soak_sid "$p")" = "$pid" ]; then
+				SOAK_FROZEN+=("$p")
+			else
+				soak_mark "sigstop $w: pid $p left the session before its stop, continued"
+				kill -CONT "$p" 2>/dev/null
+			fi
+		done
 	done
 	frozen_ns=$(date +%s%N)
 	freeze_ms=$((SOAK_LEASE_MS + 1500))
@@ -200,7 +222,14 @@ soak_fault_sigstop() {
 	done
 	# the runs killed while still stopped did nothing after the freeze
 	dead=()
-	for p in "${SOAK_FROZEN[@]:1}"; do kill -0 "$p" 2>/dev/null || dead+=("$p"); done
+	for p in "${SOAK_FROZEN[@]:1}"; do
+		if kill -0 "$p" 2>/dev/null; then
+			# what outlived it, for the log: which process and group
+			echo "# fault sigstop: left alive: $(ps -o pid=,ppid=,pgid=,sid=,stat=,args= -p "$p")"
+		else
+			dead+=("$p")
+		fi
+	done
 	echo "$frozen_ns ${dead[*]}" >>"$DW_DIR/frozen.txt"
 	echo "$frozen_ns ${SOAK_FROZEN[*]:1}" >>"$DW_DIR/frozen-all.txt" # for soak_explain
 	for p in "${SOAK_FROZEN[@]:1}"; do kill -CONT "$p" 2>/dev/null; done
