@@ -136,7 +136,7 @@ gone() {
 	done
 	return 0
 }
-hasnt() { ! grep -qF -- "$PW" "$@"; }
+hasnt() { lacks -F -- "$PW" "$@"; }
 
 # --- success, failure, timeout, password, hostile uid ---
 ok1=$($DMFCTL job add --source POD_1 --uid ok1)
@@ -216,9 +216,10 @@ is "$(mode "$(logname POD_1 "$HOSTILE" "$evil")")" 600 \
 	"its command log is in the log directory, '/' made '_'"
 
 # a uid with a newline
+nl_shown() { lacks -- "^$FORGED" "$DW_DIR/w1.log" && grep -qF "ok-nl\\n$FORGED" "$DW_DIR/w1.log"; }
 is "$(job "$nl" status)" SUCCESS "the job of a uid with a newline succeeds"
 check "its newline cannot forge a worker log line (shown as \\n)" \
-	bash -c "! grep -q '^$FORGED' '$DW_DIR/w1.log' && grep -qF 'ok-nl\\n$FORGED' '$DW_DIR/w1.log'"
+	nl_shown
 
 # STOP of an idle worker
 $DMFCTL backend stop default/w1 >/dev/null
@@ -273,11 +274,13 @@ is "$(job "$pw2" status):$(cat "$OUT/pw2fail.pw" 2>/dev/null)" "FAILURE:$PW2" \
 check "hide-passwords false: the details show the command with the password" \
 	bash -c "$DMFCTL job show $pw2 | grep -qF 'cmd.sh pw2fail $PW2'"
 f=$(logname POD_1 pw2fail "$pw2")
-check "... but their stderr line, the worker log and the command log never do" \
-	bash -c "$DMFCTL job show $pw2 | grep -qF 'stderr: the password is <hidden>' &&
-		grep -qx 'stdout: the password is <hidden>' '$f' &&
-		! grep -qF '$PW2' '$DW_DIR/w2.log' '$f'"
+pw2_hidden() {
+	$DMFCTL job show "$pw2" | grep -qF 'stderr: the password is <hidden>' &&
+		grep -qx 'stdout: the password is <hidden>' "$f" &&
+		lacks -F -- "$PW2" "$DW_DIR/w2.log" "$f"
+}
+check "... but their stderr line, the worker log and the command log never do" pw2_hidden
 
 # (with --enable-sanitizers: a report would show here; both workers exited 0)
 check "no sanitizer report in the worker logs" \
-	bash -c "! grep -qE 'Sanitizer|runtime error' '$DW_DIR/w1.log' '$DW_DIR/w2.log'"
+	lacks -E 'Sanitizer|runtime error' "$DW_DIR/w1.log" "$DW_DIR/w2.log"

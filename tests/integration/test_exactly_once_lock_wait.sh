@@ -72,5 +72,5 @@ mdb_sql "INSERT INTO jobs (target, source, uid, phase) VALUES ('default', 'POD_X
 other=$(mdb_sql "SELECT MAX(id) FROM jobs")
 lock_round "UPDATE waits" boxB \
 	"UPDATE jobs SET status = 'RUNNING', owner = 'locker', lease_until = NOW(3) + INTERVAL 1 HOUR WHERE id = $other"
-check "no worker gave a job up" sh -c "! grep -h 'cannot renew the job leases in time' '$DW_DIR/w1.log' '$DW_DIR/w2.log'"
+check "no worker gave a job up" lacks -F 'cannot renew the job leases in time' "$DW_DIR/w1.log" "$DW_DIR/w2.log"
 for w in w1 w2; do dw_worker_stop $w; done

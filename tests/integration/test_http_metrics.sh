@@ -109,7 +109,7 @@ check "all 80 jobs ended" dw_wait_sql "SELECT COUNT(*) FROM jobs WHERE status IN
 ht_body "$B/prometheus" "${AUTH[@]}" >"$DW_DIR/final.txt"
 check "64 jobs counted succeeded" grep -qE '^dmf_jobs_succeeded_total\{source="POD_1",phase="sync"\} 64$' "$DW_DIR/final.txt"
 check "16 jobs counted failed, class job" grep -qE '^dmf_jobs_failed_total\{source="POD_1",phase="sync",class="job"\} 16$' "$DW_DIR/final.txt"
-check "no per-user label (no uid m1..m80 in any label)" bash -c "! grep -qE '\"m[0-9]+\"' '$DW_DIR/final.txt'"
+check "no per-user label (no uid m1..m80 in any label)" lacks -E '"m[0-9]+"' "$DW_DIR/final.txt"
 
 # /metrics JSON
 names=$(ht_body "$B/metrics" "${AUTH[@]}")

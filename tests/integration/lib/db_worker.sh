@@ -36,6 +36,28 @@ check() {
 	shift
 	if "$@"; then ok_ "$desc"; else nok_ "$desc"; fi
 }
+# lacks [GREP_OPTION...] [--] PATTERN FILE...: true when every FILE is there
+# (a file, or a directory with -r) and none holds PATTERN. A missing FILE
+# fails, with a line naming it: a bare `! grep` passes it (grep's status 2).
+# On a match it names the files, never the line (PATTERN may be a secret).
+lacks() {
+	local opts=() pat f rc
+	while [ $# -gt 0 ] && [ "${1#-}" != "$1" ]; do
+		[ "$1" = -- ] && { shift; break; }
+		opts+=("$1")
+		shift
+	done
+	pat=$1
+	shift
+	[ $# -gt 0 ] || { echo "# lacks: no file given"; return 1; }
+	for f in "$@"; do
+		[ -r "$f" ] || { echo "# lacks: $f is not there"; return 1; }
+	done
+	grep -q "${opts[@]}" -- "$pat" "$@"
+	rc=$?
+	[ $rc = 0 ] && grep -l "${opts[@]}" -- "$pat" "$@" | sed 's/^/#   matched in /'
+	[ $rc = 1 ]
+}
 # is GOT EXPECTED DESCRIPTION
 is() {
 	if [ "$1" = "$2" ]; then ok_ "$3"; else

@@ -361,5 +361,5 @@ dr_stop_check() {
 dr_no_secret() {
 	local s=$1
 	shift
-	! grep -rqF -- "$s" "$@" 2>/dev/null
+	lacks -rF -- "$s" "$@"
 }

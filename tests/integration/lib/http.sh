@@ -72,5 +72,5 @@ ht_wait_code() {
 
 # no sanitizer report and no crash in a worker's log
 ht_log_clean() {
-	! grep -qE 'Sanitizer|runtime error' "$@"
+	lacks -E 'Sanitizer|runtime error' "$@"
 }

@@ -442,7 +442,7 @@ EOT
 	done
 	is "$clean" "$SOAK_WORKERS" "every worker stopped cleanly on SIGTERM (exit 0)"
 	check "no sanitizer report or crash in the worker logs" \
-		sh -c "! grep -l -E 'AddressSanitizer|LeakSanitizer|runtime error:|Segmentation fault' $DW_DIR/w*.log"
+		lacks -E 'AddressSanitizer|LeakSanitizer|runtime error:|Segmentation fault' "$DW_DIR"/w*.log
 	check "no run is left" runs_wait_idle "$RUNS" 5
 	echo "# soak: jobs $jobs," \
 		"faults kill9 ${SOAK_N[kill9]} sigstop ${SOAK_N[sigstop]} dbrestart ${SOAK_N[dbrestart]}" \
