@@ -82,7 +82,7 @@ has_runs() {
 wait_for 20 has_runs A 3
 ok $? "jobs run with the first command (tag A)"
 is "$(ls "$tmp/logs" | wc -l)" 0 "command logging is off"
-unlike "$(cat "$tmp/w.log")" ' DEBUG ' "no debug lines at level info"
+unlike_files ' DEBUG ' "no debug lines at level info" "$tmp/w.log"
 
 # a job that is running when the reload comes: its uid is made slow
 next=$(($(grep -c ' end$' "$tmp/out/runs") + 2))
@@ -132,5 +132,5 @@ kill -TERM "$wpid"
 wait "$wpid"; rc=$?
 wpid=
 is "$rc" 0 "the worker stops cleanly on SIGTERM"
-unlike "$(cat "$tmp/w.log")" 'ERROR: (Address|Undefined|Leak)Sanitizer|runtime error' "no sanitizer report"
+unlike_files 'ERROR: (Address|Undefined|Leak)Sanitizer|runtime error' "no sanitizer report" "$tmp/w.log"
 done_testing

@@ -138,5 +138,5 @@ NOTIFY_SOCKET=$abs timeout 60 "$worker" -c "$tmp/short.yml" 2> "$tmp/w3.log"
 wait "$lpid"
 lpid=
 is "$(grep -v '^STATUS=' "$tmp/n3.out" | tr '\n' ' ')" "READY=1 STOPPING=1 " "abstract NOTIFY_SOCKET: READY=1 then STOPPING=1"
-unlike "$(cat "$tmp/w1.log" "$tmp/w2.log" "$tmp/w3.log")" 'ERROR: (Address|Undefined)Sanitizer|runtime error' "no sanitizer report"
+unlike_files 'ERROR: (Address|Undefined)Sanitizer|runtime error' "no sanitizer report" "$tmp/w1.log" "$tmp/w2.log" "$tmp/w3.log"
 done_testing

@@ -1,4 +1,4 @@
-# tap.sh - TAP helpers for shell tests: ok, is, like, skip_all, done_testing.
+# tap.sh - TAP helpers for shell tests: ok, is, like, unlike, unlike_files, skip_all, done_testing.
 tap_n=0
 tap_failed=0
 
@@ -33,6 +33,20 @@ unlike() { # unlike TEXT EXTENDED_REGEX NAME
 		ok 1 "$3"
 		printf '%s\n' "$1" | grep -E -- "$2" | head -5 | sed 's/^/#   /'
 	else ok 0 "$3"; fi
+}
+
+unlike_files() { # unlike_files EXTENDED_REGEX NAME FILE...: no FILE matches;
+	# a missing FILE fails (unlike "$(cat FILE)" would pass it)
+	local re=$1 name=$2 f
+	shift 2
+	for f in "$@"; do
+		if [ ! -r "$f" ]; then
+			ok 1 "$name"
+			echo "#   $f is not there"
+			return
+		fi
+	done
+	unlike "$(cat "$@")" "$re" "$name"
 }
 
 diag() { echo "# $*"; }
